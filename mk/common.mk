@@ -1,0 +1,39 @@
+# Shared build settings for every C component. Each component Makefile sets TOP
+# (path to the repository root) before including this file.
+#
+# Outputs never land in the source tree: everything goes under $(BUILD).
+
+BUILD     ?= $(abspath $(TOP)/build)
+BINDIR_B  := $(BUILD)/bin
+LIBDIR_B  := $(BUILD)/lib
+OBJDIR    := $(BUILD)/obj
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+LIBDIR    ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR   ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+
+CC        ?= gcc
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP
+LDFLAGS   ?=
+
+# make SANITIZE=1 BUILD=build/asan: AddressSanitizer + UBSan build of host code.
+ifeq ($(SANITIZE),1)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+ifeq ($(V),1)
+Q :=
+quiet = @:
+else
+Q := @
+quiet = @printf '  %-7s %s\n'
+MAKEFLAGS += --no-print-directory
+endif
