@@ -2,6 +2,7 @@
 # Provides the bats-assert/support/file libraries, paths into build/, and
 # deadline-based waiting (never fixed sleeps).
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file
