@@ -323,9 +323,9 @@ static int uio_ivshmem_probe(struct pci_dev *pdev,
 	if (ret)
 		goto out_unregister;
 
-	dev_info(&pdev->dev, "%s, %u vectors, %pa bytes of shared memory\n",
+	dev_info(&pdev->dev, "%s, %u vectors, %llu KiB of shared memory\n",
 		 iv->nr_vectors ? "doorbell" : "plain", iv->nr_vectors,
-		 &iv->info.mem[UIO_IVSHMEM_MAP_SHMEM].size);
+		 (unsigned long long)iv->info.mem[UIO_IVSHMEM_MAP_SHMEM].size >> 10);
 	return 0;
 
 out_unregister:

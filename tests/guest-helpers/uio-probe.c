@@ -403,7 +403,8 @@ static int cmd_hold(struct probe *p, int argc, char **argv)
 	printf("hold: shmem[0]=%d\n", shmem[0]);
 	if (p->fd >= 0) {
 		pfd = (struct pollfd){ .fd = p->fd, .events = POLLIN };
-		printf("hold: poll=%d revents=0x%x\n", poll(&pfd, 1, 1000), pfd.revents);
+		ret = poll(&pfd, 1, 1000);
+		printf("hold: poll=%d revents=0x%x\n", ret, pfd.revents);
 		if (read(p->fd, &events, sizeof(events)) < 0)
 			printf("hold: read: %s\n", errname(errno));
 		else

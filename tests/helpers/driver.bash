@@ -1,0 +1,33 @@
+# Shared by the uio_ivshmem driver tests (tests/03*-driver-*.bats).
+# `load helpers/driver` after helpers/common.
+
+VM="$IVSHM_TOP/host/launch/ivshm-vm"
+
+# Kernel log lines that mean the driver (or the kernel under it) misbehaved.
+DRIVER_BAD_KLOG='BUG|WARNING|Oops|leak|Call Trace|general protection|Bad page|refcount_t|list_(add|del) corruption'
+
+# Ends every guest script: the kernel log's bad lines, tagged so tests can refute them.
+# (The serial log also gets warnings directly, through loglevel=4.)
+DRIVER_KLOG_CHECK="dmesg | grep -E '$DRIVER_BAD_KLOG' | sed 's/^/BAD-KLOG: /'; true"
+
+# driver_image: build uio-probe and bring the guest image up to date, so it holds
+# the current module and helpers. Both steps do nothing when nothing changed.
+driver_image() {
+	make -s -C "$IVSHM_TOP/tests/guest-helpers" BUILD="$IVSHM_BUILD" >&2 &&
+		"$IVSHM_TOP/host/guest-image/build-image" "$IVSHM_BUILD" >/dev/null
+}
+
+# guest_kernel_headers: the headers of the kernel the guest image boots.
+guest_kernel_headers() {
+	local ver
+	ver=$(cat "$IVSHM_BUILD/guest/kernel.version") || return
+	echo "$IVSHM_BUILD/kernel/$ver/root/usr/src/linux-headers-$ver"
+}
+
+# assert_clean_klog LOG: the guest finished and its kernel log has nothing bad.
+assert_clean_klog() {
+	run -0 cat "$1"
+	assert_line --regexp '^IVSHM-GUEST-EXIT status=[0-9]+$'
+	refute_line --partial 'BAD-KLOG:'
+	refute_output --regexp "$DRIVER_BAD_KLOG"
+}
