@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Finding a uio_ivshmem device in sysfs and checking everything libivshm
+ * relies on (name, ABI version, maps, mode, vectors, peer ID) before any
+ * mapping happens, so a wrong or half-bound device gives a precise error.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "number.h"
+
+#define MAX_UIO_INDEX 1000000u
+
+static const char *const map_names[IVSHM_NR_MAPS] = {
+	[UIO_IVSHMEM_MAP_REGS] = UIO_IVSHMEM_MAP_REGS_NAME,
+	[UIO_IVSHMEM_MAP_SHMEM] = UIO_IVSHMEM_MAP_SHMEM_NAME,
+	[UIO_IVSHMEM_MAP_COUNTERS] = UIO_IVSHMEM_MAP_COUNTERS_NAME,
+};
+
+/* Bytes each map must hold past its offset. */
+static const size_t map_min_len[IVSHM_NR_MAPS] = {
+	[UIO_IVSHMEM_MAP_REGS] = IVSHMEM_REGS_SIZE,
+	[UIO_IVSHMEM_MAP_SHMEM] = 1,
+	[UIO_IVSHMEM_MAP_COUNTERS] = sizeof(struct uio_ivshmem_counters),
+};
+
+static int path_fmt(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int path_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	return (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+static int uio_attr(const char *sysroot, unsigned int idx, const char *rel,
+		    char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = path_fmt(path, sizeof(path), "%s/class/uio/uio%u/%s", sysroot, idx, rel);
+	if (err)
+		return err;
+	return ivshm__read_attr(path, buf, len);
+}
+
+/* "uioN" with N decimal, no sign, no leading zero. */
+static int parse_uio_name(const char *name, unsigned int *idx)
+{
+	uint64_t v;
+	const char *p;
+
+	if (strncmp(name, "uio", 3) != 0 || name[3] == '\0')
+		return -EINVAL;
+	for (p = name + 3; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+	if (name[3] == '0' && name[4] != '\0')
+		return -EINVAL;
+	if (ivshm__parse_u64(name + 3, MAX_UIO_INDEX, &v))
+		return -EINVAL;
+	*idx = (unsigned int)v;
+	return 0;
+}
+
+static int check_map(const char *sysroot, unsigned int idx, unsigned int i,
+		     struct ivshm_devinfo *info)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	char rel[64], buf[64];
+	uint64_t size, offset = 0;
+	int err;
+
+	err = path_fmt(rel, sizeof(rel), "maps/map%u/name", i);
+	if (!err)
+		err = uio_attr(sysroot, idx, rel, buf, sizeof(buf));
+	if (err)
+		return -EBADMSG;
+	if (strcmp(buf, map_names[i]) != 0)
+		return -EBADMSG;
+
+	err = path_fmt(rel, sizeof(rel), "maps/map%u/size", i);
+	if (!err)
+		err = uio_attr(sysroot, idx, rel, buf, sizeof(buf));
+	if (err || ivshm__parse_u64(buf, SIZE_MAX, &size))
+		return -EBADMSG;
+	if (size == 0 || size % page)
+		return -EBADMSG;
+
+	/* Kernels without the attribute place every region at its page start. */
+	err = path_fmt(rel, sizeof(rel), "maps/map%u/offset", i);
+	if (!err)
+		err = uio_attr(sysroot, idx, rel, buf, sizeof(buf));
+	if (err && err != -ENOENT)
+		return -EBADMSG;
+	if (!err && ivshm__parse_u64(buf, page - 1, &offset))
+		return -EBADMSG;
+	if (size - offset < map_min_len[i])
+		return -EBADMSG;
+
+	info->map_size[i] = size;
+	info->map_offset[i] = offset;
+	return 0;
+}
+
+static int check_device_attrs(const char *sysroot, unsigned int idx,
+			      struct ivshm_devinfo *info)
+{
+	char buf[64];
+	uint64_t vectors;
+	int peer;
+
+	if (uio_attr(sysroot, idx, "device/" UIO_IVSHMEM_ATTR_MODE, buf, sizeof(buf)))
+		return -EBADMSG;
+	if (strcmp(buf, "doorbell") == 0)
+		info->mode = IVSHM_MODE_DOORBELL;
+	else if (strcmp(buf, "plain") == 0)
+		info->mode = IVSHM_MODE_PLAIN;
+	else
+		return -EBADMSG;
+
+	if (uio_attr(sysroot, idx, "device/" UIO_IVSHMEM_ATTR_VECTORS, buf, sizeof(buf)) ||
+	    ivshm__parse_u64(buf, UIO_IVSHMEM_MAX_VECTORS, &vectors))
+		return -EBADMSG;
+	if ((info->mode == IVSHM_MODE_DOORBELL) != (vectors > 0))
+		return -EBADMSG;
+	info->nr_vectors = (unsigned int)vectors;
+
+	if (uio_attr(sysroot, idx, "device/" UIO_IVSHMEM_ATTR_PEER_ID, buf, sizeof(buf)) ||
+	    ivshm__parse_int(buf, -1, IVSHM_MAX_PEER_ID, &peer))
+		return -EBADMSG;
+	if ((info->mode == IVSHM_MODE_DOORBELL) != (peer >= 0))
+		return -EBADMSG;
+	info->peer_id = peer;
+	return 0;
+}
+
+/* The PCI address is the name the uioN/device link points to; optional. */
+static void read_pci_addr(const char *sysroot, unsigned int idx, struct ivshm_devinfo *info)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	info->pci_addr[0] = '\0';
+	if (path_fmt(path, sizeof(path), "%s/class/uio/uio%u/device", sysroot, idx))
+		return;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) < sizeof(info->pci_addr))
+		strcpy(info->pci_addr, base);
+}
+
+static int validate(const char *sysroot, unsigned int idx, struct ivshm_devinfo *info)
+{
+	char buf[64];
+	unsigned int i;
+	int err;
+
+	err = uio_attr(sysroot, idx, "name", buf, sizeof(buf));
+	if (err == -ENOENT)
+		return -ENODEV;
+	if (err)
+		return err == -EOVERFLOW ? -ENXIO : err;
+	if (strcmp(buf, UIO_IVSHMEM_NAME) != 0)
+		return -ENXIO;
+	err = uio_attr(sysroot, idx, "version", buf, sizeof(buf));
+	if (err == -EOVERFLOW || (!err && strcmp(buf, UIO_IVSHMEM_ABI_VERSION) != 0))
+		return -EPROTO;
+	if (err)
+		return -EBADMSG;
+
+	memset(info, 0, sizeof(*info));
+	info->uio_index = idx;
+	for (i = 0; i < IVSHM_NR_MAPS; i++) {
+		err = check_map(sysroot, idx, i, info);
+		if (err)
+			return err;
+	}
+	err = check_device_attrs(sysroot, idx, info);
+	if (err)
+		return err;
+	read_pci_addr(sysroot, idx, info);
+	return 0;
+}
+
+/*
+ * Lowest uioN in directory @dir, restricted to uio_ivshmem devices when
+ * @sysroot is given. Returns 0, -ENODEV when there is none, or -errno.
+ */
+static int lowest_uio(const char *dir, const char *sysroot, unsigned int *idx)
+{
+	unsigned int best = UINT_MAX, i;
+	struct dirent *de;
+	char name[64];
+	DIR *d;
+	int err = 0;
+
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			err = -errno;
+			break;
+		}
+		if (parse_uio_name(de->d_name, &i) || i >= best)
+			continue;
+		if (sysroot && (uio_attr(sysroot, i, "name", name, sizeof(name)) ||
+				strcmp(name, UIO_IVSHMEM_NAME) != 0))
+			continue;
+		best = i;
+	}
+	if (closedir(d) < 0 && !err)
+		err = -errno;
+	if (err)
+		return err;
+	if (best == UINT_MAX)
+		return -ENODEV;
+	*idx = best;
+	return 0;
+}
+
+static int is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* "DDDD:BB:DD.F" or "BB:DD.F" into the canonical long form. */
+static int parse_pci_addr(const char *s, char *out, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (n == 7 && is_hex(s, 2) && s[2] == ':' && is_hex(s + 3, 2) && s[5] == '.' &&
+	    s[6] >= '0' && s[6] <= '7')
+		return path_fmt(out, len, "0000:%s", s) ? -EINVAL : 0;
+	if (n == 12 && is_hex(s, 4) && s[4] == ':' && is_hex(s + 5, 2) && s[7] == ':' &&
+	    is_hex(s + 8, 2) && s[10] == '.' && s[11] >= '0' && s[11] <= '7')
+		return path_fmt(out, len, "%s", s) ? -EINVAL : 0;
+	return -EINVAL;
+}
+
+static int find_by_pci(const char *sysroot, const char *addr, unsigned int *idx)
+{
+	char canon[16], path[PATH_MAX];
+	struct stat st;
+	int err;
+
+	if (parse_pci_addr(addr, canon, sizeof(canon)))
+		return -EINVAL;
+	err = path_fmt(path, sizeof(path), "%s/bus/pci/devices/%s", sysroot, canon);
+	if (err)
+		return err;
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? -ENODEV : -errno;
+	err = path_fmt(path, sizeof(path), "%s/bus/pci/devices/%s/uio", sysroot, canon);
+	if (err)
+		return err;
+	err = lowest_uio(path, NULL, idx);
+	return err == -ENOENT || err == -ENODEV ? -ENXIO : err;
+}
+
+int ivshm__discover(const char *sysroot, const char *device, struct ivshm_devinfo *info)
+{
+	char path[PATH_MAX];
+	unsigned int idx;
+	int err;
+
+	if (!sysroot || !info)
+		return -EINVAL;
+	if (!device || !*device) {
+		err = path_fmt(path, sizeof(path), "%s/class/uio", sysroot);
+		if (err)
+			return err;
+		err = lowest_uio(path, sysroot, &idx);
+		if (err == -ENOENT)
+			err = -ENODEV;
+	} else if (strncmp(device, "/dev/", 5) == 0) {
+		err = parse_uio_name(device + 5, &idx);
+	} else if (strncmp(device, "uio", 3) == 0) {
+		err = parse_uio_name(device, &idx);
+	} else {
+		err = find_by_pci(sysroot, device, &idx);
+	}
+	if (err)
+		return err;
+	return validate(sysroot, idx, info);
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libivshm: userspace access to QEMU ivshmem devices bound to uio_ivshmem.
+ *
+ * A handle maps the device's shared memory, knows the guest's own peer ID,
+ * rings other peers' doorbells and waits for its own interrupts, telling
+ * which MSI-X vectors fired (from the driver's per-vector counter page).
+ *
+ * Conventions: every function returns 0 or a negative errno value and never
+ * aborts or exits; output pointers come last; ivshm_strerror() turns an error
+ * into a message. A handle is not thread-safe: use it from one thread at a
+ * time. Errors with a libivshm-specific meaning:
+ *   -ENODEV     no ivshmem UIO device found, or the named one does not exist
+ *   -ENXIO      the named device exists but is not bound to uio_ivshmem
+ *   -EPROTO     the driver's ABI version differs from libivshm's
+ *   -EBADMSG    the driver's sysfs attributes, maps or counter page are malformed
+ *   -ENOTSUP    the device has no interrupts (ivshmem-plain)
+ *   -ETIMEDOUT  ivshm_wait() saw no interrupt before the timeout
+ *   -EAGAIN     ivshm_ack() found nothing new
+ *   -EINVAL     a bad argument (NULL handle, vector or peer out of range, ...)
+ */
+#ifndef IVSHM_H
+#define IVSHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ivshm_dev;
+
+enum ivshm_mode {
+	IVSHM_MODE_PLAIN = 0,	 /* ivshmem-plain: shared memory, no interrupts */
+	IVSHM_MODE_DOORBELL = 1, /* ivshmem-doorbell: MSI-X vectors and a peer ID */
+};
+
+/* Highest peer ID a doorbell can address (IDs are 16 bits on the device). */
+#define IVSHM_MAX_PEER_ID 65535u
+/* Vectors a uio_ivshmem device can count; ivshm_wait() masks are 64 bits. */
+#define IVSHM_MAX_VECTORS 64u
+
+/*
+ * ivshm_open - open an ivshmem device and map its shared memory.
+ * @device: NULL or "" for the first uio_ivshmem device (lowest uioN),
+ *          "/dev/uioN" or "uioN", or a PCI address ("0000:00:03.0" or "00:03.0").
+ * @flags:  must be 0.
+ * @devp:   receives the new handle; the caller owns it and frees it with
+ *          ivshm_close(). Untouched on error.
+ *
+ * The device's UIO name, ABI version, map names and sizes are checked in sysfs
+ * before anything is mapped. Only interrupts that arrive after the open are
+ * reported by ivshm_wait().
+ *
+ * Returns: 0, or -ENODEV, -ENXIO, -EPROTO, -EBADMSG, -EINVAL, or the errno of a
+ * failed open()/mmap() (e.g. -EACCES).
+ */
+int ivshm_open(const char *device, unsigned int flags, struct ivshm_dev **devp);
+
+/* ivshm_close - unmap and close; accepts NULL. The buffer becomes invalid. */
+void ivshm_close(struct ivshm_dev *dev);
+
+/*
+ * ivshm_get_shared_buffer - the shared memory (BAR2), mapped write-back.
+ * @addr: receives the start; valid until ivshm_close(). Other guests write
+ *        it concurrently: treat its content as hostile input.
+ * @size: receives its size in bytes (a power of two).
+ * Returns: 0 or -EINVAL.
+ */
+int ivshm_get_shared_buffer(const struct ivshm_dev *dev, void **addr, size_t *size);
+
+/*
+ * ivshm_get_peer_id - this guest's peer ID (0..IVSHM_MAX_PEER_ID), assigned
+ * by the doorbell server; it changes when the VM restarts.
+ * Returns: 0, -ENOTSUP for ivshmem-plain, or -EINVAL.
+ */
+int ivshm_get_peer_id(const struct ivshm_dev *dev, unsigned int *id);
+
+/* ivshm_get_vectors - number of MSI-X vectors in use (0 for plain). Returns: 0 or -EINVAL. */
+int ivshm_get_vectors(const struct ivshm_dev *dev, unsigned int *nr);
+
+/* ivshm_get_mode - plain or doorbell. Returns: 0 or -EINVAL. */
+int ivshm_get_mode(const struct ivshm_dev *dev, enum ivshm_mode *mode);
+
+/*
+ * ivshm_get_uio_path - the character device, e.g. "/dev/uio0".
+ * @path: receives a string owned by @dev, valid until ivshm_close().
+ * Returns: 0 or -EINVAL.
+ */
+int ivshm_get_uio_path(const struct ivshm_dev *dev, const char **path);
+
+/*
+ * ivshm_get_pci_address - the PCI address, e.g. "0000:00:03.0".
+ * @addr: receives a string owned by @dev, valid until ivshm_close().
+ * Returns: 0, -ENOENT when sysfs did not tell it, or -EINVAL.
+ */
+int ivshm_get_pci_address(const struct ivshm_dev *dev, const char **addr);
+
+/*
+ * ivshm_get_counter - interrupts counted by the driver on @vector since the
+ * device was bound (not since the open).
+ * Returns: 0, -EINVAL (vector >= vector count), or -ENOTSUP for plain.
+ */
+int ivshm_get_counter(const struct ivshm_dev *dev, unsigned int vector, uint64_t *count);
+
+/*
+ * ivshm_trigger - ring interrupt @vector of peer @peer (may be this guest).
+ *
+ * A release barrier comes first: every store to the shared buffer made before
+ * the call is visible to the peer before its interrupt can fire. A doorbell to
+ * an absent peer or a vector the peer lacks is dropped silently by the device.
+ *
+ * Returns: 0, -ENOTSUP for plain, or -EINVAL (peer > IVSHM_MAX_PEER_ID,
+ * vector >= IVSHM_MAX_VECTORS).
+ */
+int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector);
+
+/*
+ * ivshm_wait - wait up to @timeout_ms for interrupts of this guest.
+ * @timeout_ms: 0 only checks; negative is -EINVAL (every wait has a deadline).
+ * @fired:      if not NULL, receives the bitmask of vectors (bit v = vector v)
+ *              that fired since the previous ivshm_wait()/ivshm_ack() (or the open).
+ * @coalesced:  if not NULL, receives how many interrupts arrived beyond one per
+ *              fired vector, i.e. events merged into this wake-up. None is lost:
+ *              the driver counts every interrupt it receives.
+ *
+ * After a successful return, stores the peer made before ringing are visible.
+ * Returns: 0 (at least one vector fired), -ETIMEDOUT, -ENOTSUP for plain,
+ * -EINVAL, or the errno of a failed poll()/read().
+ */
+int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t *coalesced);
+
+/*
+ * ivshm_get_fd - a file descriptor that polls readable (POLLIN/EPOLLIN) when an
+ * interrupt arrives; call ivshm_ack() then. Owned by @dev: do not close or read it.
+ * Returns: 0, -ENOTSUP for plain, or -EINVAL.
+ */
+int ivshm_get_fd(const struct ivshm_dev *dev, int *fd);
+
+/*
+ * ivshm_ack - consume pending interrupts without blocking, for poll/epoll users.
+ * @fired, @coalesced: as for ivshm_wait().
+ * Returns: 0, -EAGAIN when no vector fired (a readable fd may still yield
+ * nothing new if ivshm_wait()/ivshm_ack() already reported the event),
+ * -ENOTSUP for plain, or -EINVAL.
+ */
+int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced);
+
+/*
+ * ivshm_strerror - a message for an error returned by libivshm (negative
+ * errno; a positive value is accepted too). The string is static.
+ */
+const char *ivshm_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IVSHM_H */

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Opening a discovered device: open /dev/uioN, map regs, shmem and the
+ * counter page (UIO map N lives at offset N * page size), and check the
+ * counter page agrees with sysfs before trusting it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int map_region(struct ivshm_dev *dev, const struct ivshm_devinfo *info,
+		      unsigned int i, int prot)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	p = mmap(NULL, info->map_size[i], prot, MAP_SHARED, dev->fd, (off_t)i * page);
+	if (p == MAP_FAILED)
+		return -errno;
+	dev->map[i] = p;
+	dev->map_len[i] = info->map_size[i];
+	return 0;
+}
+
+static void unmap_all(struct ivshm_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < IVSHM_NR_MAPS; i++)
+		if (dev->map[i])
+			munmap(dev->map[i], dev->map_len[i]);
+}
+
+int ivshm__open_root(const char *sysroot, const char *devroot, const char *device,
+		     struct ivshm_dev **devp)
+{
+	struct ivshm_devinfo info;
+	struct ivshm_dev *dev;
+	unsigned int i;
+	int n, err;
+
+	if (!devroot || !devp)
+		return -EINVAL;
+	err = ivshm__discover(sysroot, device, &info);
+	if (err)
+		return err;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	n = snprintf(dev->uio_path, sizeof(dev->uio_path), "%s/uio%u", devroot, info.uio_index);
+	if (n < 0 || (size_t)n >= sizeof(dev->uio_path)) {
+		err = -ENAMETOOLONG;
+		goto out_free;
+	}
+	memcpy(dev->pci_addr, info.pci_addr, sizeof(dev->pci_addr));
+	dev->mode = info.mode;
+	dev->nr_vectors = info.nr_vectors;
+	dev->peer_id = info.peer_id;
+
+	/* Non-blocking: ivshm_wait() polls with a deadline, then reads. */
+	dev->fd = open(dev->uio_path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (dev->fd < 0) {
+		err = errno == ENOENT ? -ENODEV : -errno;
+		goto out_free;
+	}
+
+	err = map_region(dev, &info, UIO_IVSHMEM_MAP_REGS, PROT_READ | PROT_WRITE);
+	if (!err)
+		err = map_region(dev, &info, UIO_IVSHMEM_MAP_SHMEM, PROT_READ | PROT_WRITE);
+	if (!err)
+		err = map_region(dev, &info, UIO_IVSHMEM_MAP_COUNTERS, PROT_READ);
+	if (err)
+		goto out_unmap;
+
+	dev->regs = (volatile uint32_t *)((char *)dev->map[UIO_IVSHMEM_MAP_REGS] +
+					  info.map_offset[UIO_IVSHMEM_MAP_REGS]);
+	dev->shm = (char *)dev->map[UIO_IVSHMEM_MAP_SHMEM] + info.map_offset[UIO_IVSHMEM_MAP_SHMEM];
+	dev->shm_size = info.map_size[UIO_IVSHMEM_MAP_SHMEM] - info.map_offset[UIO_IVSHMEM_MAP_SHMEM];
+	dev->counters = (const struct uio_ivshmem_counters *)
+		((const char *)dev->map[UIO_IVSHMEM_MAP_COUNTERS] +
+		 info.map_offset[UIO_IVSHMEM_MAP_COUNTERS]);
+
+	if (dev->counters->magic != UIO_IVSHMEM_COUNTERS_MAGIC ||
+	    dev->counters->nr_vectors != dev->nr_vectors) {
+		err = -EBADMSG;
+		goto out_unmap;
+	}
+	for (i = 0; i < dev->nr_vectors; i++)
+		dev->snapshot[i] = __atomic_load_n(&dev->counters->count[i], __ATOMIC_ACQUIRE);
+
+	*devp = dev;
+	return 0;
+
+out_unmap:
+	unmap_all(dev);
+	close(dev->fd);
+out_free:
+	free(dev);
+	return err;
+}
+
+int ivshm_open(const char *device, unsigned int flags, struct ivshm_dev **devp)
+{
+	if (flags)
+		return -EINVAL;
+	return ivshm__open_root("/sys", "/dev", device, devp);
+}
+
+void ivshm_close(struct ivshm_dev *dev)
+{
+	if (!dev)
+		return;
+	unmap_all(dev);
+	close(dev->fd);
+	free(dev);
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Read-only accessors of an open handle. */
+#include <errno.h>
+
+#include "internal.h"
+
+int ivshm_get_shared_buffer(const struct ivshm_dev *dev, void **addr, size_t *size)
+{
+	if (!dev || !addr || !size)
+		return -EINVAL;
+	*addr = dev->shm;
+	*size = dev->shm_size;
+	return 0;
+}
+
+int ivshm_get_peer_id(const struct ivshm_dev *dev, unsigned int *id)
+{
+	if (!dev || !id)
+		return -EINVAL;
+	if (dev->mode != IVSHM_MODE_DOORBELL)
+		return -ENOTSUP;
+	*id = (unsigned int)dev->peer_id;
+	return 0;
+}
+
+int ivshm_get_vectors(const struct ivshm_dev *dev, unsigned int *nr)
+{
+	if (!dev || !nr)
+		return -EINVAL;
+	*nr = dev->nr_vectors;
+	return 0;
+}
+
+int ivshm_get_mode(const struct ivshm_dev *dev, enum ivshm_mode *mode)
+{
+	if (!dev || !mode)
+		return -EINVAL;
+	*mode = dev->mode;
+	return 0;
+}
+
+int ivshm_get_uio_path(const struct ivshm_dev *dev, const char **path)
+{
+	if (!dev || !path)
+		return -EINVAL;
+	*path = dev->uio_path;
+	return 0;
+}
+
+int ivshm_get_pci_address(const struct ivshm_dev *dev, const char **addr)
+{
+	if (!dev || !addr)
+		return -EINVAL;
+	if (!dev->pci_addr[0])
+		return -ENOENT;
+	*addr = dev->pci_addr;
+	return 0;
+}
+
+int ivshm_get_counter(const struct ivshm_dev *dev, unsigned int vector, uint64_t *count)
+{
+	if (!dev || !count)
+		return -EINVAL;
+	if (dev->mode != IVSHM_MODE_DOORBELL)
+		return -ENOTSUP;
+	if (vector >= dev->nr_vectors)
+		return -EINVAL;
+	*count = __atomic_load_n(&dev->counters->count[vector], __ATOMIC_ACQUIRE);
+	return 0;
+}

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ivshm-info: the guest-side twin of the host test peer. Shows the device,
+ * rings a peer's vector, waits for this guest's vectors, and reads or writes
+ * strings in the shared memory, with key=value output for scripts and tests.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "parse.h"
+
+#define MAX_IO 4096u
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ivshm-info [-d DEVICE] [info]\n"
+		"       ivshm-info [-d DEVICE] ring PEER VECTOR\n"
+		"       ivshm-info [-d DEVICE] wait -t TIMEOUT_MS [-V VECTOR] [-m OFFSET]\n"
+		"       ivshm-info [-d DEVICE] read OFFSET [LENGTH]\n"
+		"       ivshm-info [-d DEVICE] write OFFSET STRING\n"
+		"  -d, --device   /dev/uioN, uioN or PCI address (default: first ivshmem device)\n"
+		"  -t, --timeout  wait: give up after this many ms (required)\n"
+		"  -V, --vector   wait: keep waiting until this vector fires\n"
+		"  -m, --mark     wait: once armed, write \"waiting peer=ID\" at OFFSET of the\n"
+		"                 shared memory, so a script on the peer knows when to ring\n"
+		"Output, one key=value item per line (info) or per event:\n"
+		"  info   device=/dev/uioN  pci=ADDR  mode=doorbell|plain  peer_id=N|none\n"
+		"         size=BYTES  vectors=N  counterV=COUNT (one line per vector)\n"
+		"  ring   rang peer=P vector=V\n"
+		"  wait   fired mask=0xMASK vectors=V[,V...] coalesced=N   (one line per wake-up)\n"
+		"  read   data=STRING   (up to NUL or LENGTH, default 256; unprintable bytes as ?)\n"
+		"  write  wrote offset=O bytes=N   (STRING and a NUL)\n"
+		"Exit status: 0 success, 1 error or timeout, 2 usage.\n");
+}
+
+static int cmd_info(struct ivshm_dev *dev)
+{
+	unsigned int nr, id, v;
+	enum ivshm_mode mode;
+	const char *s;
+	uint64_t count;
+	size_t size;
+	void *buf;
+
+	if (ivshm_get_uio_path(dev, &s) || ivshm_get_mode(dev, &mode) ||
+	    ivshm_get_vectors(dev, &nr) || ivshm_get_shared_buffer(dev, &buf, &size))
+		return EXIT_FAIL;
+	printf("device=%s\n", s);
+	printf("pci=%s\n", ivshm_get_pci_address(dev, &s) ? "unknown" : s);
+	printf("mode=%s\n", mode == IVSHM_MODE_DOORBELL ? "doorbell" : "plain");
+	if (ivshm_get_peer_id(dev, &id))
+		printf("peer_id=none\n");
+	else
+		printf("peer_id=%u\n", id);
+	printf("size=%zu\n", size);
+	printf("vectors=%u\n", nr);
+	for (v = 0; v < nr; v++) {
+		if (ivshm_get_counter(dev, v, &count))
+			return EXIT_FAIL;
+		printf("counter%u=%llu\n", v, (unsigned long long)count);
+	}
+	return 0;
+}
+
+static int cmd_ring(struct ivshm_dev *dev, char **args, int n)
+{
+	uint64_t peer, vector;
+	int err;
+
+	if (n != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (app_parse_opt("PEER", args[0], IVSHM_MAX_PEER_ID, &peer) ||
+	    app_parse_opt("VECTOR", args[1], IVSHM_MAX_VECTORS - 1, &vector))
+		return EXIT_USAGE;
+	err = ivshm_trigger(dev, (unsigned int)peer, (unsigned int)vector);
+	if (err) {
+		app_err("ring: %s", ivshm_strerror(err));
+		return EXIT_FAIL;
+	}
+	printf("rang peer=%llu vector=%llu\n", (unsigned long long)peer,
+	       (unsigned long long)vector);
+	return 0;
+}
+
+static void print_fired(uint64_t mask, uint64_t coalesced)
+{
+	const char *sep = "";
+	unsigned int v;
+
+	printf("fired mask=0x%llx vectors=", (unsigned long long)mask);
+	for (v = 0; v < IVSHM_MAX_VECTORS; v++) {
+		if (mask & (UINT64_C(1) << v)) {
+			printf("%s%u", sep, v);
+			sep = ",";
+		}
+	}
+	printf(" coalesced=%llu\n", (unsigned long long)coalesced);
+}
+
+/* Write the NUL-terminated @s at @off, bounds-checked. */
+static int put_string(struct ivshm_dev *dev, uint64_t off, const char *s)
+{
+	size_t size, n = strlen(s) + 1;
+	void *buf;
+
+	if (ivshm_get_shared_buffer(dev, &buf, &size))
+		return -EINVAL;
+	if (n > MAX_IO || off > size || n > size - off) {
+		app_err("%zu bytes at offset %llu do not fit in %zu bytes of shared memory", n,
+			(unsigned long long)off, size);
+		return -ERANGE;
+	}
+	memcpy((char *)buf + off, s, n);
+	return 0;
+}
+
+static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t mark)
+{
+	int64_t deadline = app_now_ms() + timeout_ms, left;
+	uint64_t fired, coalesced;
+	char text[32];
+	unsigned int id;
+	int err;
+
+	err = ivshm_get_peer_id(dev, &id);
+	if (err) {
+		app_err("wait: %s", ivshm_strerror(err));
+		return EXIT_FAIL;
+	}
+	if (mark >= 0) {
+		snprintf(text, sizeof(text), "waiting peer=%u", id);
+		if (put_string(dev, (uint64_t)mark, text))
+			return EXIT_FAIL;
+	}
+	for (;;) {
+		left = deadline - app_now_ms();
+		err = ivshm_wait(dev, left > 0 ? (int)left : 0, &fired, &coalesced);
+		if (err == -ETIMEDOUT && vector >= 0) {
+			app_err("timed out after %d ms waiting for vector %d", timeout_ms, vector);
+			return EXIT_FAIL;
+		}
+		if (err) {
+			app_err("wait: %s", ivshm_strerror(err));
+			return EXIT_FAIL;
+		}
+		print_fired(fired, coalesced);
+		if (vector < 0 || (fired & (UINT64_C(1) << vector)))
+			return 0;
+	}
+}
+
+static int cmd_read(struct ivshm_dev *dev, char **args, int n)
+{
+	uint64_t off, len = 256, i;
+	char out[MAX_IO + 1];
+	const char *src;
+	size_t size;
+	void *buf;
+
+	if (n < 1 || n > 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (app_parse_opt("OFFSET", args[0], UINT64_MAX, &off) ||
+	    (n == 2 && app_parse_opt("LENGTH", args[1], MAX_IO, &len)))
+		return EXIT_USAGE;
+	if (ivshm_get_shared_buffer(dev, &buf, &size))
+		return EXIT_FAIL;
+	if (off > size) {
+		app_err("offset %llu is beyond %zu bytes of shared memory",
+			(unsigned long long)off, size);
+		return EXIT_FAIL;
+	}
+	if (len > size - off)
+		len = size - off;
+	src = (const char *)buf + off;
+	/* One pass over the live buffer into a private copy; the peer may be writing. */
+	memcpy(out, src, len);
+	for (i = 0; i < len && out[i]; i++)
+		if (out[i] < 0x20 || out[i] > 0x7e)
+			out[i] = '?';
+	out[i] = '\0';
+	printf("data=%s\n", out);
+	return 0;
+}
+
+static int cmd_write(struct ivshm_dev *dev, char **args, int n)
+{
+	uint64_t off;
+
+	if (n != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (app_parse_opt("OFFSET", args[0], UINT64_MAX, &off))
+		return EXIT_USAGE;
+	if (put_string(dev, off, args[1]))
+		return EXIT_FAIL;
+	printf("wrote offset=%llu bytes=%zu\n", (unsigned long long)off, strlen(args[1]) + 1);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "vector", required_argument, NULL, 'V' },
+		{ "mark", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t timeout = -1, vector = -1, mark = -1;
+	const char *device = NULL, *cmd = "info";
+	struct ivshm_dev *dev;
+	uint64_t val;
+	char **args;
+	int c, n, ret;
+
+	app_init("ivshm-info");
+	while ((c = getopt_long(argc, argv, "d:t:V:m:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			device = optarg;
+			break;
+		case 't':
+			if (app_parse_opt("--timeout", optarg, INT32_MAX, &val))
+				return EXIT_USAGE;
+			timeout = (int64_t)val;
+			break;
+		case 'V':
+			if (app_parse_opt("--vector", optarg, IVSHM_MAX_VECTORS - 1, &val))
+				return EXIT_USAGE;
+			vector = (int64_t)val;
+			break;
+		case 'm':
+			if (app_parse_opt("--mark", optarg, INT64_MAX, &val))
+				return EXIT_USAGE;
+			mark = (int64_t)val;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		cmd = argv[optind++];
+	args = argv + optind;
+	n = argc - optind;
+
+	if (strcmp(cmd, "wait") == 0 ? (timeout < 0 || n != 0)
+				     : (timeout >= 0 || vector >= 0 || mark >= 0)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "info") && strcmp(cmd, "ring") && strcmp(cmd, "wait") &&
+	    strcmp(cmd, "read") && strcmp(cmd, "write")) {
+		app_err("unknown command '%s'", cmd);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "info") == 0 && n != 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	if (app_open(device, &dev))
+		return EXIT_FAIL;
+	if (strcmp(cmd, "info") == 0)
+		ret = cmd_info(dev);
+	else if (strcmp(cmd, "ring") == 0)
+		ret = cmd_ring(dev, args, n);
+	else if (strcmp(cmd, "wait") == 0)
+		ret = cmd_wait(dev, (int)timeout, (int)vector, mark);
+	else if (strcmp(cmd, "read") == 0)
+		ret = cmd_read(dev, args, n);
+	else
+		ret = cmd_write(dev, args, n);
+	ivshm_close(dev);
+	return ret;
+}

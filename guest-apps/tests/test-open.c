@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Opening, doorbells and waits against a fake device: dev/uioN is a regular
+ * file, so the test plays the driver by writing the counter page, and reads
+ * back what the library wrote to the doorbell register.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fake-sysfs.h"
+#include "internal.h"
+
+#define PCI0 "0000:00:03.0"
+
+static long page;
+
+static int setup(void **state)
+{
+	static struct fake_sysfs fs;
+
+	page = sysconf(_SC_PAGESIZE);
+	if (fake_sysfs_create(&fs))
+		return -1;
+	*state = &fs;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fake_sysfs_destroy(*state);
+	return 0;
+}
+
+static struct ivshm_dev *open_doorbell(struct fake_sysfs *fs)
+{
+	struct ivshm_dev *dev = NULL;
+	struct fake_uio u;
+
+	fake_uio_doorbell(&u, 0, PCI0);
+	assert_int_equal(fake_sysfs_add_uio(fs, &u), 0);
+	assert_int_equal(fake_dev_create(fs, 0, UIO_IVSHMEM_COUNTERS_MAGIC, 4), 0);
+	assert_int_equal(ivshm__open_root(fs->sys, fs->dev, NULL, &dev), 0);
+	assert_non_null(dev);
+	return dev;
+}
+
+static void set_counter(struct fake_sysfs *fs, unsigned int v, uint64_t count)
+{
+	off_t off = 2 * page + offsetof(struct uio_ivshmem_counters, count) + v * sizeof(count);
+
+	assert_int_equal(fake_dev_write(fs, 0, off, &count, sizeof(count)), 0);
+}
+
+static void accessors(void **state)
+{
+	struct ivshm_dev *dev = open_doorbell(*state);
+	enum ivshm_mode mode;
+	unsigned int id, nr;
+	const char *s;
+	size_t size;
+	void *buf;
+
+	assert_int_equal(ivshm_get_shared_buffer(dev, &buf, &size), 0);
+	assert_int_equal(size, page);
+	assert_int_equal(ivshm_get_peer_id(dev, &id), 0);
+	assert_int_equal(id, 1);
+	assert_int_equal(ivshm_get_vectors(dev, &nr), 0);
+	assert_int_equal(nr, 4);
+	assert_int_equal(ivshm_get_mode(dev, &mode), 0);
+	assert_int_equal(mode, IVSHM_MODE_DOORBELL);
+	assert_int_equal(ivshm_get_pci_address(dev, &s), 0);
+	assert_string_equal(s, PCI0);
+	assert_int_equal(ivshm_get_uio_path(dev, &s), 0);
+	assert_non_null(strstr(s, "/dev/uio0"));
+	assert_int_equal(ivshm_get_shared_buffer(NULL, &buf, &size), -EINVAL);
+	assert_int_equal(ivshm_get_peer_id(dev, NULL), -EINVAL);
+	ivshm_close(dev);
+}
+
+static void shared_buffer_is_the_shmem_map(void **state)
+{
+	struct ivshm_dev *dev = open_doorbell(*state);
+	char back[16] = "";
+	size_t size;
+	void *buf;
+
+	assert_int_equal(ivshm_get_shared_buffer(dev, &buf, &size), 0);
+	memcpy(buf, "shared", 7);
+	assert_int_equal(fake_dev_read(*state, 0, page, back, 7), 0);
+	assert_string_equal(back, "shared");
+	ivshm_close(dev);
+}
+
+static void trigger_writes_doorbell(void **state)
+{
+	struct ivshm_dev *dev = open_doorbell(*state);
+	uint32_t reg = 0;
+
+	assert_int_equal(ivshm_trigger(dev, 5, 3), 0);
+	assert_int_equal(fake_dev_read(*state, 0, IVSHMEM_REG_DOORBELL, &reg, sizeof(reg)), 0);
+	assert_int_equal(reg, 0x00050003);
+	assert_int_equal(ivshm_trigger(dev, IVSHM_MAX_PEER_ID, IVSHM_MAX_VECTORS - 1), 0);
+	assert_int_equal(fake_dev_read(*state, 0, IVSHMEM_REG_DOORBELL, &reg, sizeof(reg)), 0);
+	assert_int_equal(reg, 0xffff003f);
+	assert_int_equal(ivshm_trigger(dev, IVSHM_MAX_PEER_ID + 1, 0), -EINVAL);
+	assert_int_equal(ivshm_trigger(dev, 1, IVSHM_MAX_VECTORS), -EINVAL);
+	assert_int_equal(ivshm_trigger(NULL, 1, 0), -EINVAL);
+	ivshm_close(dev);
+}
+
+static void wait_reports_fired_vectors(void **state)
+{
+	struct ivshm_dev *dev = open_doorbell(*state);
+	uint64_t fired = 0, coalesced = 99, count;
+
+	assert_int_equal(ivshm_wait(dev, 0, &fired, &coalesced), -ETIMEDOUT);
+	set_counter(*state, 3, 1);
+	assert_int_equal(ivshm_wait(dev, 1000, &fired, &coalesced), 0);
+	assert_int_equal(fired, 1u << 3);
+	assert_int_equal(coalesced, 0);
+	assert_int_equal(ivshm_get_counter(dev, 3, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(ivshm_wait(dev, 0, &fired, &coalesced), -ETIMEDOUT);
+
+	set_counter(*state, 0, 2);
+	set_counter(*state, 3, 4);
+	assert_int_equal(ivshm_ack(dev, &fired, &coalesced), 0);
+	assert_int_equal(fired, (1u << 0) | (1u << 3));
+	assert_int_equal(coalesced, 1 + 2);
+	assert_int_equal(ivshm_ack(dev, &fired, &coalesced), -EAGAIN);
+	assert_int_equal(ivshm_get_counter(dev, 4, &count), -EINVAL);
+	ivshm_close(dev);
+}
+
+static void wait_rejects_bad_arguments(void **state)
+{
+	struct ivshm_dev *dev = open_doorbell(*state);
+	int fd = -1;
+
+	assert_int_equal(ivshm_wait(dev, -1, NULL, NULL), -EINVAL);
+	assert_int_equal(ivshm_wait(NULL, 0, NULL, NULL), -EINVAL);
+	assert_int_equal(ivshm_ack(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(ivshm_get_fd(dev, &fd), 0);
+	assert_true(fd >= 0);
+	ivshm_close(dev);
+}
+
+static void plain_has_no_interrupts(void **state)
+{
+	struct fake_sysfs *fs = *state;
+	struct ivshm_dev *dev = NULL;
+	struct fake_uio u;
+	unsigned int id;
+	uint64_t count;
+	int fd;
+
+	fake_uio_plain(&u, 0, PCI0);
+	assert_int_equal(fake_sysfs_add_uio(fs, &u), 0);
+	assert_int_equal(fake_dev_create(fs, 0, UIO_IVSHMEM_COUNTERS_MAGIC, 0), 0);
+	assert_int_equal(ivshm__open_root(fs->sys, fs->dev, NULL, &dev), 0);
+	assert_int_equal(ivshm_wait(dev, 100, NULL, NULL), -ENOTSUP);
+	assert_int_equal(ivshm_ack(dev, NULL, NULL), -ENOTSUP);
+	assert_int_equal(ivshm_trigger(dev, 0, 0), -ENOTSUP);
+	assert_int_equal(ivshm_get_peer_id(dev, &id), -ENOTSUP);
+	assert_int_equal(ivshm_get_fd(dev, &fd), -ENOTSUP);
+	assert_int_equal(ivshm_get_counter(dev, 0, &count), -ENOTSUP);
+	assert_string_equal(ivshm_strerror(-ENOTSUP), "device has no interrupts (ivshmem-plain)");
+	ivshm_close(dev);
+}
+
+static void bad_counter_page(void **state)
+{
+	struct fake_sysfs *fs = *state;
+	struct ivshm_dev *dev = NULL;
+	struct fake_uio u;
+
+	fake_uio_doorbell(&u, 0, PCI0);
+	assert_int_equal(fake_sysfs_add_uio(fs, &u), 0);
+	assert_int_equal(fake_dev_create(fs, 0, 0xdeadbeef, 4), 0);
+	assert_int_equal(ivshm__open_root(fs->sys, fs->dev, NULL, &dev), -EBADMSG);
+	assert_int_equal(fake_dev_create(fs, 0, UIO_IVSHMEM_COUNTERS_MAGIC, 3), 0);
+	assert_int_equal(ivshm__open_root(fs->sys, fs->dev, NULL, &dev), -EBADMSG);
+	assert_null(dev);
+}
+
+static void missing_dev_node(void **state)
+{
+	struct fake_sysfs *fs = *state;
+	struct ivshm_dev *dev = NULL;
+	struct fake_uio u;
+
+	fake_uio_doorbell(&u, 0, PCI0);
+	assert_int_equal(fake_sysfs_add_uio(fs, &u), 0);
+	assert_int_equal(ivshm__open_root(fs->sys, fs->dev, NULL, &dev), -ENODEV);
+	assert_null(dev);
+}
+
+static void public_entry_points(void **state)
+{
+	struct ivshm_dev *dev = NULL;
+
+	(void)state;
+	assert_int_equal(ivshm_open(NULL, 1, &dev), -EINVAL);
+	assert_int_equal(ivshm_open(NULL, 0, NULL), -EINVAL);
+	assert_int_equal(ivshm_open("not a device", 0, &dev), -EINVAL);
+	assert_null(dev);
+	ivshm_close(NULL);
+	assert_string_equal(ivshm_strerror(-ENODEV),
+			    "no ivshmem device (is uio_ivshmem loaded and bound?)");
+	assert_string_equal(ivshm_strerror(ENOENT), "No such file or directory");
+	assert_string_equal(ivshm_strerror(-100000), "unknown error");
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(accessors),
+		T(shared_buffer_is_the_shmem_map),
+		T(trigger_writes_doorbell),
+		T(wait_reports_fired_vectors),
+		T(wait_rejects_bad_arguments),
+		T(plain_has_no_interrupts),
+		T(bad_counter_page),
+		T(missing_dev_node),
+		T(public_entry_points),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Number, address and attribute parsing; latency percentiles. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "internal.h"
+#include "parse.h"
+#include "stats.h"
+
+static void uint_valid(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(parse_uint("0", 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_uint("42", 42, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(parse_uint("0x1F", 100, &v), 0);
+	assert_int_equal(v, 31);
+	assert_int_equal(parse_uint("0x00001000", UINT64_MAX, &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(parse_uint("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+}
+
+static void uint_invalid(void **state)
+{
+	static const char *const bad[] = { "", "-1", "+1", " 1", "1 ", "12a", "0x", "1.5", "0b1" };
+	uint64_t v = 7;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse_uint(bad[i], UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(parse_uint(NULL, 1, &v), -EINVAL);
+	assert_int_equal(parse_uint("43", 42, &v), -ERANGE);
+	assert_int_equal(parse_uint("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(parse_uint("0x10000000000000000", UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(v, 7);
+}
+
+static void signed_attr(void **state)
+{
+	int v;
+
+	(void)state;
+	assert_int_equal(ivshm__parse_int("-1", -1, 65535, &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(ivshm__parse_int("65535", -1, 65535, &v), 0);
+	assert_int_equal(v, 65535);
+	assert_int_equal(ivshm__parse_int("-2", -1, 65535, &v), -ERANGE);
+	assert_int_equal(ivshm__parse_int("65536", -1, 65535, &v), -ERANGE);
+	assert_int_equal(ivshm__parse_int("-", -1, 65535, &v), -EINVAL);
+	assert_int_equal(ivshm__parse_int("--1", -1, 65535, &v), -EINVAL);
+	assert_int_equal(ivshm__parse_int("-1", 0, 10, &v), -ERANGE);
+}
+
+static void host_port(void **state)
+{
+	char host[16];
+	uint16_t port;
+
+	(void)state;
+	assert_int_equal(parse_host_port("10.0.0.2:5201", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "10.0.0.2");
+	assert_int_equal(port, 5201);
+	assert_int_equal(parse_host_port("10.0.0.2", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(parse_host_port("10.0.0.2:0", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(parse_host_port("10.0.0.2:65536", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(parse_host_port(":80", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(parse_host_port("host:80", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(parse_host_port("255.255.255.255:1", host, 8, &port), -EINVAL);
+}
+
+static void read_attr(void **state)
+{
+	char path[] = "/tmp/ivshm-attr-XXXXXX", buf[8];
+	FILE *f;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("doorbell\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(ivshm__read_attr(path, buf, sizeof(buf)), -EOVERFLOW);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("plain\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(ivshm__read_attr(path, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "plain");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite("a\0b", 1, 3, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(ivshm__read_attr(path, buf, sizeof(buf)), -EBADMSG);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(ivshm__read_attr(path, buf, sizeof(buf)), -ENOENT);
+}
+
+static void percentiles(void **state)
+{
+	int64_t s[100], one = 42;
+	struct latency_stats st;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		s[i] = 100 - i;
+	assert_int_equal(stats_summarize(s, 100, &st), 0);
+	assert_int_equal(st.min, 1);
+	assert_int_equal(st.p50, 50);
+	assert_int_equal(st.p99, 99);
+	assert_int_equal(st.max, 100);
+	assert_int_equal(stats_summarize(&one, 1, &st), 0);
+	assert_int_equal(st.p50, 42);
+	assert_int_equal(st.p99, 42);
+	assert_int_equal(stats_summarize(s, 0, &st), -EINVAL);
+}
+
+#define T(f) cmocka_unit_test(f)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(uint_valid),
+		T(uint_invalid),
+		T(signed_attr),
+		T(host_port),
+		T(read_attr),
+		T(percentiles),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
