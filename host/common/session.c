@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "session.h"
+
+enum state { WANT_VERSION, WANT_ID, WANT_SHM, SETUP, READY };
+
+struct peer {
+	unsigned n;
+	int *fds;	/* vectors entries when keep_fds */
+};
+
+struct ivshm_session {
+	enum state state;
+	unsigned vectors;
+	bool keep_fds;
+	int id;
+	int shm_fd;
+	struct peer *peers;
+	unsigned npeers;	/* allocated entries of peers */
+	const char *error;
+};
+
+int ivshm_session_new(unsigned vectors, bool keep_fds, struct ivshm_session **out)
+{
+	struct ivshm_session *s;
+
+	if (vectors < 1 || vectors > IVSHM_PROTO_MAX_VECTORS)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->state = WANT_VERSION;
+	s->vectors = vectors;
+	s->keep_fds = keep_fds;
+	s->id = -1;
+	s->shm_fd = -1;
+	*out = s;
+	return 0;
+}
+
+static void peer_clear(struct peer *p)
+{
+	if (p->fds) {
+		for (unsigned i = 0; i < p->n; i++)
+			close(p->fds[i]);
+		free(p->fds);
+		p->fds = NULL;
+	}
+	p->n = 0;
+}
+
+void ivshm_session_free(struct ivshm_session *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->npeers; i++)
+		peer_clear(&s->peers[i]);
+	free(s->peers);
+	if (s->shm_fd >= 0)
+		close(s->shm_fd);
+	free(s);
+}
+
+static int fail(struct ivshm_session *s, int fd, const char *why)
+{
+	if (fd >= 0)
+		close(fd);
+	s->error = why;
+	return -EPROTO;
+}
+
+static struct peer *peer_get(struct ivshm_session *s, unsigned id)
+{
+	if (id >= s->npeers) {
+		unsigned n = s->npeers ? s->npeers : 16;
+		struct peer *p;
+
+		while (n <= id)
+			n *= 2;
+		p = realloc(s->peers, n * sizeof(*p));
+		if (!p)
+			return NULL;
+		for (unsigned i = s->npeers; i < n; i++)
+			p[i] = (struct peer){ 0 };
+		s->peers = p;
+		s->npeers = n;
+	}
+	return &s->peers[id];
+}
+
+static int feed_vector(struct ivshm_session *s, unsigned id, int fd, struct ivshm_event *ev)
+{
+	struct peer *p = peer_get(s, id);
+
+	if (!p)
+		return fail(s, fd, "out of memory");
+	if (p->n >= s->vectors)
+		return fail(s, fd, "more eventfds for one peer than vectors");
+	if (s->keep_fds) {
+		if (!p->fds) {
+			p->fds = malloc(s->vectors * sizeof(int));
+			if (!p->fds)
+				return fail(s, fd, "out of memory");
+		}
+		p->fds[p->n] = fd;
+	} else {
+		close(fd);
+	}
+	ev->type = IVSHM_EV_VECTOR;
+	ev->peer = id;
+	ev->vector = p->n++;
+	ev->complete = p->n == s->vectors;
+	if (ev->complete && (int)id == s->id)
+		s->state = READY;
+	return 0;
+}
+
+int ivshm_session_feed(struct ivshm_session *s, int64_t value, int fd, struct ivshm_event *ev)
+{
+	*ev = (struct ivshm_event){ .value = value };
+
+	switch (s->state) {
+	case WANT_VERSION:
+		if (fd >= 0)
+			return fail(s, fd, "version message carries an fd");
+		if (value != IVSHM_PROTO_VERSION)
+			return fail(s, fd, "unsupported protocol version");
+		ev->type = IVSHM_EV_VERSION;
+		s->state = WANT_ID;
+		return 0;
+	case WANT_ID:
+		if (fd >= 0 || value < 0 || value > IVSHM_PROTO_MAX_ID)
+			return fail(s, fd, "invalid ID message");
+		s->id = (int)value;
+		ev->type = IVSHM_EV_ID;
+		ev->peer = (unsigned)value;
+		s->state = WANT_SHM;
+		return 0;
+	case WANT_SHM:
+		/* QEMU accepts peer messages before the memory; we follow the spec's order. */
+		if (value != IVSHM_PROTO_SHM || fd < 0)
+			return fail(s, fd, "expected the shared memory message");
+		s->shm_fd = fd;
+		ev->type = IVSHM_EV_SHM;
+		s->state = SETUP;
+		return 0;
+	case SETUP:
+	case READY:
+		break;
+	}
+
+	if (value == IVSHM_PROTO_SHM)
+		return fail(s, fd, "second shared memory message");
+	if (value < 0 || value > IVSHM_PROTO_MAX_ID)
+		return fail(s, fd, "peer ID out of range");
+	if (fd >= 0) {
+		if (s->state == READY && value == s->id)
+			return fail(s, fd, "own eventfd after the setup");
+		return feed_vector(s, (unsigned)value, fd, ev);
+	}
+	if (value == s->id)
+		return fail(s, fd, "server announced our own departure");
+	if ((unsigned)value >= s->npeers || !s->peers[value].n)
+		return fail(s, fd, "departure of an unknown peer");
+	peer_clear(&s->peers[value]);
+	ev->type = IVSHM_EV_LEAVE;
+	ev->peer = (unsigned)value;
+	return 0;
+}
+
+const char *ivshm_session_error(const struct ivshm_session *s)
+{
+	return s->error ? s->error : "no error";
+}
+
+bool ivshm_session_ready(const struct ivshm_session *s)
+{
+	return s->state == READY;
+}
+
+int ivshm_session_id(const struct ivshm_session *s)
+{
+	return s->id;
+}
+
+int ivshm_session_shm_fd(const struct ivshm_session *s)
+{
+	return s->shm_fd;
+}
+
+unsigned ivshm_session_vectors(const struct ivshm_session *s)
+{
+	return s->vectors;
+}
+
+unsigned ivshm_session_peer_vectors(const struct ivshm_session *s, unsigned peer)
+{
+	return peer < s->npeers ? s->peers[peer].n : 0;
+}
+
+unsigned ivshm_session_peer_limit(const struct ivshm_session *s)
+{
+	return s->npeers;
+}
+
+int ivshm_session_peer_fd(const struct ivshm_session *s, unsigned peer, unsigned vector)
+{
+	if (peer >= s->npeers || vector >= s->peers[peer].n || !s->peers[peer].fds)
+		return -ENOENT;
+	return s->peers[peer].fds[vector];
+}
