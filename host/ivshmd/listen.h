@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Listening UNIX sockets created safely: never through a symlink, never
+ * world-accessible, never over a live server's socket.
+ */
+#ifndef IVSHMD_LISTEN_H
+#define IVSHMD_LISTEN_H
+
+#include <sys/types.h>
+
+#include "pathref.h"
+
+struct ivshmd_listener {
+	int fd;
+	struct ivshmd_pathref path;
+};
+
+/*
+ * Bind and listen on path with the given mode (created with it, no chmod
+ * window) and group (-1: keep ours). An existing path is replaced only if it
+ * is a socket (lstat) and a connect() to it gets ECONNREFUSED; a live server
+ * gives -EADDRINUSE, anything else at the path -EEXIST.
+ * Logs the reason and returns a negative errno on failure.
+ */
+int ivshmd_listen_open(struct ivshmd_listener *l, const char *path, mode_t mode, gid_t gid);
+
+/* Closes the socket and removes its path if it is still ours. */
+void ivshmd_listen_close(struct ivshmd_listener *l);
+
+#endif

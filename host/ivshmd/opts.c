@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "opts.h"
+#include "size.h"
+
+enum {
+	OPT_MODE = 256,
+	OPT_MAX_PEERS,
+	OPT_QUEUE_LIMIT,
+	OPT_SEND_TIMEOUT,
+	OPT_LIST,
+};
+
+static const struct option long_opts[] = {
+	{ "help",         no_argument,       NULL, 'h' },
+	{ "verbose",      no_argument,       NULL, 'v' },
+	{ "foreground",   no_argument,       NULL, 'F' },
+	{ "pidfile",      required_argument, NULL, 'p' },
+	{ "socket",       required_argument, NULL, 'S' },
+	{ "shm-name",     required_argument, NULL, 'M' },
+	{ "shm-dir",      required_argument, NULL, 'm' },
+	{ "size",         required_argument, NULL, 'l' },
+	{ "vectors",      required_argument, NULL, 'n' },
+	{ "group",        required_argument, NULL, 'g' },
+	{ "peer",         required_argument, NULL, 'P' },
+	{ "mode",         required_argument, NULL, OPT_MODE },
+	{ "max-peers",    required_argument, NULL, OPT_MAX_PEERS },
+	{ "queue-limit",  required_argument, NULL, OPT_QUEUE_LIMIT },
+	{ "send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT },
+	{ "list",         no_argument,       NULL, OPT_LIST },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ivshmd [OPTIONS]          serve shared memory and doorbells to QEMU ivshmem-doorbell\n"
+"       ivshmd --list [-S PATH]   print the peers connected to a running ivshmd\n"
+"\n"
+"Options (the short ones are QEMU ivshmem-server's):\n"
+"  -S, --socket PATH      UNIX socket QEMU connects to (default " IVSHMD_DEFAULT_SOCKET ")\n"
+"  -l, --size SIZE        shared memory size, a power of two from 4K to 512G;\n"
+"                         K, M, G, T suffixes (default 4M)\n"
+"  -n, --vectors N        interrupt vectors (eventfds) per peer, 1-%u (default %u);\n"
+"                         QEMU's vectors=N must match\n"
+"  -M, --shm-name NAME    use the POSIX shared memory object NAME (/dev/shm/NAME)\n"
+"                         instead of a sealed memfd; reused if it has the right size,\n"
+"                         removed at exit if ivshmd created it\n"
+"  -m, --shm-dir DIR      back the memory with an unlinked file in DIR (e.g. a\n"
+"                         hugetlbfs mount); SIZE must be a multiple of its page size\n"
+"  -F, --foreground       do not daemonize (log to stderr; use under systemd)\n"
+"  -p, --pidfile PATH     write the server's pid to PATH (locked, removed at exit)\n"
+"  -v, --verbose          log joins and leaves; twice for debug messages\n"
+"  -g, --group GROUP      group owning the sockets (name or number), e.g. kvm\n"
+"      --mode MODE        socket permissions, octal, owner/group bits only (default 0660)\n"
+"  -P, --peer NAME=ID     pin peer ID to the socket PATH.NAME: a VM connecting there\n"
+"                         always gets ID; a second connection while it is connected\n"
+"                         is refused. Repeatable (up to %u); other peers never get ID\n"
+"      --max-peers N      connected peers at most, pinned ones included (default %u)\n"
+"      --queue-limit N    messages queued per peer before it is dropped\n"
+"                         (default 3 + 3 * vectors * max-peers)\n"
+"      --send-timeout MS  drop a peer whose queue makes no progress this long (default %u)\n"
+"      --list             connect to PATH.ctl and print ID, PID, UID, GID, VECTORS,\n"
+"                         QUEUED and NAME of each connected peer\n"
+"  -h, --help             this help\n"
+"\n"
+"Without -F, ivshmd daemonizes once its sockets listen and logs to syslog.\n"
+"SIGTERM or SIGINT: peers see EOF, sockets and pidfile are removed.\n",
+		IVSHM_PROTO_MAX_VECTORS, IVSHMD_DEFAULT_VECTORS, IVSHMD_MAX_PINS,
+		IVSHMD_DEFAULT_MAX_PEERS, IVSHMD_DEFAULT_SEND_TIMEOUT_MS);
+}
+
+static int bad(const char *opt, const char *arg, const char *why)
+{
+	fprintf(stderr, "ivshmd: %s '%s': %s\n", opt, arg, why);
+	return -EINVAL;
+}
+
+static int parse_pin(struct ivshmd_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	struct ivshmd_pin *pin;
+	uint64_t id;
+	size_t n;
+
+	if (o->cfg.npins >= IVSHMD_MAX_PINS)
+		return bad("--peer", arg, "too many pinned peers");
+	if (!eq)
+		return bad("--peer", arg, "expected NAME=ID");
+	n = (size_t)(eq - arg);
+	if (n == 0 || n > IVSHMD_PIN_NAME_MAX)
+		return bad("--peer", arg, "NAME must have 1 to 32 characters");
+	if (ivshm_parse_uint(eq + 1, 0, IVSHM_PROTO_MAX_ID, &id))
+		return bad("--peer", arg, "ID must be 0 to 65535");
+	pin = &o->pins[o->cfg.npins++];
+	memcpy(pin->name, arg, n);
+	pin->name[n] = '\0';
+	pin->id = (unsigned)id;
+	return 0;
+}
+
+static int parse_group(const char *arg, gid_t *gid)
+{
+	struct group *gr;
+	uint64_t v;
+
+	if (!ivshm_parse_uint(arg, 0, (gid_t)-1 - 1, &v)) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	errno = 0;
+	gr = getgrnam(arg);
+	if (!gr)
+		return bad("--group", arg, errno ? strerror(errno) : "no such group");
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+static int parse_mode(const char *arg, mode_t *mode)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 8);
+	if (errno || end == arg || *end || v > 0777)
+		return bad("--mode", arg, "expected an octal mode such as 0660");
+	if (v & 0007)
+		return bad("--mode", arg, "sockets are never accessible to others");
+	*mode = (mode_t)v;
+	return 0;
+}
+
+static int parse_one(struct ivshmd_opts *o, int c, const char *arg)
+{
+	struct ivshmd_config *cfg = &o->cfg;
+	uint64_t v;
+
+	switch (c) {
+	case 'v':
+		o->verbose++;
+		return 0;
+	case 'F':
+		o->foreground = true;
+		return 0;
+	case 'p':
+		o->pidfile = arg;
+		return 0;
+	case 'S':
+		cfg->socket_path = arg;
+		return 0;
+	case 'M':
+		if (cfg->shm_kind == IVSHMD_SHM_DIR)
+			return bad("-M", arg, "-M and -m exclude each other");
+		cfg->shm_kind = IVSHMD_SHM_POSIX;
+		cfg->shm_where = arg;
+		return 0;
+	case 'm':
+		if (cfg->shm_kind == IVSHMD_SHM_POSIX)
+			return bad("-m", arg, "-M and -m exclude each other");
+		cfg->shm_kind = IVSHMD_SHM_DIR;
+		cfg->shm_where = arg;
+		return 0;
+	case 'l':
+		if (ivshm_parse_size(arg, &v))
+			return bad("--size", arg, "expected a number with an optional K, M, G or T suffix");
+		cfg->shm_size = v;
+		return 0;
+	case 'n':
+		if (ivshm_parse_uint(arg, 1, IVSHM_PROTO_MAX_VECTORS, &v))
+			return bad("--vectors", arg, "must be 1 to 64");
+		cfg->vectors = (unsigned)v;
+		return 0;
+	case 'g':
+		return parse_group(arg, &cfg->sock_gid);
+	case 'P':
+		return parse_pin(o, arg);
+	case OPT_MODE:
+		return parse_mode(arg, &cfg->sock_mode);
+	case OPT_MAX_PEERS:
+		if (ivshm_parse_uint(arg, 1, IVSHMD_MAX_PEERS, &v))
+			return bad("--max-peers", arg, "must be 1 to 65536");
+		cfg->max_peers = (unsigned)v;
+		return 0;
+	case OPT_QUEUE_LIMIT:
+		if (ivshm_parse_uint(arg, 1, SIZE_MAX / 2, &v))
+			return bad("--queue-limit", arg, "expected a positive number");
+		cfg->queue_limit = (size_t)v;
+		return 0;
+	case OPT_SEND_TIMEOUT:
+		if (ivshm_parse_uint(arg, 1, 3600 * 1000, &v))
+			return bad("--send-timeout", arg, "must be 1 to 3600000 ms");
+		cfg->send_timeout_ms = (unsigned)v;
+		return 0;
+	case OPT_LIST:
+		o->list = true;
+		return 0;
+	}
+	usage(stderr);
+	return -EINVAL;
+}
+
+int ivshmd_opts_parse(struct ivshmd_opts *o, int argc, char **argv)
+{
+	int c;
+
+	*o = (struct ivshmd_opts){
+		.cfg = {
+			.socket_path = IVSHMD_DEFAULT_SOCKET,
+			.shm_kind = IVSHMD_SHM_MEMFD,
+			.shm_size = IVSHMD_DEFAULT_SIZE,
+			.vectors = IVSHMD_DEFAULT_VECTORS,
+			.max_peers = IVSHMD_DEFAULT_MAX_PEERS,
+			.send_timeout_ms = IVSHMD_DEFAULT_SEND_TIMEOUT_MS,
+			.sock_mode = IVSHMD_DEFAULT_MODE,
+			.sock_gid = (gid_t)-1,
+		},
+	};
+	o->cfg.pins = o->pins;
+	while ((c = getopt_long(argc, argv, "hvFp:S:M:m:l:n:g:P:", long_opts, NULL)) != -1) {
+		int ret;
+
+		if (c == 'h') {
+			usage(stdout);
+			return 1;
+		}
+		ret = parse_one(o, c, optarg);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ivshmd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}

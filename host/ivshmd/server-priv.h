@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internals shared by the server core files (server.c, peer.c, ctl.c).
+ */
+#ifndef IVSHMD_SERVER_PRIV_H
+#define IVSHMD_SERVER_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "fdref.h"
+#include "listen.h"
+#include "proto.h"
+#include "sendq.h"
+#include "server.h"
+#include "shm.h"
+
+/* What an epoll event's data.ptr points to; the first member of each watched object. */
+enum ivshmd_watch {
+	WATCH_PEER_LISTENER,
+	WATCH_CTL_LISTENER,
+	WATCH_CLIENT,
+	WATCH_CTL_CLIENT,
+};
+
+struct ivshmd_peer_listener {
+	enum ivshmd_watch watch;
+	struct ivshmd_listener l;
+	int pin;	/* index into pins, -1 for the main socket */
+};
+
+struct ivshmd_client {
+	enum ivshmd_watch watch;
+	int fd;
+	unsigned id;
+	int pin;
+	struct ucred cred;
+	struct ivshmd_fdref *vec[IVSHM_PROTO_MAX_VECTORS];
+	struct ivshmd_sendq q;
+	unsigned long long progress_ms;	/* last byte sent, or queue became non-empty */
+	bool want_out;			/* EPOLLOUT armed: the queue is stuck on a full socket */
+	const char *why;		/* non-NULL once the client must go: the reason */
+	int err;			/* errno detail for why, or 0 */
+	bool gone;			/* removed, freed at the end of the event batch */
+	struct ivshmd_client *next_gone;
+};
+
+struct ivshmd_ctl_client {
+	enum ivshmd_watch watch;
+	int fd;
+	char *buf;
+	size_t len;
+	size_t off;
+	unsigned long long progress_ms;
+	bool done;
+	struct ivshmd_ctl_client *next;
+};
+
+struct ivshmd_server {
+	unsigned vectors;
+	unsigned max_peers;
+	size_t queue_limit;
+	unsigned send_timeout_ms;
+	mode_t sock_mode;
+	gid_t sock_gid;
+	char *socket_path;
+	struct ivshmd_pin *pins;
+	unsigned npins;
+	uint8_t *pinned_ids;		/* bitmap over all IDs */
+
+	struct ivshmd_shm shm;
+	struct ivshmd_fdref *shm_ref;
+
+	int epfd;
+	int reserve_fd;			/* spent to shed a connection on EMFILE */
+	struct ivshmd_peer_listener *listeners;	/* main socket, then one per pin */
+	unsigned nlisteners;
+	struct {
+		enum ivshmd_watch watch;
+		struct ivshmd_listener l;
+	} ctl;
+	unsigned long long accept_resume_ms;	/* listeners paused until then; 0: not paused */
+	unsigned long long accept_log_ms;
+
+	struct ivshmd_client **by_id;	/* IVSHMD_MAX_PEERS entries */
+	unsigned id_hi;			/* one past the highest ID in use */
+	unsigned npeers;
+	unsigned nunpinned;
+	unsigned ndying;		/* clients with why set, not yet removed */
+	unsigned nstuck;		/* clients with want_out */
+	struct ivshmd_client *graveyard;
+
+	struct ivshmd_ctl_client *ctls;
+	unsigned nctls;
+};
+
+/* peer.c */
+void ivshmd_peer_accept(struct ivshmd_server *s, struct ivshmd_peer_listener *pl);
+void ivshmd_peer_event(struct ivshmd_server *s, struct ivshmd_client *c, uint32_t events);
+void ivshmd_peer_fail(struct ivshmd_server *s, struct ivshmd_client *c, const char *why, int err);
+/* Removes failed clients and announces their departure; safe between events. */
+void ivshmd_peer_reap(struct ivshmd_server *s);
+/* Frees clients removed during the current event batch. */
+void ivshmd_peer_bury(struct ivshmd_server *s);
+void ivshmd_peer_check_deadlines(struct ivshmd_server *s, unsigned long long now);
+/* Earliest send deadline, or 0 when no client is stuck. */
+unsigned long long ivshmd_peer_next_deadline(const struct ivshmd_server *s);
+void ivshmd_peer_disconnect_all(struct ivshmd_server *s);
+
+/* ctl.c */
+void ivshmd_ctl_accept(struct ivshmd_server *s);
+void ivshmd_ctl_event(struct ivshmd_server *s, struct ivshmd_ctl_client *c, uint32_t events);
+void ivshmd_ctl_check_deadlines(struct ivshmd_server *s, unsigned long long now);
+unsigned long long ivshmd_ctl_next_deadline(const struct ivshmd_server *s);
+void ivshmd_ctl_reap(struct ivshmd_server *s);
+void ivshmd_ctl_close_all(struct ivshmd_server *s);
+
+/* server.c */
+/* Stop accepting peers for a moment (EMFILE with no reserve fd left, ENOBUFS). */
+void ivshmd_server_pause_accept(struct ivshmd_server *s);
+
+#endif

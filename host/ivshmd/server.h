@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The ivshmd server core: owns the shared memory, the listening sockets and
+ * every peer's eventfds, and speaks QEMU's ivshmem server protocol. It never
+ * blocks; main.c drives it from its own loop:
+ *
+ *   ivshmd_server_new() -> ivshmd_server_start() ->
+ *   loop { poll(ivshmd_server_fd(), ivshmd_server_timeout()); ivshmd_server_handle(); } ->
+ *   ivshmd_server_free()
+ */
+#ifndef IVSHMD_SERVER_H
+#define IVSHMD_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto.h"
+#include "shm.h"
+
+#define IVSHMD_DEFAULT_SOCKET   "/run/ivshm/ivshmd.sock"
+#define IVSHMD_DEFAULT_SIZE     (UINT64_C(4) << 20)
+#define IVSHMD_DEFAULT_VECTORS  1
+#define IVSHMD_DEFAULT_MAX_PEERS 256
+#define IVSHMD_DEFAULT_MODE     0660
+#define IVSHMD_DEFAULT_SEND_TIMEOUT_MS 10000
+#define IVSHMD_MAX_PEERS        (IVSHM_PROTO_MAX_ID + 1)
+#define IVSHMD_MAX_PINS         64
+#define IVSHMD_PIN_NAME_MAX     32
+/* The control socket, <socket>.ctl, so "ctl" cannot name a pinned peer. */
+#define IVSHMD_CTL_SUFFIX       "ctl"
+
+struct ivshmd_server;
+
+/* A named peer that always gets id and connects on <socket>.<name>. */
+struct ivshmd_pin {
+	char name[IVSHMD_PIN_NAME_MAX + 1];
+	unsigned id;
+};
+
+struct ivshmd_config {
+	const char *socket_path;
+	enum ivshmd_shm_kind shm_kind;
+	const char *shm_where;		/* POSIX name or directory */
+	uint64_t shm_size;
+	unsigned vectors;		/* eventfds per peer, 1..64 */
+	unsigned max_peers;		/* connected peers, pinned ones included */
+	size_t queue_limit;		/* messages per client; 0: default */
+	unsigned send_timeout_ms;	/* a client whose queue stalls this long is dropped */
+	mode_t sock_mode;		/* no bits for others allowed */
+	gid_t sock_gid;			/* (gid_t)-1: the process's group */
+	const struct ivshmd_pin *pins;	/* copied by ivshmd_server_new() */
+	unsigned npins;
+};
+
+/*
+ * Smallest queue limit for a configuration: a full setup (version, ID,
+ * memory and every peer's vectors) must fit. The default is that plus room
+ * for two rounds of joins by every other peer.
+ */
+size_t ivshmd_queue_min(unsigned vectors, unsigned max_peers);
+size_t ivshmd_queue_default(unsigned vectors, unsigned max_peers);
+
+/*
+ * Validate cfg and create the shared memory. Logs why and returns a negative
+ * errno on failure (-EINVAL for a bad configuration); on success *out is a
+ * new server the caller frees with ivshmd_server_free().
+ */
+int ivshmd_server_new(const struct ivshmd_config *cfg, struct ivshmd_server **out);
+
+/* Create the listening sockets (main, pinned, control). Logs and returns -errno on failure. */
+int ivshmd_server_start(struct ivshmd_server *s);
+
+/* An fd that polls readable when ivshmd_server_handle() has work. */
+int ivshmd_server_fd(const struct ivshmd_server *s);
+
+/* Milliseconds until the next deadline (stalled client, paused accept), or -1. */
+int ivshmd_server_timeout(const struct ivshmd_server *s);
+
+/* Do all pending work without blocking. Returns 0, or a negative errno if the server is unusable. */
+int ivshmd_server_handle(struct ivshmd_server *s);
+
+/*
+ * Disconnect every client (they see EOF), remove the sockets this server
+ * created and free the memory unless another process holds it. Accepts NULL.
+ */
+void ivshmd_server_free(struct ivshmd_server *s);
+
+#endif
