@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One connection to an ivshmem server, as QEMU's device makes it: receive
+ * the setup, map the memory, keep every peer's eventfds, and report each
+ * event as one line on stdout (the format is in ivshm-peer --help).
+ */
+#ifndef IVSHM_PEER_CONN_H
+#define IVSHM_PEER_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "session.h"
+
+struct conn {
+	int sock;
+	struct ivshm_proto_reader rd;
+	struct ivshm_session *sess;
+	unsigned char *map;
+	uint64_t size;
+	bool trace;		/* print every raw message */
+	bool quiet;		/* print nothing about the protocol */
+	bool map_shm;
+	uint64_t counts[IVSHM_PROTO_MAX_VECTORS];	/* own vector firings seen */
+};
+
+/*
+ * Connect to path. vectors: eventfds per peer (QEMU's vectors=N);
+ * keep: keep the fds and map the memory (false for connection churn).
+ * Returns 0 or a negative errno (printed).
+ */
+int conn_open(struct conn *c, const char *path, unsigned vectors, bool keep);
+
+void conn_close(struct conn *c);
+
+/*
+ * Handle every message already readable. Returns 0 when the socket has no
+ * more, 1 on end of stream (prints "eof"), or a negative errno ("error ..."
+ * printed; -EPROTO for a protocol violation).
+ */
+int conn_pump(struct conn *c);
+
+/* Pump until the setup is complete. Returns 0, 1 on EOF, -ETIMEDOUT or -errno. */
+int conn_wait_ready(struct conn *c, long long deadline_ms);
+
+/* Own eventfd of vector v, or -1. */
+int conn_own_fd(const struct conn *c, unsigned v);
+
+/* Ring peer's vector v: write 1 to its eventfd. Returns 0, -ENOENT or -errno. */
+int conn_ring(struct conn *c, unsigned peer, unsigned v);
+
+/*
+ * Consume own vector v's eventfd if it fired (non-blocking), add to
+ * counts and print "got". Returns the count read (0 if none) or -errno.
+ */
+long long conn_take(struct conn *c, unsigned v);
+
+/* Bounds-checked access to the mapped memory; -ERANGE outside it, -ENODEV unmapped. */
+int conn_write(struct conn *c, uint64_t off, const void *buf, uint64_t len);
+int conn_read(struct conn *c, uint64_t off, void *buf, uint64_t len);
+
+long long now_ms(void);
+
+/* printf to stdout as one line, flushed: tests read it while we run. */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
