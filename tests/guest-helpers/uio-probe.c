@@ -101,7 +101,7 @@ static int cmd_map(struct probe *p, int argc, char **argv)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned long index, len = 0;
-	int prot, flags = MAP_SHARED;
+	int prot, flags = MAP_SHARED, err;
 	size_t size = 0;
 	void *addr;
 
@@ -124,12 +124,12 @@ static int cmd_map(struct probe *p, int argc, char **argv)
 	if (!len && map_size(p, index, &size))
 		size = page;
 	addr = mmap(NULL, len ? len : size, prot, flags, p->fd, (off_t)index * page);
-	if (addr == MAP_FAILED) {
-		printf("map %lu %s: %s\n", index, argv[1], errname(errno));
-		return 1;
-	}
-	printf("map %lu %s: ok\n", index, argv[1]);
-	return 0;
+	err = errno;
+	printf("map");
+	for (int i = 0; i < argc; i++)
+		printf(" %s", argv[i]);
+	printf(": %s\n", addr == MAP_FAILED ? errname(err) : "ok");
+	return addr == MAP_FAILED;
 }
 
 static int cmd_mprotect(struct probe *p, int argc, char **argv)

@@ -24,9 +24,14 @@ guest_kernel_headers() {
 	echo "$IVSHM_BUILD/kernel/$ver/root/usr/src/linux-headers-$ver"
 }
 
+# guest_log LOG: the serial log without the console's carriage returns.
+guest_log() {
+	tr -d '\r' <"$1"
+}
+
 # assert_clean_klog LOG: the guest finished and its kernel log has nothing bad.
 assert_clean_klog() {
-	run -0 cat "$1"
+	run -0 guest_log "$1"
 	assert_line --regexp '^IVSHM-GUEST-EXIT status=[0-9]+$'
 	refute_line --partial 'BAD-KLOG:'
 	refute_output --regexp "$DRIVER_BAD_KLOG"
