@@ -16,11 +16,12 @@ struct ivshmd_listener {
 };
 
 /*
- * Bind and listen on path with the given mode (created with it, no chmod
- * window) and group (-1: keep ours). An existing path is replaced only if it
- * is a socket (lstat) and a connect() to it gets ECONNREFUSED; a live server
- * gives -EADDRINUSE, anything else at the path -EEXIST.
- * Logs the reason and returns a negative errno on failure.
+ * Listen on path with the given mode (created with it, no chmod window) and
+ * group (-1: keep ours). The socket is prepared as <path>~ and renamed into
+ * place, so path appears only once it accepts connections. An existing path
+ * (or <path>~) is removed only if it is a socket (lstat) and a connect() to
+ * it gets ECONNREFUSED; a live server gives -EADDRINUSE, anything else at the
+ * path -EEXIST. Logs the reason and returns a negative errno on failure.
  */
 int ivshmd_listen_open(struct ivshmd_listener *l, const char *path, mode_t mode, gid_t gid);
 

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -75,6 +76,8 @@ static void flush(struct ivshmd_server *s, struct ivshmd_client *c)
 		set_out(s, c, false);
 	else if (ret == -EAGAIN)
 		set_out(s, c, true);
+	else if (ret == -EPIPE || ret == -ECONNRESET)
+		ivshmd_peer_fail(s, c, "closed the connection", 0);
 	else
 		ivshmd_peer_fail(s, c, "send failed", -ret);
 }
@@ -196,6 +199,17 @@ static int queue_setup(struct ivshmd_server *s, struct ivshmd_client *c)
 	return ret;
 }
 
+/*
+ * A connection already closed by its client, such as another ivshmd probing
+ * whether this one is alive, is not worth a join and a leave on every peer.
+ */
+static bool hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static void admit(struct ivshmd_server *s, struct ivshmd_peer_listener *pl, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -208,6 +222,11 @@ static void admit(struct ivshmd_server *s, struct ivshmd_peer_listener *pl, int 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		ivshmd_log(LOG_WARNING, "SO_PEERCRED on %s: %s; dropped the connection",
 			   pl->l.path.path, strerror(errno));
+		goto out_close;
+	}
+	if (hung_up(fd)) {
+		ivshmd_log(LOG_DEBUG, "pid %d closed its connection before joining",
+			   (int)cred.pid);
 		goto out_close;
 	}
 	id = pick_id(s, pl, &cred);

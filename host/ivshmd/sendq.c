@@ -9,6 +9,8 @@
 
 /* Messages per sendmmsg(): fewer syscalls when a peer joins a crowded server. */
 #define BATCH 64
+/* A drained ring bigger than this is freed: a setup burst must not pin memory per peer. */
+#define KEEP_CAP 64
 
 void ivshmd_sendq_init(struct ivshmd_sendq *q, size_t limit)
 {
@@ -139,5 +141,7 @@ int ivshmd_sendq_flush(struct ivshmd_sendq *q, int sock, int *progress)
 		if ((size_t)sent < n)
 			return -EAGAIN;
 	}
+	if (q->cap > KEEP_CAP)
+		ivshmd_sendq_clear(q);
 	return 0;
 }

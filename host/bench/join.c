@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ivshmd-bench: load generator for tests/bench/ivshmd-join. Connects N peers
+ * one after the other, all kept open and drained, and for each join measures
+ *   setup:    connect until the new peer has its whole setup (QEMU realizes then)
+ *   announce: connect until every earlier peer also has the new peer's vectors
+ *   msgs:     protocol messages the join cost, over all peers
+ * printing a row at each checkpoint with ivshmd's fd count and RSS.
+ * Received fds are closed at once, so this process needs one fd per peer.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "size.h"
+
+#define TIMEOUT_MS 30000
+
+struct peer {
+	int fd;
+	struct ivshm_proto_reader rd;
+	long id;		/* -1 until the ID message */
+	unsigned long msgs;	/* messages received in the current join */
+	unsigned own;		/* own vectors received */
+};
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static long proc_fds(int pid)
+{
+	char path[64];
+	struct dirent *d;
+	long n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+static long proc_status_kib(int pid, const char *key)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			v = strtol(line + klen + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Drain one peer's socket. Returns 0, or -errno / -EPIPE on EOF. */
+static int drain(struct peer *p)
+{
+	for (;;) {
+		int64_t v;
+		int fd, ret;
+
+		ret = ivshm_proto_read(&p->rd, p->fd, &v, &fd);
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret <= 0)
+			return ret ? ret : -EPIPE;
+		if (fd >= 0)
+			close(fd);
+		p->msgs++;
+		if (p->id < 0 && p->msgs == 2)
+			p->id = (long)v;
+		else if (p->id >= 0 && v == p->id && fd >= 0)
+			p->own++;
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "Usage: ivshmd-bench -S SOCKET -p IVSHMD_PID [-n VECTORS] [-N PEERS]\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = NULL;
+	unsigned long npeers = 1000, vectors = 4;
+	uint64_t v;
+	int pid = 0, c, ep;
+	struct peer *peers;
+	double window_sum = 0;
+	unsigned long window_n = 0;
+	long peak_fds = 0;
+
+	while ((c = getopt(argc, argv, "S:p:n:N:")) != -1) {
+		switch (c) {
+		case 'S':
+			sock = optarg;
+			break;
+		case 'p':
+			if (ivshm_parse_uint(optarg, 1, 1 << 22, &v))
+				return usage(), 1;
+			pid = (int)v;
+			break;
+		case 'n':
+			if (ivshm_parse_uint(optarg, 1, IVSHM_PROTO_MAX_VECTORS, &v))
+				return usage(), 1;
+			vectors = v;
+			break;
+		case 'N':
+			if (ivshm_parse_uint(optarg, 1, IVSHM_PROTO_MAX_ID + 1, &v))
+				return usage(), 1;
+			npeers = v;
+			break;
+		default:
+			usage();
+			return 1;
+		}
+	}
+	if (!sock || !pid) {
+		usage();
+		return 1;
+	}
+	peers = calloc(npeers, sizeof(*peers));
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!peers || ep < 0) {
+		perror("ivshmd-bench: setup");
+		return 1;
+	}
+
+	printf("%6s %10s %12s %14s %8s %10s %12s\n", "peers", "setup_us", "announce_us",
+	       "avg_setup_us", "msgs", "ivshmd_fds", "ivshmd_rss_kib");
+	for (unsigned long k = 0; k < npeers; k++) {
+		struct peer *np = &peers[k];
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = np };
+		double t0 = now_us(), t_setup = 0, t_all;
+		double deadline = t0 + TIMEOUT_MS * 1e3;
+		unsigned long total;
+		bool done = false;
+
+		for (unsigned long i = 0; i < k; i++)
+			peers[i].msgs = 0;
+		np->fd = connect_to(sock);
+		if (np->fd < 0) {
+			fprintf(stderr, "ivshmd-bench: connect #%lu: %s\n", k + 1, strerror(-np->fd));
+			return 1;
+		}
+		ivshm_proto_reader_init(&np->rd);
+		np->id = -1;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, np->fd, &ev) < 0) {
+			perror("ivshmd-bench: epoll_ctl");
+			return 1;
+		}
+		while (!done) {
+			struct epoll_event evs[64];
+			int n, left = (int)((deadline - now_us()) / 1e3);
+
+			if (left <= 0) {
+				fprintf(stderr, "ivshmd-bench: join #%lu timed out\n", k + 1);
+				return 1;
+			}
+			n = epoll_wait(ep, evs, 64, left);
+			if (n < 0 && errno != EINTR) {
+				perror("ivshmd-bench: epoll_wait");
+				return 1;
+			}
+			for (int i = 0; i < n; i++) {
+				struct peer *p = evs[i].data.ptr;
+				int ret = drain(p);
+
+				if (ret) {
+					fprintf(stderr, "ivshmd-bench: peer %ld: %s\n", p->id,
+						strerror(-ret));
+					return 1;
+				}
+			}
+			if (!t_setup && np->own == vectors)
+				t_setup = now_us();
+			done = t_setup != 0;
+			for (unsigned long i = 0; done && i < k; i++)
+				done = peers[i].msgs >= vectors;
+		}
+		t_all = now_us();
+		total = 0;
+		for (unsigned long i = 0; i <= k; i++)
+			total += peers[i].msgs;
+		/* O(N): the newcomer gets 3 + vectors * (k + 1), each of the k others gets vectors. */
+		if (total != 3 + vectors * (k + 1) + vectors * k) {
+			fprintf(stderr, "ivshmd-bench: join #%lu cost %lu messages, expected %lu\n",
+				k + 1, total, 3 + vectors * (2 * k + 1));
+			return 1;
+		}
+		window_sum += t_setup - t0;
+		window_n++;
+		if (k + 1 == 1 || k + 1 == 10 || (k + 1) % 100 == 0 || k + 1 == npeers) {
+			long fds = proc_fds(pid);
+
+			if (fds > peak_fds)
+				peak_fds = fds;
+			printf("%6lu %10.0f %12.0f %14.0f %8lu %10ld %12ld\n", k + 1, t_setup - t0,
+			       t_all - t0, window_sum / window_n, total, fds,
+			       proc_status_kib(pid, "VmRSS"));
+			fflush(stdout);
+			window_sum = 0;
+			window_n = 0;
+		}
+	}
+	printf("peak: ivshmd fds %ld, ivshmd VmHWM %ld KiB; messages per join = 3 + %lu * (2N - 1)\n",
+	       peak_fds, proc_status_kib(pid, "VmHWM"), vectors);
+	for (unsigned long i = 0; i < npeers; i++)
+		close(peers[i].fd);
+	close(ep);
+	free(peers);
+	return 0;
+}
