@@ -133,9 +133,8 @@ int main(int argc, char **argv)
 		if (ret)
 			goto out_pidfile;
 	}
-	ret = sd_notifyf(0, "READY=1\nSTATUS=Serving %llu bytes, %u vectors on %s\nMAINPID=%d",
-			 (unsigned long long)o.cfg.shm_size, o.cfg.vectors, o.cfg.socket_path,
-			 (int)getpid());
+	ret = sd_notifyf(0, "READY=1\nSTATUS=Serving %llu bytes, %u vectors on %s",
+			 (unsigned long long)o.cfg.shm_size, o.cfg.vectors, o.cfg.socket_path);
 	if (ret < 0)
 		ivshmd_log(LOG_WARNING, "sd_notify: %s", strerror(-ret));
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# ivshmd speaks QEMU's ivshmem server protocol: the setup sequence for 1, 2 and
+# 3 peers with 1 and 8 vectors, join and leave notices, and eventfd wiring.
+#
+#   ivshm-peer --trace --+
+#   ivshm-peer --stay ---+--> ivshmd (-n 1 | -n 8) --> sealed memfd
+#   ivshm-peer --stay ---+
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load helpers/common
+	load helpers/ivshmd
+	srv_dir_create
+	srv_start v1 -n 1
+	srv_start v8 -n 8
+}
+
+teardown_file() {
+	load helpers/common
+	load helpers/ivshmd
+	srv_dir_remove
+}
+
+setup() {
+	load helpers/common
+	load helpers/ivshmd
+}
+
+teardown() {
+	peers_stop_all
+}
+
+@test "setup for a lone peer, 1 vector: version, ID 0, memory, own eventfd" {
+	scenario_setup_sequence v1 1 1
+}
+
+@test "setup for the second peer, 1 vector: peer 0's eventfd before its own" {
+	scenario_setup_sequence v1 1 2
+}
+
+@test "setup for the third peer, 1 vector" {
+	scenario_setup_sequence v1 1 3
+}
+
+@test "setup for a lone peer, 8 vectors: own ID 8 times, in vector order" {
+	scenario_setup_sequence v8 8 1
+}
+
+@test "setup for the second peer, 8 vectors" {
+	scenario_setup_sequence v8 8 2
+}
+
+@test "setup for the third peer, 8 vectors" {
+	scenario_setup_sequence v8 8 3
+}
+
+@test "a present peer gets a newcomer's vectors and its departure, 1 vector" {
+	scenario_join_leave v1 1
+}
+
+@test "a present peer gets a newcomer's vectors and its departure, 8 vectors" {
+	scenario_join_leave v8 8
+}
+
+@test "peer A rings B's vector 3: only B's vector-3 eventfd fires" {
+	scenario_wiring v8
+}
+
+@test "the memory is the sealed memfd the server owns, the same for every peer" {
+	peer_stay mem "$(srv_sock v1)"
+	local shm
+	shm=$(grep '^shm ' "$(peer_out mem)")
+	assert_regex "$shm" '^shm size=4194304 seals=seal,shrink,grow dev=[0-9a-f]+:[0-9a-f]+ ino=[0-9]+$'
+	run -0 peer -S "$(srv_sock v1)"
+	assert_line "$shm"
+	run -0 ls -l "/proc/$(srv_pid v1)/fd"
+	assert_output --partial "/memfd:ivshmd (deleted)"
+}
+
+@test "joins and leaves are logged with the peer's credentials" {
+	run -0 peer -S "$(srv_sock v1)" -q
+	srv_wait_peers v1 0
+	run -0 cat "$(srv_log v1)"
+	assert_line --regexp "^ivshmd: peer 0 joined \\(pid [0-9]+, uid $(id -u), gid $(id -g)\\)$"
+	assert_line --regexp '^ivshmd: peer 0 left \(pid [0-9]+\): closed the connection$'
+}
+
+@test "a peer that expects fewer vectors than the server sends sees a protocol error" {
+	run -1 peer -S "$(srv_sock v8)" -n 4
+	assert_line 'ready id=0 vectors=4 peers=-'
+	assert_line 'error protocol: own eventfd after the setup (message 0)'
+	srv_wait_peers v8 0
+}

@@ -1,0 +1,214 @@
+#!/usr/bin/env bats
+# Sockets and process life: 0660 sockets with a chosen group that only the
+# group can use, never world-accessible, a live server's socket never taken
+# over, stale sockets replaced, symlinks and other files never touched;
+# SIGTERM/SIGINT clean-up, daemon mode, pidfile lock and sd_notify readiness.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load helpers/common
+	load helpers/ivshmd
+	srv_dir_create
+	# Other users must reach the sockets to show that the mode, not the directory, guards them.
+	chmod 0755 "$SRV_DIR"
+}
+
+teardown_file() {
+	load helpers/common
+	load helpers/ivshmd
+	srv_dir_remove
+}
+
+setup() {
+	load helpers/common
+	load helpers/ivshmd
+}
+
+teardown() {
+	peers_stop_all
+	local f
+	for f in "$SRV_DIR"/*.pid; do
+		[ -s "$f" ] && kill_wait "$(cat "$f")"
+		rm -f "$f"
+	done
+}
+
+@test "sockets are 0660 by default and take --group; pinned and control sockets too" {
+	srv_start modes -n 1 --group kvm --peer vm=5
+	local s
+	for s in "" .vm .ctl; do
+		run -0 stat -c '%a %U %G %F' "$(srv_sock modes)$s"
+		assert_output "660 root kvm socket"
+	done
+	srv_start numeric -n 1 --group 1 --mode 0600
+	run -0 stat -c '%a %G' "$(srv_sock numeric)"
+	assert_output "600 daemon"
+}
+
+@test "the group can connect (QEMU as libvirt-qemu:kvm), others cannot" {
+	getent passwd libvirt-qemu >/dev/null || skip "no libvirt-qemu user"
+	srv_start access -n 1 --group kvm
+	run -0 timeout 10 setpriv --reuid=libvirt-qemu --regid=kvm --init-groups \
+		"$IVSHMD_BIN/ivshm-peer" -S "$(srv_sock access)" -q
+	run -1 timeout 10 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$IVSHMD_BIN/ivshm-peer" -S "$(srv_sock access)" -q
+	assert_output "error connect $(srv_sock access): Permission denied"
+}
+
+@test "world-accessible or malformed modes are refused" {
+	local mode
+	for mode in 0666 0662 0604 0661; do
+		run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --mode "$mode"
+		assert_output "ivshmd: --mode '$mode': sockets are never accessible to others"
+	done
+	for mode in 0960 abc 01660 ""; do
+		run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --mode "$mode"
+		assert_output "ivshmd: --mode '$mode': expected an octal mode such as 0660"
+	done
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --group no-such-group-$$
+	assert_output --partial "--group 'no-such-group-$$'"
+	assert_not_exists "$SRV_DIR/bad.sock"
+}
+
+@test "a second server on a live socket is refused and the first one is undisturbed" {
+	srv_start live -n 1
+	peer_stay w "$(srv_sock live)"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -v -S "$(srv_sock live)"
+	assert_output --partial "$(srv_sock live): another server is listening there"
+	run -0 peer -S "$(srv_sock live)" -q
+	run -0 cat "$(peer_out w)"
+	assert_line "join peer=1"
+	assert_equal "$(grep -c '^join' "$(peer_out w)")" 1
+	run -0 grep -c 'joined' "$(srv_log live)"
+	assert_output 2
+}
+
+@test "a stale socket (server killed with SIGKILL) is replaced" {
+	srv_start stale -n 1 --peer vm=3
+	srv_stop stale KILL
+	assert_exists "$(srv_sock stale)"
+	srv_start stale -n 1 --peer vm=3
+	run -0 cat "$(srv_log stale)"
+	assert_line "ivshmd: removed stale socket $(srv_sock stale)"
+	assert_line "ivshmd: removed stale socket $(srv_sock stale).vm"
+	run -0 peer -S "$(srv_sock stale).vm"
+	assert_line --regexp '^ready id=3 '
+}
+
+@test "symlinks, files and directories at the socket path are never touched" {
+	local sock=$SRV_DIR/occupied.sock
+	echo precious >"$SRV_DIR/target"
+	ln -s "$SRV_DIR/target" "$sock"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$sock"
+	assert_output "ivshmd: $sock exists and is not a socket; refusing to touch it"
+	assert_link_exists "$sock"
+	assert_file_contains "$SRV_DIR/target" '^precious$'
+	# A symlink to a stale socket is still a symlink.
+	srv_start dead -n 1
+	srv_stop dead KILL
+	rm "$sock"
+	ln -s "$(srv_sock dead)" "$sock"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$sock"
+	assert_output --partial "exists and is not a socket"
+	assert_link_exists "$sock"
+	rm "$sock"
+	mkdir "$sock"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$sock"
+	assert_output --partial "exists and is not a socket"
+	rmdir "$sock"
+	echo data >"$sock"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$sock"
+	assert_file_contains "$sock" '^data$'
+	rm "$sock"
+}
+
+@test "socket paths too long or in a missing directory are clear errors" {
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/$(printf 'x%.0s' {1..120})"
+	assert_output --partial "socket path too long"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/no-dir/s.sock"
+	assert_output --partial "directory of $SRV_DIR/no-dir/s.sock: No such file or directory"
+}
+
+@test "SIGTERM: peers see EOF, sockets and pidfile are removed, exit status 0" {
+	local pid sock
+	sock=$(srv_sock term)
+	timeout 60 "$IVSHMD_BIN/ivshmd" -F -v -S "$sock" -p "$SRV_DIR/term.pid" --peer vm=7 \
+		2>"$SRV_DIR/term.log" 3>&- 4>&- &
+	pid=$!
+	wait_for 10 test -s "$SRV_DIR/term.pid"
+	peer_stay t1 "$sock"
+	peer_stay t2 "$sock.vm"
+	kill -TERM "$(cat "$SRV_DIR/term.pid")"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
+	wait_for_line 5 "$(peer_out t1)" '^eof$'
+	wait_for_line 5 "$(peer_out t2)" '^eof$'
+	assert_not_exists "$sock"
+	assert_not_exists "$sock.vm"
+	assert_not_exists "$sock.ctl"
+	assert_not_exists "$SRV_DIR/term.pid"
+	run -0 cat "$SRV_DIR/term.log"
+	assert_line "ivshmd: Terminated: shutting down"
+	assert_line "ivshmd: disconnecting 2 peers"
+}
+
+@test "SIGINT shuts down the same way" {
+	local pid
+	timeout 60 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/int.sock" 2>"$SRV_DIR/int.log" 3>&- 4>&- &
+	pid=$!
+	wait_for 10 test -S "$SRV_DIR/int.sock.ctl"
+	kill -INT "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
+	assert_not_exists "$SRV_DIR/int.sock"
+	assert_not_exists "$SRV_DIR/int.sock.ctl"
+}
+
+@test "without -F: returns once serving, the pidfile names the daemon, SIGTERM cleans up" {
+	run -0 timeout 10 "$IVSHMD_BIN/ivshmd" -S "$SRV_DIR/daemon.sock" -p "$SRV_DIR/daemon.pid" -n 2
+	assert_output ""
+	# Ready when the parent returned: no waiting needed.
+	run -0 peer -S "$SRV_DIR/daemon.sock" -n 2 -q
+	local pid
+	pid=$(cat "$SRV_DIR/daemon.pid")
+	alive "$pid"
+	assert_equal "$(readlink "/proc/$pid/cwd")" /
+	assert_equal "$(readlink "/proc/$pid/fd/2")" /dev/null
+	kill_wait "$pid"
+	assert_not_exists "$SRV_DIR/daemon.sock"
+	assert_not_exists "$SRV_DIR/daemon.pid"
+}
+
+@test "without -F: a failed start returns non-zero with the reason" {
+	srv_start busy -n 1
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -S "$(srv_sock busy)"
+	assert_output --partial "another server is listening there"
+	# A pidfile held by a running server fails after the fork: the parent still says so.
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -S "$SRV_DIR/other.sock" -p "$SRV_DIR/busy.pid"
+	assert_output --partial "pidfile $SRV_DIR/busy.pid: locked by a running server"
+	assert_not_exists "$SRV_DIR/other.sock"
+	assert_equal "$(cat "$SRV_DIR/busy.pid")" "$(srv_pid busy)"
+}
+
+@test "readiness and shutdown are reported through sd_notify (Type=notify)" {
+	local pid listener rc=0
+	# Datagrams land back to back in notify.out: the messages carry no final newline.
+	timeout 30 socat -u "UNIX-RECV:$SRV_DIR/notify" "OPEN:$SRV_DIR/notify.out,creat,append" 3>&- 4>&- &
+	listener=$!
+	wait_for 5 test -S "$SRV_DIR/notify"
+	NOTIFY_SOCKET=$SRV_DIR/notify timeout 60 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/sd.sock" -n 4 \
+		-l 8M 2>"$SRV_DIR/sd.log" 3>&- 4>&- &
+	pid=$!
+	wait_for_line 5 "$SRV_DIR/notify.out" '^READY=1$'
+	# READY comes once the socket accepts peers.
+	run -0 peer -S "$SRV_DIR/sd.sock" -n 4 -q
+	wait_for_line 5 "$SRV_DIR/notify.out" "^STATUS=Serving 8388608 bytes, 4 vectors on $SRV_DIR/sd.sock"
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
+	wait_for_line 5 "$SRV_DIR/notify.out" 'STOPPING=1$'
+	kill_wait "$listener"
+}
