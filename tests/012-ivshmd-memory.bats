@@ -17,10 +17,9 @@ setup_file() {
 teardown_file() {
 	load helpers/common
 	load helpers/ivshmd
+	if mountpoint -q "$SRV_DIR/hugetlbfs"; then umount "$SRV_DIR/hugetlbfs"; fi
 	srv_dir_remove
 	rm -f "/dev/shm/$SHM_NAME"
-	if mountpoint -q "/tmp/ivshmd-hugetlbfs-$$"; then umount "/tmp/ivshmd-hugetlbfs-$$"; fi
-	rmdir "/tmp/ivshmd-hugetlbfs-$$" 2>/dev/null || true
 }
 
 setup() {
@@ -151,7 +150,7 @@ teardown() {
 }
 
 @test "-m on hugetlbfs: sizes below the huge page and unbacked sizes fail at start-up" {
-	local mnt="/tmp/ivshmd-hugetlbfs-$$"
+	local mnt="$SRV_DIR/hugetlbfs"
 	mkdir -p "$mnt"
 	mount -t hugetlbfs -o pagesize=2M none "$mnt" 2>/dev/null || skip "cannot mount hugetlbfs here"
 	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" -l 1M -m "$mnt"
@@ -166,4 +165,5 @@ teardown() {
 	assert_output --partial "Cannot allocate memory"
 	run -0 ls -A "$mnt"
 	assert_output ""
+	umount "$mnt"
 }
