@@ -128,12 +128,12 @@ static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t m
 	unsigned int id;
 	int err;
 
-	err = ivshm_get_peer_id(dev, &id);
-	if (err) {
-		app_err("wait: %s", ivshm_strerror(err));
-		return EXIT_FAIL;
-	}
 	if (mark >= 0) {
+		err = ivshm_get_peer_id(dev, &id);
+		if (err) {
+			app_err("wait: %s", ivshm_strerror(err));
+			return EXIT_FAIL;
+		}
 		snprintf(text, sizeof(text), "waiting peer=%u", id);
 		if (put_string(dev, (uint64_t)mark, text))
 			return EXIT_FAIL;

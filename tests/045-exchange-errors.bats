@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# The exchange programs fail cleanly: one guest, alone on ivshmd, plus an
+# ivshmem-plain device; every step must exit non-zero with a clear message.
+#
+#   ivshmd (fresh 4 MiB) --ivshmem-doorbell--> uio0 \
+#   host file (1 MiB)    --ivshmem-plain-----> uio1  > one guest, no peer
+#
+# Last, both devices are unbound so "no device at all" is covered in the same boot.
+
+setup_file() {
+	load helpers/common
+	load helpers/exchange
+	export SCRATCH="$(scratch_dir)"
+	rm -rf "${SCRATCH:?}"/*
+	exchange_image
+	ivshmd_start 2
+	truncate -s 1M "$SCRATCH/plain"
+
+	local script
+	script=$(cat <<-'EOF'
+		s() { echo "step=$1 status=$2"; }
+		shm-client -t 2000; s client-alone $?
+		shm-server -t 2000; s server-alone $?
+		ivshm-info write 0 'ELF'; s write $?
+		shm-client -t 2000; s client-foreign $?
+		ivshm-info write 0 ''; s write $?
+		ivshm-info -d uio1 | sed 's/^/plain:/'
+		ivshm-info -d uio1 wait -t 1000; s plain-wait $?
+		shm-server -d uio1 -t 1000; s plain-server $?
+		ivshm-pingpong pong -d uio1 -t 1000; s plain-pong $?
+		ivshm-info -d /dev/uio7; s missing-device $?
+		ivshm-info -d 0000:00:1f.6; s missing-pci $?
+		shm-server -t 1000 --vector 9; s bad-vector $?
+		shm-client --timeout 1s; s bad-timeout $?
+		for u in /sys/class/uio/uio*; do
+			basename "$(readlink "$u/device")" >/sys/bus/pci/drivers/uio_ivshmem/unbind
+		done
+		shm-server -t 1000; s no-device $?
+	EOF
+	)
+	guest_start solo "$script" --socket "$IVSHMD_SOCK" --vectors 2 --plain "$SCRATCH/plain:1M"
+	guest_wait solo
+}
+
+teardown_file() {
+	ivshmd_stop
+	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
+}
+
+setup() {
+	load helpers/common
+	load helpers/exchange
+	run -0 transcript solo
+}
+
+@test "the guest ran every step" {
+	assert_line 'IVSHM-GUEST-EXIT status=0'
+	assert_line 'step=no-device status=1'
+}
+
+@test "client started without a server: clear error after its timeout" {
+	assert_in_order solo \
+		'shm-client: error: no server found in shared memory after 2000 ms' \
+		'step=client-alone status=1'
+	refute_line 'Content: Hello from server!'
+}
+
+@test "server started without a client: clear timeout, header withdrawn" {
+	assert_in_order solo \
+		'shm-server: wrote "Hello from server!", waiting for a client (timeout 2000 ms)' \
+		'shm-server: error: timed out after 2000 ms waiting for the client' \
+		'step=server-alone status=1'
+}
+
+@test "foreign data where the header belongs: clear error, nothing followed" {
+	assert_in_order solo \
+		'step=write status=0' \
+		'shm-client: error: foreign header in shared memory (magic 0x00464c45)' \
+		'step=client-foreign status=1'
+}
+
+@test "ivshmem-plain guest: clear 'no interrupts' from wait, server and pingpong" {
+	assert_line 'plain:mode=plain'
+	assert_line 'plain:peer_id=none'
+	assert_line 'plain:vectors=0'
+	assert_in_order solo \
+		'ivshm-info: error: wait: device has no interrupts (ivshmem-plain)' \
+		'step=plain-wait status=1' \
+		'shm-server: error: device has no interrupts (ivshmem-plain)' \
+		'step=plain-server status=1' \
+		'ivshm-pingpong: error: device has no interrupts (ivshmem-plain)' \
+		'step=plain-pong status=1'
+}
+
+@test "missing device by name or PCI address, and no device at all: clear errors" {
+	assert_in_order solo \
+		'ivshm-info: error: cannot open ivshmem device /dev/uio7: no ivshmem device (is uio_ivshmem loaded and bound?)' \
+		'step=missing-device status=1' \
+		'ivshm-info: error: cannot open ivshmem device 0000:00:1f.6: no ivshmem device (is uio_ivshmem loaded and bound?)' \
+		'step=missing-pci status=1'
+	assert_in_order solo \
+		'shm-server: error: cannot open ivshmem device (first): no ivshmem device (is uio_ivshmem loaded and bound?)' \
+		'step=no-device status=1'
+}
+
+@test "a vector the device lacks and a malformed option: clear errors" {
+	assert_in_order solo \
+		'shm-server: error: vector 9: the device has 2 vectors' \
+		'step=bad-vector status=1' \
+		'shm-client: error: --timeout: 1s is not a number' \
+		'step=bad-timeout status=2'
+}

@@ -1,0 +1,79 @@
+# Shared by the two-guest exchange tests (tests/04*-*.bats): an ivshmd per test
+# file, guests booted in the background, transcripts read from serial logs.
+# `load helpers/exchange` after helpers/common; set SCRATCH (a scratch_dir) first.
+
+VM="$IVSHM_TOP/host/launch/ivshm-vm"
+
+# exchange_image: bring the guest programs and the guest image up to date (both
+# steps do nothing when nothing changed).
+exchange_image() {
+	make -s -C "$IVSHM_TOP/guest-apps" >&2 &&
+		"$IVSHM_TOP/host/guest-image/build-image" "$IVSHM_BUILD" >/dev/null
+}
+
+# ivshmd_start VECTORS: a foreground ivshmd on $SCRATCH/ivshmd.sock with 4 MiB of
+# fresh shared memory; returns once the socket listens.
+ivshmd_start() {
+	IVSHMD_SOCK="$SCRATCH/ivshmd.sock"
+	"$IVSHM_BIN/ivshmd" -F -v -S "$IVSHMD_SOCK" -l 4M -n "$1" \
+		>"$SCRATCH/ivshmd.log" 2>&1 3>&- 4>&- &
+	IVSHMD_PID=$!
+	export IVSHMD_SOCK IVSHMD_PID
+	wait_for 10 test -S "$IVSHMD_SOCK"
+}
+
+# ivshmd_stop: end the ivshmd this file started, if any.
+ivshmd_stop() {
+	[ -n "${IVSHMD_PID:-}" ] || return 0
+	kill "$IVSHMD_PID" 2>/dev/null || true
+	wait_for 10 eval "! kill -0 $IVSHMD_PID 2>/dev/null"
+}
+
+# guest_start NAME SCRIPT [LAUNCHER ARGS...]: boot a guest in the background running
+# SCRIPT; its serial log is $SCRATCH/NAME.log and its exit status lands in
+# $SCRATCH/NAME.status. The VM name carries the test file's PID.
+guest_start() {
+	local name=$1 script=$2
+	shift 2
+	(
+		timeout 170 "$VM" --name "$name-$$" --log "$SCRATCH/$name.log" --timeout 150 \
+			"$@" --cmd "$script" >"$SCRATCH/$name.out" 2>&1
+		echo $? >"$SCRATCH/$name.status"
+	) 3>&- 4>&- &
+}
+
+# guest_wait NAME...: wait until each guest has exited (launcher timeouts bound this).
+guest_wait() {
+	local name
+	for name in "$@"; do
+		wait_for 180 test -s "$SCRATCH/$name.status"
+	done
+}
+
+# transcript NAME: the guest's serial log without carriage returns or kernel lines.
+transcript() {
+	tr -d '\r' <"$SCRATCH/$1.log" | grep -v '^\[ *[0-9]*\.[0-9]*\]'
+}
+
+# assert_in_order NAME LINE...: each LINE is a whole line of the transcript, later
+# ones further down.
+assert_in_order() {
+	local name=$1 last=0 n line
+	shift
+	for line in "$@"; do
+		n=$(transcript "$name" | awk -v last="$last" -v l="$line" \
+			'NR > last && $0 == l { print NR; exit }')
+		[ -n "$n" ] || fail "$name: no line '$line' after line $last"$'\n'"$(transcript "$name")"
+		last=$n
+	done
+}
+
+# counter NAME PREFIX VECTOR: N from the transcript line "PREFIXcounterVECTOR=N".
+counter() {
+	transcript "$1" | sed -n "s/^$2counter$3=\([0-9]*\)$/\1/p"
+}
+
+# peer_id NAME PROGRAM: the own peer ID PROGRAM (shm-server, shm-client) printed.
+peer_id() {
+	transcript "$1" | sed -n "s/^$2: device [^,]*, peer ID \([0-9]*\),.*/\1/p"
+}
