@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: shm-client [-d DEVICE] [-t TIMEOUT_MS]\n"
 		"  -d, --device   /dev/uioN, uioN or PCI address (default: first ivshmem device)\n"
-		"  -t, --timeout  how long to look for the server's header, ms (default 10000)\n"
+		"  -t, --timeout  how long to look for the server's header, ms (default 30000)\n"
 		"Exit status: 0 reply sent, 1 error (no device, no server, foreign header), 2 usage.\n");
 }
 
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 	const char *device = NULL, *path;
 	struct ivshm_app_hdr h;
 	struct ivshm_dev *dev;
-	uint64_t timeout = 10000;
+	uint64_t timeout = 30000;
 	char msg[1024];
 	unsigned int id;
 	size_t size;
