@@ -12,7 +12,7 @@ packages=(
 	# VMs
 	qemu-system-x86 libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 	# tests and benchmarks
-	bats bats-assert bats-support bats-file gnuplot-nox procps iproute2 socat
+	bats bats-assert bats-support bats-file gnuplot-nox procps iproute2 socat bc
 )
 
 missing=()
