@@ -22,7 +22,6 @@ setup_file() {
 
 	local script
 	script=$(cat <<-'EOF'
-		p() { uio-probe "$@" 2>&1 | sed "s/^/$1: /"; }
 		mount -t debugfs none /sys/kernel/debug
 		for u in uio0 uio1; do
 			d=/sys/class/uio/$u
@@ -33,19 +32,19 @@ setup_file() {
 			for i in 0 1 2; do
 				echo "$u: map$i name=$(cat $d/maps/map$i/name) size=$(cat $d/maps/map$i/size)"
 			done
-			p $u read
-			p $u wait 5000
-			p $u counters
-			p $u map 2 rw
-			p $u mprotect 2
-			p $u map 2 r private
-			p $u map 1 r private
-			p $u map 3 r
-			p $u map 1 rw shared $(($(cat $d/maps/map1/size) + 4096))
+			p plain $u read
+			p plain $u wait 5000
+			p plain $u counters
+			p plain $u map 2 rw
+			p plain $u mprotect 2
+			p plain $u map 2 r private
+			p plain $u map 1 r private
+			p plain $u map 3 r
+			p plain $u map 1 rw shared $(($(cat $d/maps/map1/size) + 4096))
 		done
-		p uio0 peek 4096 9
-		p uio0 poke 0 from-guest-uio0
-		p uio1 poke 0 from-guest-uio1
+		p plain uio0 peek 4096 9
+		p plain uio0 poke 0 from-guest-uio0
+		p plain uio1 poke 0 from-guest-uio1
 		# Memory types are recorded while a mapping exists.
 		uio-probe uio0 hold open >/tmp/hold &
 		hold=$!
@@ -60,9 +59,9 @@ setup_file() {
 		wait $hold
 	EOF
 	)
+	script=$(guest_cmd "$script")
 	timeout 200 "$VM" --name "031-plain-$$" --log "$SCRATCH/guest.log" --timeout 180 \
-		--plain "$SCRATCH/plain-a:1G" --plain "$SCRATCH/plain-b:1M" \
-		--cmd "$script; $DRIVER_KLOG_CHECK" 3>&- 4>&- || true
+		--plain "$SCRATCH/plain-a:1G" --plain "$SCRATCH/plain-b:1M" --cmd "$script" 3>&- 4>&- || true
 }
 
 setup() {
@@ -90,27 +89,27 @@ teardown_file() {
 
 @test "waiting on a plain device fails at once with EIO" {
 	for u in uio0 uio1; do
-		assert_line "$u: read: EIO"
-		assert_line "$u: wait: read: EIO"
+		assert_line "plain $u: read: EIO"
+		assert_line "plain $u: wait: read: EIO"
 	done
 }
 
 @test "the counters page is read-only and reports no vectors" {
-	assert_line 'uio0: counters: magic=0x43535649 vectors=0'
-	assert_line 'uio0: map 2 rw: EACCES'
-	assert_line 'uio0: mprotect 2 rw: EACCES'
-	assert_line 'uio0: map 2 r private: ok'
+	assert_line 'plain uio0: counters: magic=0x43535649 vectors=0'
+	assert_line 'plain uio0: map 2 rw: EACCES'
+	assert_line 'plain uio0: mprotect 2 rw: EACCES'
+	assert_line 'plain uio0: map 2 r private: ok'
 }
 
 @test "private, unknown and oversized mappings are refused" {
-	assert_line 'uio0: map 1 r private: EINVAL'
-	assert_line 'uio0: map 3 r: EINVAL'
-	assert_line "uio0: map 1 rw shared $((0x40000000 + 4096)): EINVAL"
-	assert_line "uio1: map 1 rw shared $((0x100000 + 4096)): EINVAL"
+	assert_line 'plain uio0: map 1 r private: EINVAL'
+	assert_line 'plain uio0: map 3 r: EINVAL'
+	assert_line "plain uio0: map 1 rw shared $((0x40000000 + 4096)): EINVAL"
+	assert_line "plain uio1: map 1 rw shared $((0x100000 + 4096)): EINVAL"
 }
 
 @test "shmem is the host's file, mapped write-back; regs uncached" {
-	assert_line 'uio0: peek: from-host'
+	assert_line 'plain uio0: peek: from-host'
 	assert_line 'uio0: map1 memtype write-back'
 	assert_line 'uio0: map0 memtype uncached-minus'
 	run -0 dd if="$SCRATCH/plain-a" bs=1 count=15 status=none

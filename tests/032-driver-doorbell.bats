@@ -30,24 +30,14 @@ setup_file() {
 
 	local script
 	script=$(cat <<-'EOF'
-		p() { tag=$1; shift; uio-probe "$@" 2>&1 | sed "s/^/$tag $1: /"; }
 		for u in uio0 uio1; do
 			d=/sys/class/uio/$u
 			echo "$u: name=$(cat $d/name) mode=$(cat $d/device/ivshmem_mode)" \
 				"vectors=$(cat $d/device/ivshmem_vectors) peer=$(cat $d/device/ivshmem_peer_id)"
 			echo "$u: map1 name=$(cat $d/maps/map1/name) size=$(cat $d/maps/map1/size)"
-			echo "$u: irqs $(grep -c "uio_ivshmem\[$(basename $(readlink $d/device))\]" /proc/interrupts)"
+			echo "$u: irqs $(grep -c "uio_ivshmem\[$(pci_of $u)\]" /proc/interrupts)"
 			p start $u counters
 		done
-		# armed TAG UIO: start a wait in the background, say "TAG UIO: waiting" once armed.
-		armed() {
-			uio-probe $2 wait 120000 >/tmp/$1 &
-			w=$!
-			n=0
-			while ! grep -q waiting /tmp/$1 && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-			echo "$1 $2: waiting"
-		}
-		done_waiting() { wait $w; grep -v '^waiting$' /tmp/$1 | sed "s/^/$1 $2: /"; }
 		armed host-ring uio0
 		done_waiting host-ring uio0
 		p host-ring uio0 counters
@@ -60,9 +50,9 @@ setup_file() {
 		p to-host uio0 ring 9 2
 	EOF
 	)
+	script=$(guest_cmd "$script")
 	timeout 200 "$VM" --name "032-doorbell-$$" --log "$SCRATCH/guest.log" --timeout 180 \
-		--socket "$SOCK.drv" --socket "$SOCK" --vectors 4 \
-		--cmd "$script; $DRIVER_KLOG_CHECK" 3>&- 4>&- &
+		--socket "$SOCK.drv" --socket "$SOCK" --vectors 4 --cmd "$script" 3>&- 4>&- &
 	local vm=$!
 	echo $vm >"$SCRATCH/vm.pid"
 	if wait_for_line 120 "$SCRATCH/guest.log" '^host-ring uio0: waiting'; then

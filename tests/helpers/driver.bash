@@ -6,9 +6,21 @@ VM="$IVSHM_TOP/host/launch/ivshm-vm"
 # Kernel log lines that mean the driver (or the kernel under it) misbehaved.
 DRIVER_BAD_KLOG='BUG|WARNING|Oops|leak|Call Trace|general protection|Bad page|refcount_t|list_(add|del) corruption'
 
-# Ends every guest script: the kernel log's bad lines, tagged so tests can refute them.
-# (The serial log also gets warnings directly, through loglevel=4.)
-DRIVER_KLOG_CHECK="dmesg | grep -E '$DRIVER_BAD_KLOG' | sed 's/^/BAD-KLOG: /'; true"
+# guest_cmd SCRIPT: the --cmd for a driver test guest: SCRIPT after the guest library
+# (tests/guest-helpers/uio-test-lib.sh), then the kernel log's bad lines, tagged so
+# tests can refute them (the serial log also gets warnings directly: loglevel=4).
+# The script travels base64-encoded on the 2 KiB kernel command line; a longer one
+# would not boot, so it is refused here.
+guest_cmd() {
+	local cmd n
+	cmd=$(printf '. /usr/bin/uio-test-lib\n%s\nklog_check '"'%s'"'\n' "$1" "$DRIVER_BAD_KLOG")
+	n=$(printf '%s' "$cmd" | base64 -w0 | wc -c)
+	if [ "$n" -gt 1900 ]; then
+		echo "guest_cmd: script too long for the kernel command line ($n base64 bytes)" >&2
+		return 1
+	fi
+	printf '%s' "$cmd"
+}
 
 # driver_image: build uio-probe and bring the guest image up to date, so it holds
 # the current module and helpers. Both steps do nothing when nothing changed.

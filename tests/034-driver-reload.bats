@@ -1,0 +1,85 @@
+#!/usr/bin/env bats
+# uio_ivshmem over repeated unbind/bind through sysfs, rmmod when idle and a reload:
+# each time exactly one set of claims (UIO devices, IRQs, BARs), working interrupts
+# afterwards and a clean kernel log.
+#
+#   ivshmd --socket--> ivshmem-doorbell --\
+#   host file --------> ivshmem-plain -----> one guest: sysfs, rmmod, modprobe
+
+setup_file() {
+	load helpers/common
+	load helpers/driver
+	export SCRATCH="$(scratch_dir)"
+	rm -rf "$SCRATCH"/*
+	driver_image
+	export SOCK="$SCRATCH/ivshmd.sock"
+
+	"$IVSHM_BIN/ivshmd" -F -S "$SOCK" -l 4M -n 4 2>"$SCRATCH/ivshmd.log" 3>&- 4>&- &
+	echo $! >"$SCRATCH/ivshmd.pid"
+	wait_for 10 test -S "$SOCK"
+
+	local script
+	script=$(cat <<-'EOF'
+		db=$(pci_of $(uio_of doorbell))
+		pl=$(pci_of $(uio_of plain))
+		claims bound
+		i=0
+		while [ $i -lt 20 ]; do
+			{ echo $db >$D/unbind && echo $pl >$D/unbind &&
+				echo $db >$D/bind && echo $pl >$D/bind; } || echo "cycle $i: failed"
+			i=$((i + 1))
+		done
+		claims cycled
+		self_ring cycled
+		rmmod uio_ivshmem
+		echo "idle: rmmod status=$?"
+		claims unloaded
+		[ -e /sys/module/uio_ivshmem ] && echo "unloaded: module still there"
+		modprobe uio_ivshmem
+		echo "reload: modprobe status=$?"
+		claims reloaded
+		p reloaded $(uio_of doorbell) counters
+		self_ring reloaded
+	EOF
+	)
+	script=$(guest_cmd "$script")
+	timeout 200 "$VM" --name "034-reload-$$" --log "$SCRATCH/guest.log" --timeout 180 \
+		--socket "$SOCK" --vectors 4 --plain "$SCRATCH/plain:1M" --cmd "$script" 3>&- 4>&- || true
+}
+
+setup() {
+	load helpers/common
+	load helpers/driver
+	run -0 guest_log "$SCRATCH/guest.log"
+}
+
+teardown_file() {
+	kill "$(cat "$SCRATCH/ivshmd.pid")" 2>/dev/null
+	wait_for 10 bash -c "! kill -0 $(cat "$SCRATCH/ivshmd.pid") 2>/dev/null"
+	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
+}
+
+@test "twenty unbind/bind cycles leave exactly one set of claims and working interrupts" {
+	assert_line 'bound: uio=2 irqs=4 bars=5'
+	refute_line --partial 'failed'
+	assert_line 'cycled: uio=2 irqs=4 bars=5'
+	assert_line 'cycled: fired: 2x1'
+}
+
+@test "rmmod when idle releases every claim" {
+	assert_line 'idle: rmmod status=0'
+	assert_line 'unloaded: uio=0 irqs=0 bars=0'
+	refute_line 'unloaded: module still there'
+}
+
+@test "the reloaded module binds both devices with fresh counters and interrupts" {
+	assert_line 'reload: modprobe status=0'
+	assert_line 'reloaded: uio=2 irqs=4 bars=5'
+	assert_line --regexp '^reloaded uio[0-9]+: count\[2\]=0$'
+	assert_line 'reloaded: fired: 2x1'
+}
+
+@test "the guest's kernel log stays clean" {
+	assert_line 'IVSHM-GUEST-EXIT status=0'
+	assert_clean_klog "$SCRATCH/guest.log"
+}
