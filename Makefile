@@ -4,18 +4,31 @@
 #   make deps       install the Debian packages the project needs (needs root once)
 #   make test       deps + build + the whole test suite; ends with "N passed, N failed"
 #   make bench      deps + build + benchmarks (measured ratios, not pass/fail)
-#   make install    host tools, libivshm, driver sources, VM configs; honours DESTDIR/PREFIX
+#   make demo       deps + build + install + the two-VM exchange under libvirt
+#                   (BACKEND=qemu: plain QEMU on the build tree, nothing installed)
+#   make install    host tools, libivshm and apps, driver sources for DKMS, VM configs,
+#                   guest image; honours DESTDIR/PREFIX
 #   make V=1        show the commands
 #
 # Each component has its own Makefile; this one only orders them.
 
-TOP   := $(CURDIR)
-BUILD ?= $(TOP)/build
+TOP     := $(CURDIR)
+BUILD   ?= $(TOP)/build
+PREFIX  ?= /usr/local
+DATADIR ?= $(PREFIX)/share
+BACKEND ?= libvirt
 export BUILD V PREFIX DESTDIR SANITIZE
+ifneq ($(V),1)
+MAKEFLAGS += --no-print-directory
+endif
 
-COMPONENTS := $(dir $(wildcard host/Makefile guest-apps/Makefile))
+# The VM configs name these paths, so they do not move with PREFIX.
+IMAGEDIR := /var/lib/ivshm/guest
+LOGDIR   := /var/log/ivshm
 
-.PHONY: all deps host guest-apps guest-driver guest test bench install clean
+COMPONENTS := host guest-apps guest-driver
+
+.PHONY: all deps host guest-apps guest test bench install demo clean
 
 all: host guest-apps guest
 
@@ -35,8 +48,20 @@ test: deps all
 bench: deps all
 	@$(TOP)/tests/bench/run
 
-install: host guest-apps
+install: all
 	@for d in $(COMPONENTS); do $(MAKE) -C $$d install || exit; done
+	@printf '  %-7s %s\n' INSTALL "guest image, VM configs"
+	@install -d "$(DESTDIR)$(IMAGEDIR)" "$(DESTDIR)$(LOGDIR)" "$(DESTDIR)$(DATADIR)/ivshm/vm-configs"
+	@install -m 0644 $(BUILD)/guest/vmlinuz $(BUILD)/guest/initrd.img $(BUILD)/guest/kernel.version \
+		"$(DESTDIR)$(IMAGEDIR)/"
+	@install -m 0644 vm-configs/*.xml "$(DESTDIR)$(DATADIR)/ivshm/vm-configs/"
+
+ifeq ($(BACKEND),qemu)
+demo: deps all
+else
+demo: deps install
+endif
+	@$(TOP)/host/demo/ivshm-demo --backend $(BACKEND)
 
 clean:
 	rm -rf $(BUILD)
