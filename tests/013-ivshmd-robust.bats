@@ -45,7 +45,7 @@ teardown() {
 }
 
 @test "1000 connect/disconnect cycles: no fd or memory growth" {
-	scenario_churn churn 1000
+	scenario_churn churn 1000 rss
 }
 
 @test "out of fds: connections are refused, the server keeps serving" {

@@ -156,15 +156,17 @@ teardown() {
 
 @test "SIGINT shuts down the same way" {
 	local pid
-	timeout 60 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/int.sock" 2>"$SRV_DIR/int.log" 3>&- 4>&- &
+	timeout 60 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/int.sock" -p "$SRV_DIR/int.pid" \
+		2>"$SRV_DIR/int.log" 3>&- 4>&- &
 	pid=$!
-	wait_for 10 test -S "$SRV_DIR/int.sock.ctl"
-	kill -INT "$pid"
+	wait_for 10 test -s "$SRV_DIR/int.pid"
+	kill -INT "$(cat "$SRV_DIR/int.pid")"
 	local rc=0
 	wait "$pid" || rc=$?
 	assert_equal "$rc" 0
 	assert_not_exists "$SRV_DIR/int.sock"
 	assert_not_exists "$SRV_DIR/int.sock.ctl"
+	assert_not_exists "$SRV_DIR/int.pid"
 }
 
 @test "without -F: returns once serving, the pidfile names the daemon, SIGTERM cleans up" {
@@ -206,7 +208,7 @@ teardown() {
 	# READY comes once the socket accepts peers.
 	run -0 peer -S "$SRV_DIR/sd.sock" -n 4 -q
 	wait_for_line 5 "$SRV_DIR/notify.out" "^STATUS=Serving 8388608 bytes, 4 vectors on $SRV_DIR/sd.sock"
-	kill -TERM "$pid"
+	kill -TERM "$(pgrep -P "$pid" ivshmd)"
 	wait "$pid" || rc=$?
 	assert_equal "$rc" 0
 	wait_for_line 5 "$SRV_DIR/notify.out" 'STOPPING=1$'

@@ -34,8 +34,7 @@ static int fill_addr(struct sockaddr_un *sa, const char *path)
 	return 0;
 }
 
-/* Returns 0 when nobody answers at the path (ECONNREFUSED), -EADDRINUSE when a server does. */
-static int probe(const char *path)
+int ivshmd_listen_probe(const char *path)
 {
 	struct sockaddr_un sa;
 	int fd, ret;
@@ -48,7 +47,7 @@ static int probe(const char *path)
 		return -errno;
 	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0)
 		ret = -EADDRINUSE;
-	else if (errno == ECONNREFUSED)
+	else if (errno == ECONNREFUSED || errno == ENOENT)
 		ret = 0;
 	else if (errno == EAGAIN || errno == EINPROGRESS)
 		ret = -EADDRINUSE;	/* a full backlog is a live server */
@@ -75,7 +74,7 @@ static int clear_stale(int dirfd, const struct name *n)
 		ivshmd_log(LOG_ERR, "%s exists and is not a socket; refusing to touch it", n->path);
 		return -EEXIST;
 	}
-	ret = probe(n->path);
+	ret = ivshmd_listen_probe(n->path);
 	if (ret == -EADDRINUSE) {
 		ivshmd_log(LOG_ERR, "%s: another server is listening there", n->path);
 		return ret;

@@ -25,6 +25,12 @@ struct ivshmd_listener {
  */
 int ivshmd_listen_open(struct ivshmd_listener *l, const char *path, mode_t mode, gid_t gid);
 
+/*
+ * Connect to path and hang up. Returns 0 when nobody answers (no socket,
+ * ECONNREFUSED), -EADDRINUSE when a server accepts, or another negative errno.
+ */
+int ivshmd_listen_probe(const char *path);
+
 /* Closes the socket and removes its path if it is still ours. */
 void ivshmd_listen_close(struct ivshmd_listener *l);
 

@@ -207,11 +207,33 @@ static int open_listener(struct ivshmd_server *s, struct ivshmd_listener *l, con
 	return ret;
 }
 
+/*
+ * A live ivshmd answers on its control socket: asking there first keeps a
+ * probe off the peer sockets, where it would join and leave as a phantom peer.
+ */
+static int check_ctl(struct ivshmd_server *s)
+{
+	char *path;
+	int ret;
+
+	if (asprintf(&path, "%s." IVSHMD_CTL_SUFFIX, s->socket_path) < 0)
+		return -ENOMEM;
+	ret = ivshmd_listen_probe(path);
+	if (ret == -EADDRINUSE)
+		ivshmd_log(LOG_ERR, "%s: another server is listening there (%s answers)",
+			   s->socket_path, path);
+	free(path);
+	return ret == -EADDRINUSE ? ret : 0;
+}
+
 int ivshmd_server_start(struct ivshmd_server *s)
 {
 	unsigned n = 1 + s->npins;
 	int ret;
 
+	ret = check_ctl(s);
+	if (ret)
+		return ret;
 	s->listeners = calloc(n, sizeof(*s->listeners));
 	if (!s->listeners)
 		return -ENOMEM;

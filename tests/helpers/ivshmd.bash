@@ -127,12 +127,17 @@ peer_cmd() {
 	timeout 5 sh -c 'printf "%s\n" "$2" >"$1"' - "$SRV_DIR/$1.in" "$2"
 }
 
-# peer_stop NAME: quit a staying peer and wait until it has exited.
+# peer_stop NAME: quit a staying peer and wait until it has exited. It gets
+# `quit`, not a signal through `timeout`: timeout follows a signal with
+# SIGCONT, which can cancel the SIGSTOP of LeakSanitizer's exit-time ptrace
+# attach and hang an ASan build forever.
 peer_stop() {
 	local pid
 	pid=$(cat "$SRV_DIR/$1.ppid")
-	peer_cmd "$1" quit || true
-	wait_for 10 gone "$pid" || kill_wait "$pid"
+	if alive "$pid"; then
+		peer_cmd "$1" quit || true
+		wait_for 10 gone "$pid" || kill_wait "$pid" KILL
+	fi
 	rm -f "$SRV_DIR/$1.ppid"
 }
 
@@ -140,8 +145,7 @@ peers_stop_all() {
 	local f
 	for f in "$SRV_DIR"/*.ppid; do
 		[ -f "$f" ] || continue
-		kill_wait "$(cat "$f")"
-		rm -f "$f"
+		peer_stop "$(basename "$f" .ppid)"
 	done
 }
 
@@ -259,10 +263,11 @@ scenario_staller() {
 	srv_wait_peers "$srv" 0
 }
 
-# scenario_churn SERVER CYCLES: connect/disconnect CYCLES times next to a
-# staying peer; the server's fd count returns to where it was, its RSS stays put.
+# scenario_churn SERVER CYCLES [rss]: connect/disconnect CYCLES times next to a
+# staying peer; the server's fd count returns to where it was and, with rss,
+# its RSS stays put (not under ASan, whose quarantine keeps freed memory).
 scenario_churn() {
-	local srv=$1 cycles=$2 fds0 rss0 fds1 rss1
+	local srv=$1 cycles=$2 check_rss=${3:-} fds0 rss0 fds1 rss1
 	peer_stay cw "$(srv_sock "$srv")" -n 4
 	run -0 peer -S "$(srv_sock "$srv")" -n 4 --repeat 50
 	srv_wait_peers "$srv" 1
@@ -276,7 +281,7 @@ scenario_churn() {
 	echo "fds $fds0 -> $fds1, rss $rss0 -> $rss1 KiB" >&3
 	assert_equal "$fds1" "$fds0"
 	# One leaked client or queue per cycle would be hundreds of KiB.
-	[ $((rss1 - rss0)) -lt 128 ]
+	[ "$check_rss" != rss ] || [ $((rss1 - rss0)) -lt 128 ]
 	wait_for 10 eval "[ \$(grep -c '^leave peer=' '$(peer_out cw)') = $((cycles + 50)) ]"
 	peers_stop_all
 	srv_wait_peers "$srv" 0
