@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# Building, installing and invoking the host tools: outputs stay in BUILD,
+# make install honours DESTDIR/PREFIX and installs a valid Type=notify unit
+# whose default settings start a working server, and the command lines are
+# QEMU ivshmem-server's plus long options, with bad values refused.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load helpers/common
+	load helpers/ivshmd
+	srv_dir_create
+}
+
+teardown_file() {
+	load helpers/common
+	load helpers/ivshmd
+	srv_dir_remove
+}
+
+setup() {
+	load helpers/common
+	load helpers/ivshmd
+}
+
+teardown() {
+	peers_stop_all
+	local f
+	for f in "$SRV_DIR"/*.pid; do
+		[ -s "$f" ] && kill_wait "$(cat "$f")"
+		rm -f "$f"
+	done
+}
+
+@test "a build elsewhere leaves the source tree alone; V=1 shows the commands" {
+	local before
+	before=$(git -C "$IVSHM_TOP" status --porcelain --ignored host)
+	run -0 make -C "$IVSHM_TOP/host" BUILD="$SRV_DIR/build"
+	assert_output --regexp '  CC      ivshmd/server\.c'
+	assert_output --regexp '  LD      ivshmd'
+	assert_file_executable "$SRV_DIR/build/bin/ivshmd"
+	assert_file_executable "$SRV_DIR/build/bin/ivshm-peer"
+	assert_file_exists "$SRV_DIR/build/obj/host/ivshmd/server.o"
+	assert_equal "$(git -C "$IVSHM_TOP" status --porcelain --ignored host)" "$before"
+	touch "$IVSHM_TOP/host/common/proto.h"
+	run -0 make -C "$IVSHM_TOP/host" BUILD="$SRV_DIR/build" V=1
+	assert_output --regexp 'cc .*-Wall -Wextra -Werror.* -c -o [^ ]*/obj/host/common/proto\.o common/proto\.c'
+	assert_output --partial "ivshmd/sendq.c"
+}
+
+@test "make install honours DESTDIR and PREFIX and keeps an edited /etc/default/ivshmd" {
+	local d=$SRV_DIR/destdir
+	run -0 make -C "$IVSHM_TOP/host" install DESTDIR="$d" PREFIX=/usr
+	assert_file_executable "$d/usr/sbin/ivshmd"
+	assert_file_executable "$d/usr/bin/ivshm-peer"
+	assert_file_exists "$d/usr/lib/systemd/system/ivshmd.service"
+	assert_file_exists "$d/etc/default/ivshmd"
+	assert_equal "$(stat -c %a "$d/usr/lib/systemd/system/ivshmd.service")" 644
+	run -0 cat "$d/usr/lib/systemd/system/ivshmd.service"
+	assert_line "Type=notify"
+	assert_line "ExecStart=/usr/sbin/ivshmd --foreground \$IVSHMD_OPTS"
+	assert_line "EnvironmentFile=-/etc/default/ivshmd"
+	assert_line "RuntimeDirectory=ivshm"
+	echo 'IVSHMD_OPTS="--vectors 2"' >"$d/etc/default/ivshmd"
+	run -0 make -C "$IVSHM_TOP/host" install DESTDIR="$d" PREFIX=/usr
+	assert_file_contains "$d/etc/default/ivshmd" '^IVSHMD_OPTS="--vectors 2"$'
+}
+
+@test "the installed unit passes systemd-analyze verify" {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	local d=$SRV_DIR/prefix
+	# No DESTDIR: the unit's ExecStart must exist for verify.
+	run -0 make -C "$IVSHM_TOP/host" install PREFIX="$d/usr" SYSCONFDIR="$d/etc"
+	run -0 systemd-analyze verify "$d/usr/lib/systemd/system/ivshmd.service"
+	refute_output --partial "Unknown"
+	refute_output --partial "ivshmd.service:"
+}
+
+@test "the default settings start a server with the pinned sockets the VM configs use" {
+	local opts
+	opts=$(. "$IVSHM_TOP/host/systemd/ivshmd.default" && echo "$IVSHMD_OPTS")
+	assert_regex "$opts" '--socket /run/ivshm/ivshmd\.sock'
+	# The same options, on a socket of ours instead of /run/ivshm.
+	# shellcheck disable=SC2086
+	srv_start defaults ${opts//\/run\/ivshm\/ivshmd.sock/$SRV_DIR\/defaults.sock}
+	local s
+	for s in "" .server .client .ctl; do
+		run -0 stat -c '%a %G' "$(srv_sock defaults)$s"
+		assert_output "660 kvm"
+	done
+	run -0 peer -S "$(srv_sock defaults).server" -n 4
+	assert_line --regexp '^ready id=1 vectors=4 '
+	run -0 peer -S "$(srv_sock defaults).client" -n 4
+	assert_line --regexp '^ready id=2 vectors=4 '
+	wait_for_line 5 "$(srv_log defaults)" "^ivshmd: peer 2 joined .*pinned 'client'"
+}
+
+@test "--help covers QEMU ivshmem-server's options and the long ones" {
+	run -0 "$IVSHMD_BIN/ivshmd" --help
+	local opt
+	for opt in "-S, --socket" "-l, --size" "-n, --vectors" "-M, --shm-name" "-m, --shm-dir" \
+		"-F, --foreground" "-p, --pidfile" "-v, --verbose" "-h, --help" "-g, --group" \
+		"--mode" "-P, --peer" "--max-peers" "--queue-limit" "--send-timeout" "--list"; do
+		assert_output --partial "  $opt "
+	done
+	run -0 "$IVSHMD_BIN/ivshmd" -h
+	assert_line --index 0 --partial "Usage: ivshmd"
+	run -0 "$IVSHMD_BIN/ivshm-peer" --help
+	assert_output --partial "ready id=ID vectors=N peers=ID,...|-"
+}
+
+@test "QEMU's short options work as they do there" {
+	srv_start short -l 64K -n 3 -v
+	run -0 peer -S "$(srv_sock short)" -n 3
+	assert_line --regexp '^shm size=65536 '
+	assert_line "ready id=0 vectors=3 peers=-"
+	run -0 cat "$(srv_log short)"
+	assert_line --regexp '^ivshmd: peer 0 joined'
+}
+
+@test "bad options and values are refused with the reason" {
+	local args
+	while IFS='|' read -r args msg; do
+		# shellcheck disable=SC2086
+		run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" $args
+		assert_output --partial "$msg"
+	done <<'EOF2'
+-n 0|--vectors '0': must be 1 to 64
+-n 65|--vectors '65': must be 1 to 64
+-n x|--vectors 'x': must be 1 to 64
+--max-peers 0|--max-peers '0': must be 1 to 65536
+--max-peers 65537|--max-peers '65537': must be 1 to 65536
+--send-timeout 0|--send-timeout '0': must be 1 to 3600000 ms
+--queue-limit 10 -n 4 --max-peers 4|queue limit 10: a full setup needs 19 messages
+--bogus|unrecognized option '--bogus'
+-Z|invalid option -- 'Z'
+extra|unexpected argument 'extra'
+EOF2
+	assert_not_exists "$SRV_DIR/bad.sock"
+	run -1 "$IVSHMD_BIN/ivshm-peer" -n 0
+	assert_output --partial "invalid --vectors '0'"
+	run -1 "$IVSHMD_BIN/ivshm-peer" -w nocolon
+	assert_output --partial "invalid action argument 'nocolon'"
+	run -1 "$IVSHMD_BIN/ivshm-peer" -r 0:0
+	assert_output --partial "invalid action argument '0:0'"
+	run -1 "$IVSHMD_BIN/ivshm-peer" -S "$SRV_DIR/nothing.sock"
+	assert_output "error connect $SRV_DIR/nothing.sock: No such file or directory"
+}
