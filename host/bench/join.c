@@ -133,8 +133,8 @@ int main(int argc, char **argv)
 	uint64_t v;
 	int pid = 0, c, ep;
 	struct peer *peers;
-	double window_sum = 0;
-	unsigned long window_n = 0;
+	double window_sum = 0, last_avg = 0;
+	unsigned long window_n = 0, window_last = 0;
 	long peak_fds = 0;
 
 	while ((c = getopt(argc, argv, "S:p:n:N:")) != -1) {
@@ -237,6 +237,7 @@ int main(int argc, char **argv)
 		}
 		window_sum += t_setup - t0;
 		window_n++;
+		window_last = window_n;
 		if (k + 1 == 1 || k + 1 == 10 || (k + 1) % 100 == 0 || k + 1 == npeers) {
 			long fds = proc_fds(pid);
 
@@ -246,12 +247,16 @@ int main(int argc, char **argv)
 			       t_all - t0, window_sum / window_n, total, fds,
 			       proc_status_kib(pid, "VmRSS"));
 			fflush(stdout);
+			last_avg = window_sum / window_n;
 			window_sum = 0;
 			window_n = 0;
 		}
 	}
-	printf("peak: ivshmd fds %ld, ivshmd VmHWM %ld KiB; messages per join = 3 + %lu * (2N - 1)\n",
-	       peak_fds, proc_status_kib(pid, "VmHWM"), vectors);
+	printf("peak: ivshmd fds %ld, ivshmd VmHWM %ld KiB\n", peak_fds,
+	       proc_status_kib(pid, "VmHWM"));
+	printf("join cost: 3 + %lu * (2N - 1) messages for the Nth peer (checked for every join); "
+	       "setup of the last %lu joins: %.1f us per peer present\n", vectors, window_last,
+	       last_avg / (double)npeers);
 	for (unsigned long i = 0; i < npeers; i++)
 		close(peers[i].fd);
 	close(ep);
