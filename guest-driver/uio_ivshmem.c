@@ -93,14 +93,15 @@ static int uio_ivshmem_mmap(struct uio_info *info, struct vm_area_struct *vma)
 {
 	struct uio_ivshmem *iv = container_of(info, struct uio_ivshmem, info);
 	unsigned long len = vma->vm_end - vma->vm_start;
+	unsigned long index = vma->vm_pgoff;
 	struct uio_mem *mem;
 
-	/* The UIO core has checked vm_pgoff against the maps and the length. */
-	mem = &info->mem[vma->vm_pgoff];
-	if (len > mem->size)
+	/* The UIO core checks this too; a map must never reach past its BAR. */
+	if (index > UIO_IVSHMEM_MAP_COUNTERS || len > info->mem[index].size)
 		return -EINVAL;
+	mem = &info->mem[index];
 
-	switch (vma->vm_pgoff) {
+	switch (index) {
 	case UIO_IVSHMEM_MAP_REGS:
 		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 		fallthrough;

@@ -16,8 +16,17 @@
 #define UIO_IVSHMEM_ABI_VERSION "1"
 
 /*
- * UIO map indices; map N is mmapped at offset N * page size.
- * maps/mapN/name carries the string so userspace can check it.
+ * UIO map indices; map N is mmapped at offset N * page size, from its start
+ * and at most its size (EINVAL otherwise). maps/mapN/name carries the string
+ * so userspace can check it.
+ *   regs      uncached; BAR0 starts maps/map0/offset bytes into the map.
+ *             MAP_SHARED only (EINVAL).
+ *   shmem     requested write-back; the guest firmware's MTRRs still decide
+ *             (SeaBIOS makes 0xc0000000-4G uncached, so a BAR placed there is
+ *             uncached whatever the driver asks). MAP_SHARED only (EINVAL).
+ *   counters  one page; PROT_WRITE fails with EACCES and mprotect() cannot add
+ *             it. Its maps/map2/addr reads 0: it is kernel memory. A mapping
+ *             stays readable after the device is unbound (counts then freeze).
  */
 enum uio_ivshmem_map {
 	UIO_IVSHMEM_MAP_REGS = 0,	/* BAR0, uncached, one page */
@@ -42,9 +51,19 @@ enum uio_ivshmem_map {
 
 /*
  * The counters page. The driver is its only writer: the interrupt handler of
- * vector v increments count[v] (a naturally aligned 64-bit store) before it
- * signals the UIO event, so a reader woken by the UIO event sees the new count.
+ * vector v increments count[v] (a naturally aligned 64-bit store), then a write
+ * barrier, then signals the UIO event, so a reader woken by the UIO event that
+ * loads count[v] with acquire semantics sees the new count. Counts start at 0
+ * each time the device is bound and count interrupts, not doorbells: QEMU
+ * merges doorbells that arrive before it delivers the interrupt.
  * nr_vectors is the number of MSI-X vectors in use (0 for ivshmem-plain).
+ *
+ * /dev/uioN of ivshmem-plain has no interrupt: read() and write() fail with
+ * EIO and poll() reports POLLERR at once. The same EIO (with POLLERR|POLLHUP)
+ * means the device was unbound under an open file, and a read() or poll()
+ * blocked at that moment returns so; ivshmem_mode tells the two apart (it is
+ * gone once the device is unbound). write() (irqcontrol) fails with ENOSYS on
+ * doorbell devices: there is nothing to re-enable.
  */
 struct uio_ivshmem_counters {
 	__u32 magic;
