@@ -5,7 +5,8 @@
 #   ivshmd (fresh 4 MiB) --ivshmem-doorbell--> uio0 \
 #   host file (1 MiB)    --ivshmem-plain-----> uio1  > one guest, no peer
 #
-# Last, both devices are unbound so "no device at all" is covered in the same boot.
+# Last, the doorbell device is unbound under a pending wait, then the plain one, so
+# "unbound while waiting" and "no device at all" are covered in the same boot.
 
 setup_file() {
 	load helpers/common
@@ -32,9 +33,14 @@ setup_file() {
 		ivshm-info -d 0000:00:1f.6; s missing-pci $?
 		shm-server -t 1000 --vector 9; s bad-vector $?
 		shm-client --timeout 1s; s bad-timeout $?
-		for u in /sys/class/uio/uio*; do
-			basename "$(readlink "$u/device")" >/sys/bus/pci/drivers/uio_ivshmem/unbind
+		unbind() { basename "$(readlink /sys/class/uio/$1/device)" >/sys/bus/pci/drivers/uio_ivshmem/unbind; }
+		ivshm-info wait -t 20000 -m 4096 & w=$!
+		n=0
+		until ivshm-info read 4096 | grep -q '^data=waiting' || [ $n -ge 400 ]; do
+			sleep 0.05; n=$((n + 1))
 		done
+		unbind uio0; wait $w; s unbound-wait $?
+		unbind uio1
 		shm-server -t 1000; s no-device $?
 	EOF
 	)
@@ -101,6 +107,12 @@ setup() {
 	assert_in_order solo \
 		'shm-server: error: cannot open ivshmem device (first): no ivshmem device (is uio_ivshmem loaded and bound?)' \
 		'step=no-device status=1'
+}
+
+@test "device unbound under a pending wait: the wait ends at once with a clear error" {
+	assert_in_order solo \
+		'ivshm-info: error: wait: no ivshmem device (is uio_ivshmem loaded and bound?)' \
+		'step=unbound-wait status=1'
 }
 
 @test "a vector the device lacks and a malformed option: clear errors" {

@@ -10,7 +10,8 @@
  * aborts or exits; output pointers come last; ivshm_strerror() turns an error
  * into a message. A handle is not thread-safe: use it from one thread at a
  * time. Errors with a libivshm-specific meaning:
- *   -ENODEV     no ivshmem UIO device found, or the named one does not exist
+ *   -ENODEV     no ivshmem UIO device found, or the named one does not exist;
+ *               from ivshm_wait()/ivshm_ack(): the device was unbound while open
  *   -ENXIO      the named device exists but is not bound to uio_ivshmem
  *   -EPROTO     the driver's ABI version differs from libivshm's
  *   -EBADMSG    the driver's sysfs attributes, maps or counter page are malformed
@@ -127,7 +128,8 @@ int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
  *
  * After a successful return, stores the peer made before ringing are visible.
  * Returns: 0 (at least one vector fired), -ETIMEDOUT, -ENOTSUP for plain,
- * -EINVAL, or the errno of a failed poll()/read().
+ * -ENODEV if the device was unbound, -EINVAL, or the errno of a failed
+ * poll()/read().
  */
 int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t *coalesced);
 

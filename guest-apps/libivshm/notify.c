@@ -60,6 +60,9 @@ static int consume(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 	ssize_t n;
 
 	n = read(dev->fd, &events, sizeof(events));
+	/* EIO on a doorbell device: it was unbound under us. */
+	if (n < 0 && errno == EIO)
+		return -ENODEV;
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		return -errno;
 	/*
@@ -116,7 +119,7 @@ int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t 
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
-			return -EIO;
+			return -ENODEV;
 	}
 	if (fired)
 		*fired = f;
