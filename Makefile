@@ -38,8 +38,10 @@ deps:
 host guest-apps:
 	@if [ -f $@/Makefile ]; then $(MAKE) -C $@ all; fi
 
-# The guest image bundles the driver and the statically linked guest apps.
+# The guest image bundles the driver, the statically linked guest apps and the
+# small probes the driver tests run inside the guest.
 guest: guest-apps
+	@$(MAKE) -C tests/guest-helpers all
 	@$(TOP)/host/guest-image/build-image $(BUILD)
 
 test: deps all

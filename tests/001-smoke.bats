@@ -20,7 +20,7 @@ setup() {
 @test "guest boots, loads uio_ivshmem and returns the command's exit status" {
 	run -7 timeout 120 "$VM" --name smoke-$$ --log "$LOGDIR/boot.log" \
 		--cmd 'lsmod | grep -q "^uio_ivshmem " && lsmod | grep -q "^uio "; echo "mods=$?"; exit 7'
-	run -0 cat "$LOGDIR/boot.log"
+	run -0 tr -d '\r' <"$LOGDIR/boot.log"
 	assert_line --regexp '^IVSHM-GUEST-READY kernel=[^ ]+ uio=0$'
 	assert_line 'mods=0'
 	assert_line 'IVSHM-GUEST-EXIT status=7'
@@ -35,6 +35,11 @@ setup() {
 @test "launcher refuses a missing ivshmd socket with a clear error" {
 	run -125 "$VM" --name smoke-nosock-$$ --socket "$LOGDIR/no-such.sock" --cmd true
 	assert_output --partial "no ivshmd socket at $LOGDIR/no-such.sock"
+}
+
+@test "launcher refuses a script too long for the kernel command line" {
+	run -125 "$VM" --name smoke-long-$$ --cmd "echo $(printf 'x%.0s' $(seq 1600))"
+	assert_output --partial "exceeds 2047"
 }
 
 @test "launcher rejects bad options" {
