@@ -72,7 +72,11 @@ teardown() {
 	assert_output --regexp '^shm size=68719476736 '
 	peer_cmd reader "read $top 10"
 	wait_for_line 5 "$(peer_out reader)" "^read offset=$top hex=$(printf end-of-64G | od -An -tx1 | tr -d ' \n')$"
-	# Nothing is committed up front: the server never touches the pages.
+	# Only the two written pages exist: nothing was committed up front.
+	local fd
+	fd=$(find "/proc/$(srv_pid big)/fd" -lname '/memfd:ivshmd*' | head -n 1)
+	assert_equal "$(stat -L -c %s "$fd")" 68719476736
+	[ "$(stat -L -c %b "$fd")" -le 64 ]
 	[ "$(srv_rss_kib big)" -lt 65536 ]
 	srv_stop big
 }

@@ -84,6 +84,17 @@ teardown() {
 	assert_output 2
 }
 
+@test "another program's live socket is not taken over either" {
+	local sock=$SRV_DIR/foreign.sock pid
+	timeout 60 socat "UNIX-LISTEN:$sock,fork" EXEC:cat 3>&- 4>&- &
+	pid=$!
+	wait_for 5 test -S "$sock"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$sock"
+	assert_output "ivshmd: $sock: another server is listening there"
+	assert_equal "$(printf ping | timeout 5 socat -t 2 - "UNIX-CONNECT:$sock")" ping
+	kill_wait "$pid"
+}
+
 @test "a stale socket (server killed with SIGKILL) is replaced" {
 	srv_start stale -n 1 --peer vm=3
 	srv_stop stale KILL
