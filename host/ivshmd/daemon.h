@@ -8,7 +8,7 @@
 
 /*
  * Fork and start a new session. Returns 0 in the child with *report for
- * ivshmd_daemon_report(), or a negative errno (nothing forked). The parent
+ * ivshmd_daemon_ready() or ivshmd_daemon_failed(), or a negative errno (nothing forked). The parent
  * does not return: it exits 0 once the child reports readiness, 1 if the
  * child fails, exits or stays silent for 30 seconds.
  */

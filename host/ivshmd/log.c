@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -42,14 +43,14 @@ void ivshmd_log_to_syslog(void)
 	use_syslog = true;
 }
 
-bool ivshmd_log_enabled(int level)
+static bool enabled(int level)
 {
 	return level <= max_level;
 }
 
 static void vlog(int level, const char *fmt, va_list ap)
 {
-	if (!ivshmd_log_enabled(level))
+	if (!enabled(level))
 		return;
 	if (use_syslog) {
 		vsyslog(level, fmt, ap);

@@ -7,7 +7,6 @@
 #ifndef IVSHMD_LOG_H
 #define IVSHMD_LOG_H
 
-#include <stdbool.h>
 #include <syslog.h>
 
 void ivshmd_log_setup(int verbosity);
@@ -24,7 +23,5 @@ void ivshmd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2
  */
 void ivshmd_log_ratelimited(unsigned long long *last, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-bool ivshmd_log_enabled(int level);
 
 #endif
