@@ -12,8 +12,9 @@
 setup_file() {
 	load helpers/common
 	load helpers/exchange
-	export SCRATCH="$(scratch_dir)"
-	rm -rf "${SCRATCH:?}"/*
+	# Per process: a concurrent run of this same file must not share it.
+	export SCRATCH="$(scratch_dir)/$$"
+	mkdir -p "$SCRATCH"
 	exchange_image
 	ivshmd_start 4
 

@@ -1,6 +1,6 @@
 # Shared by the two-guest exchange tests (tests/04*-*.bats): an ivshmd per test
 # file, guests booted in the background, transcripts read from serial logs.
-# `load helpers/exchange` after helpers/common; set SCRATCH (a scratch_dir) first.
+# `load helpers/exchange` after helpers/common; set SCRATCH (a private directory) first.
 
 VM="$IVSHM_TOP/host/launch/ivshm-vm"
 
