@@ -46,11 +46,18 @@ teardown() {
 	run -0 make -C "$IVSHM_TOP/host" BUILD="$SRV_DIR/build" V=1
 	assert_output --regexp 'cc .*-Wall -Wextra -Werror.* -c -o [^ ]*/obj/host/common/proto\.o common/proto\.c'
 	assert_output --partial "ivshmd/sendq.c"
+	# Other flags into the same BUILD rebuild everything rather than mixing objects.
+	run -0 make -C "$IVSHM_TOP/host" BUILD="$SRV_DIR/build" CC=gcc
+	assert_output --partial "CC      ivshmd/server.c"
+	run -0 make -C "$IVSHM_TOP/host" BUILD="$SRV_DIR/build"
+	assert_output --partial "CC      ivshmd/server.c"
+	run -0 make -C "$IVSHM_TOP/host" BUILD="$SRV_DIR/build"
+	refute_output --partial "CC "
 }
 
 @test "make install honours DESTDIR and PREFIX and keeps an edited /etc/default/ivshmd" {
 	local d=$SRV_DIR/destdir
-	run -0 make -C "$IVSHM_TOP/host" install DESTDIR="$d" PREFIX=/usr
+	run -0 make -C "$IVSHM_TOP/host" install BUILD="$SRV_DIR/build" DESTDIR="$d" PREFIX=/usr
 	assert_file_executable "$d/usr/sbin/ivshmd"
 	assert_file_executable "$d/usr/bin/ivshm-peer"
 	assert_file_exists "$d/usr/lib/systemd/system/ivshmd.service"
@@ -62,7 +69,7 @@ teardown() {
 	assert_line "EnvironmentFile=-/etc/default/ivshmd"
 	assert_line "RuntimeDirectory=ivshm"
 	echo 'IVSHMD_OPTS="--vectors 2"' >"$d/etc/default/ivshmd"
-	run -0 make -C "$IVSHM_TOP/host" install DESTDIR="$d" PREFIX=/usr
+	run -0 make -C "$IVSHM_TOP/host" install BUILD="$SRV_DIR/build" DESTDIR="$d" PREFIX=/usr
 	assert_file_contains "$d/etc/default/ivshmd" '^IVSHMD_OPTS="--vectors 2"$'
 }
 
@@ -70,7 +77,8 @@ teardown() {
 	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
 	local d=$SRV_DIR/prefix
 	# No DESTDIR: the unit's ExecStart must exist for verify.
-	run -0 make -C "$IVSHM_TOP/host" install PREFIX="$d/usr" SYSCONFDIR="$d/etc"
+	run -0 make -C "$IVSHM_TOP/host" install BUILD="$SRV_DIR/build" PREFIX="$d/usr" \
+		SYSCONFDIR="$d/etc"
 	run -0 systemd-analyze verify "$d/usr/lib/systemd/system/ivshmd.service"
 	refute_output --partial "Unknown"
 	refute_output --partial "ivshmd.service:"

@@ -268,6 +268,9 @@ scenario_staller() {
 # its RSS stays put (not under ASan, whose quarantine keeps freed memory).
 scenario_churn() {
 	local srv=$1 cycles=$2 check_rss=${3:-} fds0 rss0 fds1 rss1
+	if nm "$IVSHMD_BIN/ivshmd" | grep -q __asan_init; then
+		check_rss=
+	fi
 	peer_stay cw "$(srv_sock "$srv")" -n 4
 	run -0 peer -S "$(srv_sock "$srv")" -n 4 --repeat 50
 	srv_wait_peers "$srv" 1
