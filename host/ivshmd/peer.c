@@ -40,7 +40,8 @@ void ivshmd_peer_fail(struct ivshmd_server *s, struct ivshmd_client *c, const ch
 		return;
 	c->why = why;
 	c->err = err;
-	s->ndying++;
+	c->next_dying = s->dying;
+	s->dying = c;
 }
 
 static void set_out(struct ivshmd_server *s, struct ivshmd_client *c, bool on)
@@ -390,7 +391,6 @@ static void log_leave(const struct ivshmd_server *s, const struct ivshmd_client 
 
 static void remove_client(struct ivshmd_server *s, struct ivshmd_client *c)
 {
-	s->ndying--;
 	s->by_id[c->id] = NULL;
 	while (s->id_hi && !s->by_id[s->id_hi - 1])
 		s->id_hi--;
@@ -426,13 +426,12 @@ static void remove_client(struct ivshmd_server *s, struct ivshmd_client *c)
 
 void ivshmd_peer_reap(struct ivshmd_server *s)
 {
-	while (s->ndying) {
-		for (unsigned id = 0; id < s->id_hi && s->ndying; id++) {
-			struct ivshmd_client *c = s->by_id[id];
+	/* Announcing one departure can fail more clients: they join the list. */
+	while (s->dying) {
+		struct ivshmd_client *c = s->dying;
 
-			if (c && c->why)
-				remove_client(s, c);
-		}
+		s->dying = c->next_dying;
+		remove_client(s, c);
 	}
 }
 
@@ -492,7 +491,7 @@ void ivshmd_peer_disconnect_all(struct ivshmd_server *s)
 	s->id_hi = 0;
 	s->npeers = 0;
 	s->nunpinned = 0;
-	s->ndying = 0;
+	s->dying = NULL;
 	s->nstuck = 0;
 	ivshmd_peer_bury(s);
 }

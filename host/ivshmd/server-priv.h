@@ -42,6 +42,7 @@ struct ivshmd_client {
 	bool want_out;			/* EPOLLOUT armed: the queue is stuck on a full socket */
 	const char *why;		/* non-NULL once the client must go: the reason */
 	int err;			/* errno detail for why, or 0 */
+	struct ivshmd_client *next_dying;
 	bool gone;			/* removed, freed at the end of the event batch */
 	struct ivshmd_client *next_gone;
 };
@@ -87,7 +88,7 @@ struct ivshmd_server {
 	unsigned id_hi;			/* one past the highest ID in use */
 	unsigned npeers;
 	unsigned nunpinned;
-	unsigned ndying;		/* clients with why set, not yet removed */
+	struct ivshmd_client *dying;	/* clients with why set, not yet removed */
 	unsigned nstuck;		/* clients with want_out */
 	struct ivshmd_client *graveyard;
 
