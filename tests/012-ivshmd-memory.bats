@@ -17,6 +17,7 @@ setup_file() {
 teardown_file() {
 	load helpers/common
 	load helpers/ivshmd
+	srvs_stop_all
 	if mountpoint -q "$SRV_DIR/hugetlbfs"; then umount "$SRV_DIR/hugetlbfs"; fi
 	srv_dir_remove
 	rm -f "/dev/shm/$SHM_NAME"

@@ -23,6 +23,8 @@ teardown_file() {
 	for f in "$SRV_DIR"/*.qpid; do
 		[ -s "$f" ] && kill_wait "$(cat "$f")"
 	done
+	# A server still holding a file on the hugetlbfs mount would keep it busy.
+	srvs_stop_all
 	hugepages_restore
 	srv_dir_remove
 	rm -f "/dev/shm/$SHM_NAME"

@@ -17,15 +17,21 @@ srv_dir_create() {
 # logs go to the scratch directory first when IVSHM_KEEP_LOGS=1.
 srv_dir_remove() {
 	[ -n "${SRV_DIR:-}" ] && [ -d "$SRV_DIR" ] || return 0
-	peers_stop_all
-	local f
-	for f in "$SRV_DIR"/*.pid; do
-		[ -s "$f" ] && kill_wait "$(cat "$f")"
-	done
+	srvs_stop_all
 	if [ "${IVSHM_KEEP_LOGS:-0}" = 1 ]; then
 		cp "$SRV_DIR"/*.log "$SRV_DIR"/*.out "$(scratch_dir)/" 2>/dev/null || true
 	fi
 	rm -rf "$SRV_DIR"
+}
+
+# srvs_stop_all: stop every peer and server the file started.
+srvs_stop_all() {
+	peers_stop_all
+	local f
+	for f in "$SRV_DIR"/*.pid; do
+		[ -s "$f" ] && kill_wait "$(cat "$f")"
+		rm -f "$f"
+	done
 }
 
 # alive PID: the process exists and is not a zombie (orphans may never be reaped here).
