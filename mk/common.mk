@@ -20,13 +20,14 @@ UNITDIR   ?= $(PREFIX)/lib/systemd/system
 
 CC        ?= gcc
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP
+# override: `make CFLAGS=-O0` must not drop the language level or the warnings.
+override CFLAGS += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP
 LDFLAGS   ?=
 
 # make SANITIZE=1 BUILD=build/asan: AddressSanitizer + UBSan build of host code.
 ifeq ($(SANITIZE),1)
-CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS   += -fsanitize=address,undefined
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
 ifeq ($(V),1)
