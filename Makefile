@@ -35,13 +35,14 @@ all: host guest-apps guest
 deps:
 	@$(TOP)/mk/deps.sh
 
+# -s hides "Nothing to be done"; the components print their own quiet lines.
 host guest-apps:
-	@if [ -f $@/Makefile ]; then $(MAKE) -C $@ all; fi
+	@$(MAKE) $(if $(filter 1,$(V)),,-s) -C $@ all
 
 # The guest image bundles the driver, the statically linked guest apps and the
 # small probes the driver tests run inside the guest.
 guest: guest-apps
-	@$(MAKE) -C tests/guest-helpers all
+	@$(MAKE) $(if $(filter 1,$(V)),,-s) -C tests/guest-helpers all
 	@$(TOP)/host/guest-image/build-image $(BUILD)
 
 test: deps all
