@@ -18,10 +18,7 @@ setup_file() {
 	driver_image
 	export SOCK="$SCRATCH/ivshmd.sock"
 
-	"$IVSHM_BIN/ivshmd" -F -S "$SOCK" -l 4M -n 4 -P drv=7 -P host=9 -v \
-		2>"$SCRATCH/ivshmd.log" 3>&- 4>&- &
-	echo $! >"$SCRATCH/ivshmd.pid"
-	wait_for 10 test -S "$SOCK.host"
+	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 4M -n 4 -P drv=7 -P host=9
 
 	timeout 200 "$IVSHM_BIN/ivshm-peer" -S "$SOCK.host" -n 4 -t 180 -W 2 \
 		>"$SCRATCH/host-peer.log" 2>&1 3>&- 4>&- &
@@ -72,10 +69,10 @@ setup() {
 
 teardown_file() {
 	local f
-	for f in vm host-peer ivshmd; do
+	for f in vm host-peer; do
 		[ -f "$SCRATCH/$f.pid" ] && kill "$(cat "$SCRATCH/$f.pid")" 2>/dev/null
 	done
-	wait_for 10 bash -c "! kill -0 $(cat "$SCRATCH/ivshmd.pid") 2>/dev/null"
+	ivshmd_private_stop
 	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
 }
 

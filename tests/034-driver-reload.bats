@@ -14,9 +14,7 @@ setup_file() {
 	driver_image
 	export SOCK="$SCRATCH/ivshmd.sock"
 
-	"$IVSHM_BIN/ivshmd" -F -S "$SOCK" -l 4M -n 4 2>"$SCRATCH/ivshmd.log" 3>&- 4>&- &
-	echo $! >"$SCRATCH/ivshmd.pid"
-	wait_for 10 test -S "$SOCK"
+	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 4M -n 4
 
 	local script
 	script=$(cat <<-'EOF'
@@ -54,8 +52,7 @@ setup() {
 }
 
 teardown_file() {
-	kill "$(cat "$SCRATCH/ivshmd.pid")" 2>/dev/null
-	wait_for 10 bash -c "! kill -0 $(cat "$SCRATCH/ivshmd.pid") 2>/dev/null"
+	ivshmd_private_stop
 	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
 }
 

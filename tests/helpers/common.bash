@@ -1,6 +1,7 @@
 # Shared by every .bats file: `load helpers/common` inside setup/setup_file.
-# Provides the bats-assert/support/file libraries, paths into build/, and
-# deadline-based waiting (never fixed sleeps).
+# Provides the bats-assert/support/file libraries, paths into build/,
+# deadline-based waiting (never fixed sleeps) and stopping of processes, and the
+# private ivshmd a test file may run in its scratch directory.
 
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
@@ -29,6 +30,40 @@ wait_for() {
 # wait_for_line TIMEOUT_S FILE PATTERN: wait until FILE has a line matching the ERE PATTERN.
 wait_for_line() {
 	wait_for "$1" grep -qE -- "$3" "$2" 2>/dev/null
+}
+
+# alive PID: the process exists and is not a zombie (orphans may never be reaped here).
+alive() {
+	local state
+	state=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+gone() {
+	! alive "$1"
+}
+
+# kill_wait PID [SIGNAL]: signal PID (TERM by default) and wait until it is gone.
+kill_wait() {
+	kill "-${2:-TERM}" "$1" 2>/dev/null || true
+	wait_for 10 gone "$1"
+}
+
+# ivshmd_private_start SOCK LOG [IVSHMD OPTIONS...]: a foreground ivshmd -v on SOCK for
+# this test file, in the background with its output in LOG and its pid in IVSHMD_PID;
+# returns once its control socket, made after all the others, exists. No `timeout`
+# around it, so that ivshmd_private_stop signals and waits for the daemon itself.
+ivshmd_private_start() {
+	local sock=$1 log=$2
+	shift 2
+	"$IVSHM_BIN/ivshmd" -F -v -S "$sock" "$@" >"$log" 2>&1 3>&- 4>&- &
+	IVSHMD_PID=$!
+	wait_for 10 test -S "$sock.ctl"
+}
+
+# ivshmd_private_stop: end the private ivshmd, if one was started.
+ivshmd_private_stop() {
+	[ -z "${IVSHMD_PID:-}" ] || kill_wait "$IVSHMD_PID"
 }
 
 # A private scratch directory for this test file, removed in teardown_file unless

@@ -11,22 +11,11 @@ exchange_image() {
 		"$IVSHM_TOP/host/guest-image/build-image" "$IVSHM_BUILD" >/dev/null
 }
 
-# ivshmd_start VECTORS: a foreground ivshmd on $SCRATCH/ivshmd.sock with 4 MiB of
-# fresh shared memory; returns once the socket listens.
+# ivshmd_start VECTORS: the file's private ivshmd on $IVSHMD_SOCK, in $SCRATCH, with
+# 4 MiB of fresh shared memory; returns once the socket listens.
 ivshmd_start() {
-	IVSHMD_SOCK="$SCRATCH/ivshmd.sock"
-	"$IVSHM_BIN/ivshmd" -F -v -S "$IVSHMD_SOCK" -l 4M -n "$1" \
-		>"$SCRATCH/ivshmd.log" 2>&1 3>&- 4>&- &
-	IVSHMD_PID=$!
-	export IVSHMD_SOCK IVSHMD_PID
-	wait_for 10 test -S "$IVSHMD_SOCK"
-}
-
-# ivshmd_stop: end the ivshmd this file started, if any.
-ivshmd_stop() {
-	[ -n "${IVSHMD_PID:-}" ] || return 0
-	kill "$IVSHMD_PID" 2>/dev/null || true
-	wait_for 10 eval "! kill -0 $IVSHMD_PID 2>/dev/null"
+	export IVSHMD_SOCK="$SCRATCH/ivshmd.sock"
+	ivshmd_private_start "$IVSHMD_SOCK" "$SCRATCH/ivshmd.log" -l 4M -n "$1"
 }
 
 # guest_start NAME SCRIPT [LAUNCHER ARGS...]: boot a guest in the background running

@@ -34,23 +34,6 @@ srvs_stop_all() {
 	done
 }
 
-# alive PID: the process exists and is not a zombie (orphans may never be reaped here).
-alive() {
-	local state
-	state=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null)
-	[ -n "$state" ] && [ "$state" != Z ]
-}
-
-gone() {
-	! alive "$1"
-}
-
-# kill_wait PID [SIGNAL]: signal PID (TERM by default) and wait until it is gone.
-kill_wait() {
-	kill "-${2:-TERM}" "$1" 2>/dev/null || true
-	wait_for 10 gone "$1"
-}
-
 # srv_start NAME [IVSHMD OPTIONS...]: ivshmd -F -v on $SRV_DIR/NAME.sock, log in
 # NAME.log, pid in NAME.pid; returns once the control socket (made last) and
 # the pidfile exist.
