@@ -27,7 +27,7 @@ setup() {
 }
 
 teardown_file() {
-	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
+	scratch_teardown
 }
 
 # kbuild DIR KERNELDIR BUILD [make args...]: the driver Makefile, run in DIR.

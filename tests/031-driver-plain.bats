@@ -71,7 +71,7 @@ setup() {
 }
 
 teardown_file() {
-	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
+	scratch_teardown
 }
 
 @test "plain devices bind as uio_ivshmem: mode plain, no vectors, no peer ID" {

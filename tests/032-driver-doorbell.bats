@@ -72,8 +72,7 @@ teardown_file() {
 	for f in vm host-peer; do
 		[ -f "$SCRATCH/$f.pid" ] && kill "$(cat "$SCRATCH/$f.pid")" 2>/dev/null
 	done
-	ivshmd_private_stop
-	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
+	scratch_teardown
 }
 
 @test "doorbell devices report mode, vectors and the peer IDs ivshmd assigned" {

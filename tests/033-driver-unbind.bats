@@ -69,8 +69,7 @@ setup() {
 }
 
 teardown_file() {
-	ivshmd_private_stop
-	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
+	scratch_teardown
 }
 
 @test "rmmod is refused while /dev/uioN is open or only mapped" {

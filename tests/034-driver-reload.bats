@@ -52,8 +52,7 @@ setup() {
 }
 
 teardown_file() {
-	ivshmd_private_stop
-	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
+	scratch_teardown
 }
 
 @test "twenty unbind/bind cycles leave exactly one set of claims and working interrupts" {

@@ -50,8 +50,7 @@ setup_file() {
 }
 
 teardown_file() {
-	ivshmd_private_stop
-	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
+	scratch_teardown
 }
 
 setup() {

@@ -66,10 +66,19 @@ ivshmd_private_stop() {
 	[ -z "${IVSHMD_PID:-}" ] || kill_wait "$IVSHMD_PID"
 }
 
-# A private scratch directory for this test file, removed in teardown_file unless
-# IVSHM_KEEP_LOGS=1.
+# A private scratch directory for this test file (see scratch_teardown).
 scratch_dir() {
 	local d="$IVSHM_BUILD/test-scratch/$(basename "$BATS_TEST_FILENAME" .bats)"
 	mkdir -p "$d"
 	echo "$d"
+}
+
+# scratch_teardown: for teardown_file: stop the private ivshmd, whose socket is in
+# $SCRATCH, then remove $SCRATCH unless IVSHM_KEEP_LOGS=1. An ivshmd that outlives
+# its deadline fails the file, even though the directory goes.
+scratch_teardown() {
+	local rc=0
+	ivshmd_private_stop || rc=$?
+	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
+	return "$rc"
 }
