@@ -26,12 +26,7 @@ setup() {
 }
 
 teardown() {
-	peers_stop_all
-	local f
-	for f in "$SRV_DIR"/*.pid; do
-		[ -s "$f" ] && kill_wait "$(cat "$f")"
-		rm -f "$f"
-	done
+	srvs_stop_all
 }
 
 @test "sockets are 0660 by default and take --group; pinned and control sockets too" {

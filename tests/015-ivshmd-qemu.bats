@@ -19,10 +19,7 @@ setup_file() {
 teardown_file() {
 	load helpers/common
 	load helpers/ivshmd
-	local f
-	for f in "$SRV_DIR"/*.qpid; do
-		[ -s "$f" ] && kill_wait "$(cat "$f")"
-	done
+	qemus_stop_all
 	# A server still holding a file on the hugetlbfs mount would keep it busy.
 	srvs_stop_all
 	hugepages_restore
@@ -48,6 +45,11 @@ setup() {
 
 teardown() {
 	peers_stop_all
+	qemus_stop_all
+}
+
+# qemus_stop_all: stop every QEMU the file started.
+qemus_stop_all() {
 	local f
 	for f in "$SRV_DIR"/*.qpid; do
 		[ -s "$f" ] && kill_wait "$(cat "$f")"

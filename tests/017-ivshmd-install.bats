@@ -24,12 +24,7 @@ setup() {
 }
 
 teardown() {
-	peers_stop_all
-	local f
-	for f in "$SRV_DIR"/*.pid; do
-		[ -s "$f" ] && kill_wait "$(cat "$f")"
-		rm -f "$f"
-	done
+	srvs_stop_all
 }
 
 @test "a build elsewhere leaves the source tree alone; V=1 shows the commands" {
