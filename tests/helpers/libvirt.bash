@@ -20,8 +20,7 @@ system_ivshmd_start() {
 system_ivshmd_stop() {
 	local pid
 	pid=$(cat "$SYS_PIDFILE" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null || return 0
-	wait_for 10 eval "! kill -0 $pid 2>/dev/null"
+	kill_wait "$pid"
 }
 
 libvirt_cleanup() {
