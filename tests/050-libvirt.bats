@@ -83,6 +83,18 @@ teardown() {
 	done
 }
 
+@test "the serial console is a pty for virsh console and is logged to a file" {
+	system_ivshmd_start
+	virsh -q define /usr/local/share/ivshm/vm-configs/ivshm-server.xml
+	virsh -q start ivshm-server
+	wait_for 60 eval "guest_log server 2>/dev/null | grep -q 'waiting for a client'"
+	run -0 virsh -q ttyconsole ivshm-server
+	assert_output --regexp '^/dev/pts/[0-9]+$'
+	[ -c "$output" ]
+	run -0 guest_log server
+	assert_line --regexp '^IVSHM-GUEST-READY kernel=[^ ]+ uio=1$'
+}
+
 @test "a socket QEMU may not open fails virsh start with a clear, surfaced error" {
 	# ivshmd with the wrong group: libvirt-qemu:kvm cannot connect to a root:root 0660 socket.
 	system_ivshmd_start --group root
