@@ -35,8 +35,6 @@
 #define IVSHMEM_BAR_REGS  0
 #define IVSHMEM_BAR_SHMEM 2
 
-#define IVSHMEM_MAX_PEER_ID 0xffff
-
 struct uio_ivshmem_vector {
 	struct uio_ivshmem *iv;
 	unsigned int index;

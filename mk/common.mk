@@ -8,6 +8,11 @@ BINDIR_B  := $(BUILD)/bin
 LIBDIR_B  := $(BUILD)/lib
 OBJDIR    := $(BUILD)/obj
 
+# The contracts (contracts/*.h) and the shared helpers (common/), for every C component.
+IVSHM_CPPFLAGS := -I$(TOP)/contracts -I$(TOP)/common
+COMMON_LIB     := $(LIBDIR_B)/libivshm-common.a
+COMMON_SRCS    := $(wildcard $(TOP)/common/*.[ch] $(TOP)/contracts/*.h)
+
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 BINDIR    ?= $(PREFIX)/bin

@@ -9,7 +9,7 @@
 
 int parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
-	return ivshm__parse_u64(s, max, out);
+	return ivshm_num_parse(s, IVSHM_NUM_HEX, 0, max, out);
 }
 
 int parse_host_port(const char *s, char *host, unsigned long len, uint16_t *port)

@@ -73,7 +73,7 @@ static int parse_uio_name(const char *name, unsigned int *idx)
 			return -EINVAL;
 	if (name[3] == '0' && name[4] != '\0')
 		return -EINVAL;
-	if (ivshm__parse_u64(name + 3, MAX_UIO_INDEX, &v))
+	if (ivshm_num_parse(name + 3, IVSHM_NUM_HEX, 0, MAX_UIO_INDEX, &v))
 		return -EINVAL;
 	*idx = (unsigned int)v;
 	return 0;
@@ -98,7 +98,7 @@ static int check_map(const char *sysroot, unsigned int idx, unsigned int i,
 	err = path_fmt(rel, sizeof(rel), "maps/map%u/size", i);
 	if (!err)
 		err = uio_attr(sysroot, idx, rel, buf, sizeof(buf));
-	if (err || ivshm__parse_u64(buf, SIZE_MAX, &size))
+	if (err || ivshm_num_parse(buf, IVSHM_NUM_HEX, 0, SIZE_MAX, &size))
 		return -EBADMSG;
 	if (size == 0 || size % page)
 		return -EBADMSG;
@@ -109,7 +109,7 @@ static int check_map(const char *sysroot, unsigned int idx, unsigned int i,
 		err = uio_attr(sysroot, idx, rel, buf, sizeof(buf));
 	if (err && err != -ENOENT)
 		return -EBADMSG;
-	if (!err && ivshm__parse_u64(buf, page - 1, &offset))
+	if (!err && ivshm_num_parse(buf, IVSHM_NUM_HEX, 0, page - 1, &offset))
 		return -EBADMSG;
 	if (size - offset < map_min_len[i])
 		return -EBADMSG;
@@ -136,7 +136,7 @@ static int check_device_attrs(const char *sysroot, unsigned int idx,
 		return -EBADMSG;
 
 	if (uio_attr(sysroot, idx, "device/" UIO_IVSHMEM_ATTR_VECTORS, buf, sizeof(buf)) ||
-	    ivshm__parse_u64(buf, UIO_IVSHMEM_MAX_VECTORS, &vectors))
+	    ivshm_num_parse(buf, IVSHM_NUM_HEX, 0, UIO_IVSHMEM_MAX_VECTORS, &vectors))
 		return -EBADMSG;
 	if ((info->mode == IVSHM_MODE_DOORBELL) != (vectors > 0))
 		return -EBADMSG;

@@ -52,7 +52,7 @@ int ivshm__parse_int(const char *s, int min, int max, int *out)
 	if (neg && min >= 0)
 		return -ERANGE;
 	limit = neg ? (uint64_t)(-(int64_t)min) : (uint64_t)(max < 0 ? 0 : max);
-	err = ivshm__parse_u64(s + neg, limit, &mag);
+	err = ivshm_num_parse(s + neg, IVSHM_NUM_HEX, 0, limit, &mag);
 	if (err)
 		return err;
 	*out = neg ? (int)(-(int64_t)mag) : (int)mag;

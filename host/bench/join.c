@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "proto.h"
-#include "size.h"
+#include "number.h"
 
 #define TIMEOUT_MS 30000
 
@@ -143,17 +143,17 @@ int main(int argc, char **argv)
 			sock = optarg;
 			break;
 		case 'p':
-			if (ivshm_parse_uint(optarg, 1, 1 << 22, &v))
+			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, 1 << 22, &v))
 				return usage(), 1;
 			pid = (int)v;
 			break;
 		case 'n':
-			if (ivshm_parse_uint(optarg, 1, IVSHM_PROTO_MAX_VECTORS, &v))
+			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, UIO_IVSHMEM_MAX_VECTORS, &v))
 				return usage(), 1;
 			vectors = v;
 			break;
 		case 'N':
-			if (ivshm_parse_uint(optarg, 1, IVSHM_PROTO_MAX_ID + 1, &v))
+			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, IVSHMEM_MAX_PEER_ID + 1, &v))
 				return usage(), 1;
 			npeers = v;
 			break;

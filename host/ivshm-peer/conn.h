@@ -22,7 +22,7 @@ struct conn {
 	bool trace;		/* print every raw message */
 	bool quiet;		/* print nothing about the protocol */
 	bool map_shm;
-	uint64_t counts[IVSHM_PROTO_MAX_VECTORS];	/* own vector firings seen */
+	uint64_t counts[UIO_IVSHMEM_MAX_VECTORS];	/* own vector firings seen */
 };
 
 /*

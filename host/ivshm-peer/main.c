@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "size.h"
+#include "number.h"
 
 #define DEFAULT_SOCKET "/run/ivshm/ivshmd.sock"
 #define MAX_ACTIONS 64
@@ -113,13 +113,13 @@ static int parse_pair(const char *arg, uint64_t *a, uint64_t *b, const char **te
 	n = (size_t)(colon - arg);
 	memcpy(head, arg, n);
 	head[n] = '\0';
-	if (sizes ? ivshm_parse_size(head, a) : ivshm_parse_uint(head, 0, UINT64_MAX, a))
+	if (sizes ? ivshm_num_parse_size(head, a) : ivshm_num_parse(head, IVSHM_NUM_DEC, 0, UINT64_MAX, a))
 		return -EINVAL;
 	if (text) {
 		*text = colon + 1;
 		return 0;
 	}
-	return sizes ? ivshm_parse_size(colon + 1, b) : ivshm_parse_uint(colon + 1, 0, UINT64_MAX, b);
+	return sizes ? ivshm_num_parse_size(colon + 1, b) : ivshm_num_parse(colon + 1, IVSHM_NUM_DEC, 0, UINT64_MAX, b);
 }
 
 static int add_action(struct opts *o, int c, const char *arg)
@@ -147,11 +147,11 @@ static int add_action(struct opts *o, int c, const char *arg)
 		break;
 	case 'W':
 		a->kind = ACT_WAIT;
-		ret = ivshm_parse_uint(arg, 0, IVSHM_PROTO_MAX_VECTORS - 1, &a->a);
+		ret = ivshm_num_parse(arg, IVSHM_NUM_DEC, 0, UIO_IVSHMEM_MAX_VECTORS - 1, &a->a);
 		break;
 	default:
 		a->kind = ACT_TRUNCATE;
-		ret = ivshm_parse_size(arg, &a->a);
+		ret = ivshm_num_parse_size(arg, &a->a);
 		break;
 	}
 	if (ret)
@@ -190,12 +190,12 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			o->socket = optarg;
 			break;
 		case 'n':
-			if (ivshm_parse_uint(optarg, 1, IVSHM_PROTO_MAX_VECTORS, &v))
+			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, UIO_IVSHMEM_MAX_VECTORS, &v))
 				return bad("--vectors", optarg);
 			o->vectors = (unsigned)v;
 			break;
 		case 't':
-			if (ivshm_parse_uint(optarg, 1, 3600, &v))
+			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, 3600, &v))
 				return bad("--timeout", optarg);
 			o->timeout_ms = (int)v * 1000;
 			break;
@@ -210,7 +210,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			o->no_read = true;
 			break;
 		case OPT_REPEAT:
-			if (ivshm_parse_uint(optarg, 1, 10000000, &o->repeat))
+			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, 10000000, &o->repeat))
 				return bad("--repeat", optarg);
 			break;
 		case OPT_TRACE:
@@ -276,7 +276,7 @@ static int do_ring(struct conn *c, uint64_t peer, uint64_t v)
 {
 	int ret = -ENOENT;
 
-	if (peer <= IVSHM_PROTO_MAX_ID && v < IVSHM_PROTO_MAX_VECTORS)
+	if (peer <= IVSHMEM_MAX_PEER_ID && v < UIO_IVSHMEM_MAX_VECTORS)
 		ret = conn_ring(c, (unsigned)peer, (unsigned)v);
 	if (ret) {
 		say("error ring peer=%llu vector=%llu: %s", (unsigned long long)peer,
@@ -391,17 +391,17 @@ static int command(struct conn *c, char *line)
 	if (!strcmp(cmd, "quit"))
 		return 1;
 	x = word(&line);
-	if (!strcmp(cmd, "write") && x && *line && !ivshm_parse_size(x, &a)) {
+	if (!strcmp(cmd, "write") && x && *line && !ivshm_num_parse_size(x, &a)) {
 		do_write(c, a, line);
 		return 0;
 	}
 	y = word(&line);
-	if (!strcmp(cmd, "ring") && x && y && !ivshm_parse_uint(x, 0, UINT64_MAX, &a) &&
-	    !ivshm_parse_uint(y, 0, UINT64_MAX, &b)) {
+	if (!strcmp(cmd, "ring") && x && y && !ivshm_num_parse(x, IVSHM_NUM_DEC, 0, UINT64_MAX, &a) &&
+	    !ivshm_num_parse(y, IVSHM_NUM_DEC, 0, UINT64_MAX, &b)) {
 		do_ring(c, a, b);
 		return 0;
 	}
-	if (!strcmp(cmd, "read") && x && y && !ivshm_parse_size(x, &a) && !ivshm_parse_size(y, &b)) {
+	if (!strcmp(cmd, "read") && x && y && !ivshm_num_parse_size(x, &a) && !ivshm_num_parse_size(y, &b)) {
 		do_read(c, a, b);
 		return 0;
 	}
@@ -463,7 +463,7 @@ static int signal_fd(void)
 static int stay(struct conn *c, int sfd)
 {
 	unsigned nvec = ivshm_session_vectors(c->sess);
-	struct pollfd p[3 + IVSHM_PROTO_MAX_VECTORS];
+	struct pollfd p[3 + UIO_IVSHMEM_MAX_VECTORS];
 	struct linebuf lb = { .len = 0 };
 
 	for (;;) {
@@ -498,7 +498,7 @@ static int stay(struct conn *c, int sfd)
 static void print_counts(struct conn *c)
 {
 	unsigned nvec = ivshm_session_vectors(c->sess);
-	char buf[IVSHM_PROTO_MAX_VECTORS * 21 + 1];
+	char buf[UIO_IVSHMEM_MAX_VECTORS * 21 + 1];
 	size_t used = 0;
 
 	/* Firings that arrived but were never waited for count too. */

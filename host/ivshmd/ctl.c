@@ -59,7 +59,7 @@ static void write_out(struct ivshmd_ctl_client *c)
 			return;
 		}
 		c->off += (size_t)n;
-		c->progress_ms = ivshmd_now_ms();
+		c->progress_ms = ivshm_clock_ms();
 	}
 	c->done = true;
 }
@@ -75,7 +75,7 @@ static int start_listing(struct ivshmd_server *s, int fd)
 		return -ENOMEM;
 	c->watch = WATCH_CTL_CLIENT;
 	c->fd = fd;
-	c->progress_ms = ivshmd_now_ms();
+	c->progress_ms = ivshm_clock_ms();
 	c->buf = listing(s, &c->len);
 	if (!c->buf) {
 		err = -ENOMEM;

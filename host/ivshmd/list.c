@@ -33,7 +33,7 @@ static int copy_out(int fd, unsigned long long deadline)
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = (long long)(deadline - ivshmd_now_ms());
+		long long left = (long long)(deadline - ivshm_clock_ms());
 		ssize_t n;
 		int ret;
 
@@ -64,7 +64,7 @@ static int copy_out(int fd, unsigned long long deadline)
 int ivshmd_list(const char *socket_path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	unsigned long long deadline = ivshmd_now_ms() + (unsigned)timeout_ms;
+	unsigned long long deadline = ivshm_clock_ms() + (unsigned)timeout_ms;
 	int fd, ret, n;
 
 	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s." IVSHMD_CTL_SUFFIX, socket_path);

@@ -75,7 +75,7 @@ void ivshmd_log(int level, const char *fmt, ...)
 
 void ivshmd_log_ratelimited(unsigned long long *last, int level, const char *fmt, ...)
 {
-	unsigned long long now = ivshmd_now_ms();
+	unsigned long long now = ivshm_clock_ms();
 	va_list ap;
 
 	if (*last && now - *last < 1000)

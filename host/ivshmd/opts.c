@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "opts.h"
-#include "size.h"
+#include "number.h"
 
 enum {
 	OPT_MODE = 256,
@@ -73,7 +73,7 @@ static void usage(FILE *f)
 "\n"
 "Without -F, ivshmd daemonizes once its sockets listen and logs to syslog.\n"
 "SIGTERM or SIGINT: peers see EOF, sockets and pidfile are removed.\n",
-		IVSHM_PROTO_MAX_VECTORS, IVSHMD_DEFAULT_VECTORS, IVSHMD_MAX_PINS,
+		UIO_IVSHMEM_MAX_VECTORS, IVSHMD_DEFAULT_VECTORS, IVSHMD_MAX_PINS,
 		IVSHMD_DEFAULT_MAX_PEERS, IVSHMD_DEFAULT_SEND_TIMEOUT_MS);
 }
 
@@ -97,7 +97,7 @@ static int parse_pin(struct ivshmd_opts *o, const char *arg)
 	n = (size_t)(eq - arg);
 	if (n == 0 || n > IVSHMD_PIN_NAME_MAX)
 		return bad("--peer", arg, "NAME must have 1 to 32 characters");
-	if (ivshm_parse_uint(eq + 1, 0, IVSHM_PROTO_MAX_ID, &id))
+	if (ivshm_num_parse(eq + 1, IVSHM_NUM_DEC, 0, IVSHMEM_MAX_PEER_ID, &id))
 		return bad("--peer", arg, "ID must be 0 to 65535");
 	pin = &o->pins[o->cfg.npins++];
 	memcpy(pin->name, arg, n);
@@ -111,7 +111,7 @@ static int parse_group(const char *arg, gid_t *gid)
 	struct group *gr;
 	uint64_t v;
 
-	if (!ivshm_parse_uint(arg, 0, (gid_t)-1 - 1, &v)) {
+	if (!ivshm_num_parse(arg, IVSHM_NUM_DEC, 0, (gid_t)-1 - 1, &v)) {
 		*gid = (gid_t)v;
 		return 0;
 	}
@@ -169,12 +169,12 @@ static int parse_one(struct ivshmd_opts *o, int c, const char *arg)
 		cfg->shm_where = arg;
 		return 0;
 	case 'l':
-		if (ivshm_parse_size(arg, &v))
+		if (ivshm_num_parse_size(arg, &v))
 			return bad("--size", arg, "expected a number with an optional K, M, G or T suffix");
 		cfg->shm_size = v;
 		return 0;
 	case 'n':
-		if (ivshm_parse_uint(arg, 1, IVSHM_PROTO_MAX_VECTORS, &v))
+		if (ivshm_num_parse(arg, IVSHM_NUM_DEC, 1, UIO_IVSHMEM_MAX_VECTORS, &v))
 			return bad("--vectors", arg, "must be 1 to 64");
 		cfg->vectors = (unsigned)v;
 		return 0;
@@ -185,17 +185,17 @@ static int parse_one(struct ivshmd_opts *o, int c, const char *arg)
 	case OPT_MODE:
 		return parse_mode(arg, &cfg->sock_mode);
 	case OPT_MAX_PEERS:
-		if (ivshm_parse_uint(arg, 1, IVSHMD_MAX_PEERS, &v))
+		if (ivshm_num_parse(arg, IVSHM_NUM_DEC, 1, IVSHMD_MAX_PEERS, &v))
 			return bad("--max-peers", arg, "must be 1 to 65536");
 		cfg->max_peers = (unsigned)v;
 		return 0;
 	case OPT_QUEUE_LIMIT:
-		if (ivshm_parse_uint(arg, 1, SIZE_MAX / 2, &v))
+		if (ivshm_num_parse(arg, IVSHM_NUM_DEC, 1, SIZE_MAX / 2, &v))
 			return bad("--queue-limit", arg, "expected a positive number");
 		cfg->queue_limit = (size_t)v;
 		return 0;
 	case OPT_SEND_TIMEOUT:
-		if (ivshm_parse_uint(arg, 1, 3600 * 1000, &v))
+		if (ivshm_num_parse(arg, IVSHM_NUM_DEC, 1, 3600 * 1000, &v))
 			return bad("--send-timeout", arg, "must be 1 to 3600000 ms");
 		cfg->send_timeout_ms = (unsigned)v;
 		return 0;

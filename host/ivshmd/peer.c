@@ -72,7 +72,7 @@ static void flush(struct ivshmd_server *s, struct ivshmd_client *c)
 		return;
 	ret = ivshmd_sendq_flush(&c->q, c->fd, &progress);
 	if (progress)
-		c->progress_ms = ivshmd_now_ms();
+		c->progress_ms = ivshm_clock_ms();
 	if (ret == 0)
 		set_out(s, c, false);
 	else if (ret == -EAGAIN)
@@ -91,7 +91,7 @@ static int push(struct ivshmd_server *s, struct ivshmd_client *c, int64_t value,
 	if (c->why)
 		return -EPIPE;
 	if (!c->q.len)
-		c->progress_ms = ivshmd_now_ms();
+		c->progress_ms = ivshm_clock_ms();
 	ret = ivshmd_sendq_push(&c->q, value, ref);
 	if (ret == -ENOBUFS)
 		ivshmd_peer_fail(s, c, "send queue overflow (not reading)", 0);
@@ -152,7 +152,7 @@ static int pick_id(struct ivshmd_server *s, const struct ivshmd_peer_listener *p
 static void free_client(struct ivshmd_client *c)
 {
 	ivshmd_sendq_clear(&c->q);
-	for (unsigned i = 0; i < IVSHM_PROTO_MAX_VECTORS; i++)
+	for (unsigned i = 0; i < UIO_IVSHMEM_MAX_VECTORS; i++)
 		ivshmd_fdref_put(c->vec[i]);
 	if (c->fd >= 0)
 		close(c->fd);
@@ -182,11 +182,11 @@ static int queue_setup(struct ivshmd_server *s, struct ivshmd_client *c)
 	struct ivshmd_sendq *q = &c->q;
 	int ret;
 
-	ret = ivshmd_sendq_push(q, IVSHM_PROTO_VERSION, NULL);
+	ret = ivshmd_sendq_push(q, IVSHMEM_SERVER_PROTO_VERSION, NULL);
 	if (!ret)
 		ret = ivshmd_sendq_push(q, c->id, NULL);
 	if (!ret)
-		ret = ivshmd_sendq_push(q, IVSHM_PROTO_SHM, s->shm_ref);
+		ret = ivshmd_sendq_push(q, IVSHMEM_SERVER_MSG_SHM, s->shm_ref);
 	for (unsigned id = 0; !ret && id < s->id_hi; id++) {
 		const struct ivshmd_client *p = s->by_id[id];
 

@@ -79,7 +79,7 @@ union fdctl {
 };
 
 /* Builds message i of the batch; the fd rides only with a message's first byte. */
-static void build(struct ivshmd_sendq *q, size_t i, unsigned char data[IVSHM_PROTO_MSG_SIZE],
+static void build(struct ivshmd_sendq *q, size_t i, unsigned char data[IVSHMEM_SERVER_MSG_SIZE],
 		  struct iovec *iov, union fdctl *ctl, struct msghdr *mh)
 {
 	const struct ivshmd_msg *m = at(q, i);
@@ -87,7 +87,7 @@ static void build(struct ivshmd_sendq *q, size_t i, unsigned char data[IVSHM_PRO
 
 	ivshm_proto_encode(m->value, data);
 	iov->iov_base = data + skip;
-	iov->iov_len = IVSHM_PROTO_MSG_SIZE - skip;
+	iov->iov_len = IVSHMEM_SERVER_MSG_SIZE - skip;
 	*mh = (struct msghdr){ .msg_iov = iov, .msg_iovlen = 1 };
 	if (m->ref && skip == 0) {
 		struct cmsghdr *c;
@@ -106,7 +106,7 @@ static void build(struct ivshmd_sendq *q, size_t i, unsigned char data[IVSHM_PRO
 
 int ivshmd_sendq_flush(struct ivshmd_sendq *q, int sock, int *progress)
 {
-	unsigned char data[BATCH][IVSHM_PROTO_MSG_SIZE];
+	unsigned char data[BATCH][IVSHMEM_SERVER_MSG_SIZE];
 	struct iovec iov[BATCH];
 	union fdctl ctl[BATCH];
 	struct mmsghdr mm[BATCH];

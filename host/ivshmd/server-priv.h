@@ -36,7 +36,7 @@ struct ivshmd_client {
 	unsigned id;
 	int pin;
 	struct ucred cred;
-	struct ivshmd_fdref *vec[IVSHM_PROTO_MAX_VECTORS];
+	struct ivshmd_fdref *vec[UIO_IVSHMEM_MAX_VECTORS];
 	struct ivshmd_sendq q;
 	unsigned long long progress_ms;	/* last byte sent, or queue became non-empty */
 	bool want_out;			/* EPOLLOUT armed: the queue is stuck on a full socket */

@@ -61,9 +61,9 @@ static int check_pins(const struct ivshmd_config *cfg)
 				   p->name, IVSHMD_PIN_NAME_MAX, IVSHMD_CTL_SUFFIX);
 			return -EINVAL;
 		}
-		if (p->id > IVSHM_PROTO_MAX_ID) {
+		if (p->id > IVSHMEM_MAX_PEER_ID) {
 			ivshmd_log(LOG_ERR, "pinned peer '%s': ID %u is above %u", p->name, p->id,
-				   IVSHM_PROTO_MAX_ID);
+				   IVSHMEM_MAX_PEER_ID);
 			return -EINVAL;
 		}
 		for (unsigned j = 0; j < i; j++) {
@@ -83,9 +83,9 @@ static int check_config(const struct ivshmd_config *cfg)
 		ivshmd_log(LOG_ERR, "no socket path");
 		return -EINVAL;
 	}
-	if (cfg->vectors < 1 || cfg->vectors > IVSHM_PROTO_MAX_VECTORS) {
+	if (cfg->vectors < 1 || cfg->vectors > UIO_IVSHMEM_MAX_VECTORS) {
 		ivshmd_log(LOG_ERR, "%u vectors: must be 1 to %u", cfg->vectors,
-			   IVSHM_PROTO_MAX_VECTORS);
+			   UIO_IVSHMEM_MAX_VECTORS);
 		return -EINVAL;
 	}
 	if (cfg->max_peers < 1 || cfg->max_peers > IVSHMD_MAX_PEERS) {
@@ -290,7 +290,7 @@ void ivshmd_server_pause_accept(struct ivshmd_server *s)
 	if (s->accept_resume_ms)
 		return;
 	set_accepting(s, false);
-	s->accept_resume_ms = ivshmd_now_ms() + ACCEPT_PAUSE_MS;
+	s->accept_resume_ms = ivshm_clock_ms() + ACCEPT_PAUSE_MS;
 }
 
 static unsigned long long earliest(unsigned long long a, unsigned long long b)
@@ -310,7 +310,7 @@ int ivshmd_server_timeout(const struct ivshmd_server *s)
 	next = earliest(next, s->accept_resume_ms);
 	if (!next)
 		return -1;
-	now = ivshmd_now_ms();
+	now = ivshm_clock_ms();
 	if (next <= now)
 		return 0;
 	return next - now > INT_MAX ? INT_MAX : (int)(next - now);
@@ -351,7 +351,7 @@ int ivshmd_server_handle(struct ivshmd_server *s)
 	for (int i = 0; i < n; i++)
 		dispatch(s, &ev[i]);
 
-	now = ivshmd_now_ms();
+	now = ivshm_clock_ms();
 	if (s->accept_resume_ms && now >= s->accept_resume_ms) {
 		s->accept_resume_ms = 0;
 		set_accepting(s, true);

@@ -24,7 +24,7 @@
 #define IVSHMD_DEFAULT_MAX_PEERS 256
 #define IVSHMD_DEFAULT_MODE     0660
 #define IVSHMD_DEFAULT_SEND_TIMEOUT_MS 10000
-#define IVSHMD_MAX_PEERS        (IVSHM_PROTO_MAX_ID + 1)
+#define IVSHMD_MAX_PEERS        (IVSHMEM_MAX_PEER_ID + 1)
 #define IVSHMD_MAX_PINS         64
 #define IVSHMD_PIN_NAME_MAX     32
 /* The control socket, <socket>.ctl, so "ctl" cannot name a pinned peer. */

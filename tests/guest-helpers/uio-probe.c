@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../guest-driver/uapi/uio_ivshmem.h"
+#include "../../contracts/uio_ivshmem.h"
 
 #define HOLD_TIMEOUT_S 120
 

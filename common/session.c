@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -28,7 +28,7 @@ int ivshm_session_new(unsigned vectors, bool keep_fds, struct ivshm_session **ou
 {
 	struct ivshm_session *s;
 
-	if (vectors < 1 || vectors > IVSHM_PROTO_MAX_VECTORS)
+	if (vectors < 1 || vectors > UIO_IVSHMEM_MAX_VECTORS)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -127,13 +127,13 @@ int ivshm_session_feed(struct ivshm_session *s, int64_t value, int fd, struct iv
 	case WANT_VERSION:
 		if (fd >= 0)
 			return fail(s, fd, "version message carries an fd");
-		if (value != IVSHM_PROTO_VERSION)
+		if (value != IVSHMEM_SERVER_PROTO_VERSION)
 			return fail(s, fd, "unsupported protocol version");
 		ev->type = IVSHM_EV_VERSION;
 		s->state = WANT_ID;
 		return 0;
 	case WANT_ID:
-		if (fd >= 0 || value < 0 || value > IVSHM_PROTO_MAX_ID)
+		if (fd >= 0 || value < 0 || value > IVSHMEM_MAX_PEER_ID)
 			return fail(s, fd, "invalid ID message");
 		s->id = (int)value;
 		ev->type = IVSHM_EV_ID;
@@ -142,7 +142,7 @@ int ivshm_session_feed(struct ivshm_session *s, int64_t value, int fd, struct iv
 		return 0;
 	case WANT_SHM:
 		/* QEMU accepts peer messages before the memory; we follow the spec's order. */
-		if (value != IVSHM_PROTO_SHM || fd < 0)
+		if (value != IVSHMEM_SERVER_MSG_SHM || fd < 0)
 			return fail(s, fd, "expected the shared memory message");
 		s->shm_fd = fd;
 		ev->type = IVSHM_EV_SHM;
@@ -153,9 +153,9 @@ int ivshm_session_feed(struct ivshm_session *s, int64_t value, int fd, struct iv
 		break;
 	}
 
-	if (value == IVSHM_PROTO_SHM)
+	if (value == IVSHMEM_SERVER_MSG_SHM)
 		return fail(s, fd, "second shared memory message");
-	if (value < 0 || value > IVSHM_PROTO_MAX_ID)
+	if (value < 0 || value > IVSHMEM_MAX_PEER_ID)
 		return fail(s, fd, "peer ID out of range");
 	if (fd >= 0) {
 		if (s->state == READY && value == s->id)

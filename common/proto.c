@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
@@ -10,14 +10,14 @@
 /* Room for a few fds so a misbehaving server is detected, not truncated silently. */
 #define MAX_FDS_PER_READ 8
 
-void ivshm_proto_encode(int64_t value, unsigned char out[IVSHM_PROTO_MSG_SIZE])
+void ivshm_proto_encode(int64_t value, unsigned char out[IVSHMEM_SERVER_MSG_SIZE])
 {
 	uint64_t le = htole64((uint64_t)value);
 
 	memcpy(out, &le, sizeof(le));
 }
 
-int64_t ivshm_proto_decode(const unsigned char in[IVSHM_PROTO_MSG_SIZE])
+int64_t ivshm_proto_decode(const unsigned char in[IVSHMEM_SERVER_MSG_SIZE])
 {
 	uint64_t le;
 
@@ -75,10 +75,10 @@ int ivshm_proto_read(struct ivshm_proto_reader *r, int sock, int64_t *value, int
 		struct cmsghdr align;
 	} ctl;
 
-	while (r->have < IVSHM_PROTO_MSG_SIZE) {
+	while (r->have < IVSHMEM_SERVER_MSG_SIZE) {
 		struct iovec iov = {
 			.iov_base = r->buf + r->have,
-			.iov_len = IVSHM_PROTO_MSG_SIZE - r->have,
+			.iov_len = IVSHMEM_SERVER_MSG_SIZE - r->have,
 		};
 		struct msghdr msg = {
 			.msg_iov = &iov,

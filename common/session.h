@@ -1,11 +1,11 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Client-side state of one connection to an ivshmem server: validates the
  * message sequence the way QEMU's ivshmem device does and turns it into
  * events. It does no I/O; feed it what ivshm_proto_read() returns.
  */
-#ifndef IVSHM_HOST_SESSION_H
-#define IVSHM_HOST_SESSION_H
+#ifndef IVSHM_COMMON_SESSION_H
+#define IVSHM_COMMON_SESSION_H
 
 #include <stdbool.h>
 #include <stdint.h>

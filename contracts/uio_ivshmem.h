@@ -44,7 +44,12 @@ enum uio_ivshmem_map {
 #define IVSHMEM_REG_DOORBELL   0x0c	/* write (peer << 16) | vector */
 #define IVSHMEM_REGS_SIZE      0x100
 
-/* QEMU keeps the low 8 bits of the vector; we serve at most this many. */
+/*
+ * Device limits. QEMU rejects peer IDs above 16 bits and keeps the low 8 bits
+ * of a doorbell's vector; uio_ivshmem, libivshm and ivshmd serve at most 64
+ * vectors (a wait reports them as one 64-bit mask).
+ */
+#define IVSHMEM_MAX_PEER_ID     65535
 #define UIO_IVSHMEM_MAX_VECTORS 64
 
 #define UIO_IVSHMEM_COUNTERS_MAGIC 0x43535649u	/* "IVSC" little-endian */
