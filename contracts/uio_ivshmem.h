@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * The ABI between the uio_ivshmem kernel module and userspace (libivshm).
+ * The ABI between the uio_ivshmem kernel module and userspace (libivshm), and
+ * the limits of QEMU's ivshmem device that every side shares.
  *
- * Included by the module and by userspace; keep it free of anything but
- * <linux/types.h>. Bump UIO_IVSHMEM_ABI_VERSION on any incompatible change:
- * libivshm refuses devices whose UIO "version" string differs.
+ * Included by the module (as uapi/uio_ivshmem.h), libivshm, ivshmd and the
+ * tests; keep it free of anything but <linux/types.h>.
+ *
+ * Versioning: the UIO "version" string is "MAJOR.MINOR". A minor release only
+ * adds (a flag bit, a header field after the known ones, a sysfs attribute,
+ * a map after the known ones) and never changes what an older reader relies
+ * on; a reader built for MAJOR.MINOR accepts MAJOR.N for every N and ignores
+ * what it does not know. Anything else bumps MAJOR, and readers refuse it.
  */
 #ifndef _UAPI_UIO_IVSHMEM_H
 #define _UAPI_UIO_IVSHMEM_H
@@ -13,7 +19,9 @@
 
 /* /sys/class/uio/uioN/name and .../version */
 #define UIO_IVSHMEM_NAME        "uio_ivshmem"
-#define UIO_IVSHMEM_ABI_VERSION "1"
+#define UIO_IVSHMEM_ABI_MAJOR   2
+#define UIO_IVSHMEM_ABI_MINOR   0
+#define UIO_IVSHMEM_ABI_VERSION "2.0"	/* "MAJOR.MINOR" of the two above */
 
 /*
  * UIO map indices; map N is mmapped at offset N * page size, from its start
@@ -71,10 +79,22 @@ enum uio_ivshmem_map {
  * doorbell devices: there is nothing to re-enable.
  */
 struct uio_ivshmem_counters {
-	__u32 magic;
-	__u32 nr_vectors;
-	__u64 count[UIO_IVSHMEM_MAX_VECTORS];
+	__u32 magic;		/* UIO_IVSHMEM_COUNTERS_MAGIC */
+	__u16 hdr_size;		/* offset of count[0]: 16 in 2.0, larger when a minor adds fields */
+	__u16 count_size;	/* bytes per counter: 8 */
+	__u32 flags;		/* UIO_IVSHMEM_COUNTERS_F_*; readers ignore unknown bits */
+	__u32 nr_vectors;	/* counters in use; hdr_size + nr_vectors * count_size <= page */
+	__u64 count[UIO_IVSHMEM_MAX_VECTORS];	/* at hdr_size in 2.0 */
 };
+
+/*
+ * Counter width: counts are 64-bit, written with single naturally aligned
+ * stores. A 64-bit reader never sees a torn value. A 32-bit reader must load
+ * a counter as two halves and retry while the high half changes under it;
+ * the flag says the driver's stores are single 64-bit stores (always on
+ * 64-bit kernels).
+ */
+#define UIO_IVSHMEM_COUNTERS_F_ATOMIC64 (1u << 0)
 
 /*
  * sysfs attributes of the PCI device, i.e. /sys/class/uio/uioN/device/<attr>:
