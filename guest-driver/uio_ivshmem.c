@@ -301,6 +301,9 @@ static int uio_ivshmem_probe(struct pci_dev *pdev,
 	}
 	iv->counters->magic = UIO_IVSHMEM_COUNTERS_MAGIC;
 	iv->counters->nr_vectors = iv->nr_vectors;
+	iv->counters->hdr_size = offsetof(struct uio_ivshmem_counters, count);
+	iv->counters->count_size = sizeof(__u64);
+	iv->counters->flags = IS_ENABLED(CONFIG_64BIT) ? UIO_IVSHMEM_COUNTERS_F_ATOMIC64 : 0;
 
 	/* Before the UIO device appears, so its users always find them. */
 	ret = device_add_group(&pdev->dev, &uio_ivshmem_attr_group);

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <syslog.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,6 +80,10 @@ static int parse_uio_name(const char *name, unsigned int *idx)
 	return 0;
 }
 
+/* Log why uioN was refused and return @err, so every check names itself. */
+#define refuse(err, idx, fmt, ...) \
+	(ivshm__log(LOG_DEBUG, "uio%u: " fmt, (idx), ##__VA_ARGS__), (err))
+
 static int check_map(const char *sysroot, unsigned int idx, unsigned int i,
 		     struct ivshm_devinfo *info)
 {
@@ -91,28 +96,30 @@ static int check_map(const char *sysroot, unsigned int idx, unsigned int i,
 	if (!err)
 		err = uio_attr(sysroot, idx, rel, buf, sizeof(buf));
 	if (err)
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, "map%u has no readable name (%d)", i, err);
 	if (strcmp(buf, map_names[i]) != 0)
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, "map%u is named '%s', not '%s'", i, buf, map_names[i]);
 
 	err = path_fmt(rel, sizeof(rel), "maps/map%u/size", i);
 	if (!err)
 		err = uio_attr(sysroot, idx, rel, buf, sizeof(buf));
 	if (err || ivshm_num_parse(buf, IVSHM_NUM_HEX, 0, SIZE_MAX, &size))
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, "map%u size is unreadable or not a number", i);
 	if (size == 0 || size % page)
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, "map%u size %#llx is not whole pages", i,
+			      (unsigned long long)size);
 
 	/* Kernels without the attribute place every region at its page start. */
 	err = path_fmt(rel, sizeof(rel), "maps/map%u/offset", i);
 	if (!err)
 		err = uio_attr(sysroot, idx, rel, buf, sizeof(buf));
 	if (err && err != -ENOENT)
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, "map%u offset is unreadable (%d)", i, err);
 	if (!err && ivshm_num_parse(buf, IVSHM_NUM_HEX, 0, page - 1, &offset))
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, "map%u offset '%s' is not within a page", i, buf);
 	if (size - offset < map_min_len[i])
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, "map%u holds %llu bytes past its offset, needs %zu", i,
+			      (unsigned long long)(size - offset), map_min_len[i]);
 
 	info->map_size[i] = size;
 	info->map_offset[i] = offset;
@@ -127,27 +134,51 @@ static int check_device_attrs(const char *sysroot, unsigned int idx,
 	int peer;
 
 	if (uio_attr(sysroot, idx, "device/" UIO_IVSHMEM_ATTR_MODE, buf, sizeof(buf)))
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, "no readable " UIO_IVSHMEM_ATTR_MODE);
 	if (strcmp(buf, "doorbell") == 0)
 		info->mode = IVSHM_MODE_DOORBELL;
 	else if (strcmp(buf, "plain") == 0)
 		info->mode = IVSHM_MODE_PLAIN;
 	else
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, UIO_IVSHMEM_ATTR_MODE " is '%s'", buf);
 
 	if (uio_attr(sysroot, idx, "device/" UIO_IVSHMEM_ATTR_VECTORS, buf, sizeof(buf)) ||
 	    ivshm_num_parse(buf, IVSHM_NUM_HEX, 0, UIO_IVSHMEM_MAX_VECTORS, &vectors))
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, UIO_IVSHMEM_ATTR_VECTORS " unreadable or above %u",
+			      UIO_IVSHMEM_MAX_VECTORS);
 	if ((info->mode == IVSHM_MODE_DOORBELL) != (vectors > 0))
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, "%llu vectors on a %s device",
+			      (unsigned long long)vectors,
+			      info->mode == IVSHM_MODE_DOORBELL ? "doorbell" : "plain");
 	info->nr_vectors = (unsigned int)vectors;
 
 	if (uio_attr(sysroot, idx, "device/" UIO_IVSHMEM_ATTR_PEER_ID, buf, sizeof(buf)) ||
-	    ivshm__parse_int(buf, -1, IVSHM_MAX_PEER_ID, &peer))
-		return -EBADMSG;
+	    ivshm__parse_int(buf, -1, IVSHMEM_MAX_PEER_ID, &peer))
+		return refuse(-EBADMSG, idx, UIO_IVSHMEM_ATTR_PEER_ID " unreadable or out of range");
 	if ((info->mode == IVSHM_MODE_DOORBELL) != (peer >= 0))
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, "peer ID %d on a %s device", peer,
+			      info->mode == IVSHM_MODE_DOORBELL ? "doorbell" : "plain");
 	info->peer_id = peer;
+	return 0;
+}
+
+/* "MAJOR.MINOR": our major, any minor (a newer minor only adds). */
+static int check_version(unsigned int idx, const char *v)
+{
+	uint64_t major, minor;
+	const char *dot = strchr(v, '.');
+	char head[16];
+
+	if (!dot || (size_t)(dot - v) >= sizeof(head))
+		return refuse(-EPROTO, idx, "ABI version '%s' is not MAJOR.MINOR", v);
+	memcpy(head, v, (size_t)(dot - v));
+	head[dot - v] = '\0';
+	if (ivshm_num_parse(head, IVSHM_NUM_DEC, 0, UINT32_MAX, &major) ||
+	    ivshm_num_parse(dot + 1, IVSHM_NUM_DEC, 0, UINT32_MAX, &minor))
+		return refuse(-EPROTO, idx, "ABI version '%s' is not MAJOR.MINOR", v);
+	if (major != UIO_IVSHMEM_ABI_MAJOR)
+		return refuse(-EPROTO, idx, "ABI major %llu, libivshm speaks %u.x",
+			      (unsigned long long)major, UIO_IVSHMEM_ABI_MAJOR);
 	return 0;
 }
 
@@ -180,15 +211,20 @@ static int validate(const char *sysroot, unsigned int idx, struct ivshm_devinfo 
 	err = uio_attr(sysroot, idx, "name", buf, sizeof(buf));
 	if (err == -ENOENT)
 		return -ENODEV;
+	if (err == -EOVERFLOW)
+		return refuse(-ENXIO, idx, "driver name too long for " UIO_IVSHMEM_NAME);
 	if (err)
-		return err == -EOVERFLOW ? -ENXIO : err;
+		return err;
 	if (strcmp(buf, UIO_IVSHMEM_NAME) != 0)
-		return -ENXIO;
+		return refuse(-ENXIO, idx, "bound to '%s', not " UIO_IVSHMEM_NAME, buf);
 	err = uio_attr(sysroot, idx, "version", buf, sizeof(buf));
-	if (err == -EOVERFLOW || (!err && strcmp(buf, UIO_IVSHMEM_ABI_VERSION) != 0))
-		return -EPROTO;
+	if (err == -EOVERFLOW)
+		return refuse(-EPROTO, idx, "ABI version string too long");
 	if (err)
-		return -EBADMSG;
+		return refuse(-EBADMSG, idx, "no readable version (%d)", err);
+	err = check_version(idx, buf);
+	if (err)
+		return err;
 
 	memset(info, 0, sizeof(*info));
 	info->uio_index = idx;

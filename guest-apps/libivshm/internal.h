@@ -38,9 +38,12 @@ struct ivshm_dev {
 	volatile uint32_t *regs;
 	void *shm;
 	size_t shm_size;
-	const struct uio_ivshmem_counters *counters;
+	const uint64_t *counts;		/* the counter page's count[], at its hdr_size */
 	uint64_t snapshot[UIO_IVSHMEM_MAX_VECTORS];
 };
+
+/* log.c: one line for the application's log function (see ivshm_set_log_fn()). */
+void ivshm__log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* sysfs.c */
 int ivshm__read_attr(const char *path, char *buf, size_t len);

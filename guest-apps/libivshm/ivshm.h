@@ -8,12 +8,13 @@
  *
  * Conventions: every function returns 0 or a negative errno value and never
  * aborts or exits; output pointers come last; ivshm_strerror() turns an error
- * into a message. A handle is not thread-safe: use it from one thread at a
- * time. Errors with a libivshm-specific meaning:
+ * into a message and ivshm_set_log_fn() (or IVSHM_DEBUG=1 in the environment)
+ * says which check failed. A handle is not thread-safe: use it from one thread
+ * at a time. Errors with a libivshm-specific meaning:
  *   -ENODEV     no ivshmem UIO device found, or the named one does not exist;
  *               from ivshm_wait()/ivshm_ack(): the device was unbound while open
  *   -ENXIO      the named device exists but is not bound to uio_ivshmem
- *   -EPROTO     the driver's ABI version differs from libivshm's
+ *   -EPROTO     the driver's ABI major version differs from libivshm's
  *   -EBADMSG    the driver's sysfs attributes, maps or counter page are malformed
  *   -ENOTSUP    the device has no interrupts (ivshmem-plain)
  *   -ETIMEDOUT  ivshm_wait() saw no interrupt before the timeout
@@ -148,6 +149,23 @@ int ivshm_get_fd(const struct ivshm_dev *dev, int *fd);
  * -ENOTSUP for plain, or -EINVAL.
  */
 int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced);
+
+/*
+ * ivshm_log_fn - receives one line explaining why libivshm refused a device,
+ * a peer or a channel (which check failed, with the values it saw).
+ * @data:     as given to ivshm_set_log_fn()
+ * @priority: syslog priority (LOG_DEBUG for refusals, LOG_ERR for corruption)
+ * @msg:      the line, without newline; owned by libivshm, valid during the call
+ */
+typedef void (*ivshm_log_fn)(void *data, int priority, const char *msg);
+
+/*
+ * ivshm_set_log_fn - route libivshm's explanations to @fn (process-wide).
+ * @fn NULL restores the default: nothing, or lines "libivshm: ..." on stderr
+ * when the environment has IVSHM_DEBUG set. @data is passed through; the
+ * caller keeps ownership.
+ */
+void ivshm_set_log_fn(ivshm_log_fn fn, void *data);
 
 /*
  * ivshm_strerror - a message for an error returned by libivshm (negative

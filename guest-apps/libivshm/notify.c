@@ -71,7 +71,7 @@ static int consume(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 	 * later loads of the shared buffer after the peer's pre-doorbell stores.
 	 */
 	for (v = 0; v < dev->nr_vectors; v++)
-		now[v] = __atomic_load_n(&dev->counters->count[v], __ATOMIC_ACQUIRE);
+		now[v] = __atomic_load_n(&dev->counts[v], __ATOMIC_ACQUIRE);
 	atomic_thread_fence(memory_order_acquire);
 	ivshm__counters_diff(dev->snapshot, now, dev->nr_vectors, fired, coalesced);
 	return 0;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <syslog.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -35,6 +37,38 @@ static void unmap_all(struct ivshm_dev *dev)
 	for (i = 0; i < IVSHM_NR_MAPS; i++)
 		if (dev->map[i])
 			munmap(dev->map[i], dev->map_len[i]);
+}
+
+/*
+ * The counter page must agree with sysfs, and its counts must lie inside the
+ * map; a newer minor may grow the header (hdr_size) and set flags we ignore.
+ */
+static int check_counters(struct ivshm_dev *dev, const struct ivshm_devinfo *info)
+{
+	const struct uio_ivshmem_counters *c;
+	size_t avail;
+
+	c = (const void *)((const char *)dev->map[UIO_IVSHMEM_MAP_COUNTERS] +
+			   info->map_offset[UIO_IVSHMEM_MAP_COUNTERS]);
+	avail = info->map_size[UIO_IVSHMEM_MAP_COUNTERS] - info->map_offset[UIO_IVSHMEM_MAP_COUNTERS];
+	if (c->magic != UIO_IVSHMEM_COUNTERS_MAGIC) {
+		ivshm__log(LOG_DEBUG, "%s: counter page magic %#x", dev->uio_path, c->magic);
+		return -EBADMSG;
+	}
+	if (c->nr_vectors != dev->nr_vectors) {
+		ivshm__log(LOG_DEBUG, "%s: counter page has %u vectors, sysfs %u", dev->uio_path,
+			   c->nr_vectors, dev->nr_vectors);
+		return -EBADMSG;
+	}
+	if (c->count_size != sizeof(uint64_t) || c->hdr_size < offsetof(struct uio_ivshmem_counters, count) ||
+	    c->hdr_size % sizeof(uint64_t) ||
+	    c->hdr_size + (size_t)c->nr_vectors * sizeof(uint64_t) > avail) {
+		ivshm__log(LOG_DEBUG, "%s: counter page header size %u, counter size %u",
+			   dev->uio_path, c->hdr_size, c->count_size);
+		return -EBADMSG;
+	}
+	dev->counts = (const uint64_t *)((const char *)c + c->hdr_size);
+	return 0;
 }
 
 int ivshm__open_root(const char *sysroot, const char *devroot, const char *device,
@@ -83,17 +117,11 @@ int ivshm__open_root(const char *sysroot, const char *devroot, const char *devic
 					  info.map_offset[UIO_IVSHMEM_MAP_REGS]);
 	dev->shm = (char *)dev->map[UIO_IVSHMEM_MAP_SHMEM] + info.map_offset[UIO_IVSHMEM_MAP_SHMEM];
 	dev->shm_size = info.map_size[UIO_IVSHMEM_MAP_SHMEM] - info.map_offset[UIO_IVSHMEM_MAP_SHMEM];
-	dev->counters = (const struct uio_ivshmem_counters *)
-		((const char *)dev->map[UIO_IVSHMEM_MAP_COUNTERS] +
-		 info.map_offset[UIO_IVSHMEM_MAP_COUNTERS]);
-
-	if (dev->counters->magic != UIO_IVSHMEM_COUNTERS_MAGIC ||
-	    dev->counters->nr_vectors != dev->nr_vectors) {
-		err = -EBADMSG;
+	err = check_counters(dev, &info);
+	if (err)
 		goto out_unmap;
-	}
 	for (i = 0; i < dev->nr_vectors; i++)
-		dev->snapshot[i] = __atomic_load_n(&dev->counters->count[i], __ATOMIC_ACQUIRE);
+		dev->snapshot[i] = __atomic_load_n(&dev->counts[i], __ATOMIC_ACQUIRE);
 
 	*devp = dev;
 	return 0;

@@ -65,6 +65,6 @@ int ivshm_get_counter(const struct ivshm_dev *dev, unsigned int vector, uint64_t
 		return -ENOTSUP;
 	if (vector >= dev->nr_vectors)
 		return -EINVAL;
-	*count = __atomic_load_n(&dev->counters->count[vector], __ATOMIC_ACQUIRE);
+	*count = __atomic_load_n(&dev->counts[vector], __ATOMIC_ACQUIRE);
 	return 0;
 }

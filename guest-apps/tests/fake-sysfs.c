@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* The fake sysfs/dev tree of fake-sysfs.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -192,7 +193,13 @@ int fake_dev_create(struct fake_sysfs *fs, unsigned int index, uint32_t magic,
 		    uint32_t nr_vectors)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	struct uio_ivshmem_counters c = { .magic = magic, .nr_vectors = nr_vectors };
+	struct uio_ivshmem_counters c = {
+		.magic = magic,
+		.hdr_size = offsetof(struct uio_ivshmem_counters, count),
+		.count_size = sizeof(uint64_t),
+		.flags = UIO_IVSHMEM_COUNTERS_F_ATOMIC64,
+		.nr_vectors = nr_vectors,
+	};
 	char path[PATH_MAX];
 	int fd, err;
 

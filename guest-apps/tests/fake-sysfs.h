@@ -47,8 +47,8 @@ int fake_sysfs_add_pci(struct fake_sysfs *fs, const char *pci);
 int fake_sysfs_write(struct fake_sysfs *fs, const char *rel, const char *text);
 
 /*
- * dev/uioN with a counter page of @magic and @nr_vectors; pages: 0 regs,
- * 1 shmem (one page), 2 counters.
+ * dev/uioN with a counter page of @magic and @nr_vectors (ABI 2.0 header:
+ * counts right after it); pages: 0 regs, 1 shmem (one page), 2 counters.
  */
 int fake_dev_create(struct fake_sysfs *fs, unsigned int index, uint32_t magic,
 		    uint32_t nr_vectors);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "fake-sysfs.h"
@@ -98,6 +99,61 @@ static void wrong_version(void **state)
 	u.version = "2";
 	add(*state, &u);
 	assert_int_equal(discover(*state, NULL), -EPROTO);
+}
+
+static void newer_minor_is_accepted(void **state)
+{
+	struct fake_uio u;
+
+	fake_uio_doorbell(&u, 0, PCI0);
+	u.version = "2.7";
+	add(*state, &u);
+	assert_int_equal(discover(*state, NULL), 0);
+}
+
+static void other_major_or_bad_version_is_refused(void **state)
+{
+	static const char *const bad[] = { "1", "1.0", "3.0", "2", "2.", ".0", "2.x", "02.0x" };
+	struct fake_uio u;
+	size_t i;
+
+	fake_uio_doorbell(&u, 0, PCI0);
+	add(*state, &u);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(fake_sysfs_write(*state, "class/uio/uio0/version", bad[i]), 0);
+		assert_int_equal(discover(*state, "uio0"), -EPROTO);
+	}
+}
+
+struct logged {
+	int calls;
+	char last[256];
+};
+
+static void keep_line(void *data, int priority, const char *msg)
+{
+	struct logged *l = data;
+
+	(void)priority;
+	l->calls++;
+	snprintf(l->last, sizeof(l->last), "%s", msg);
+}
+
+static void log_names_the_failed_check(void **state)
+{
+	struct logged l = { 0 };
+	struct fake_uio u;
+
+	fake_uio_doorbell(&u, 0, PCI0);
+	u.map_name[1] = "shm";
+	add(*state, &u);
+	ivshm_set_log_fn(keep_line, &l);
+	assert_int_equal(discover(*state, "uio0"), -EBADMSG);
+	ivshm_set_log_fn(NULL, NULL);
+	assert_int_equal(l.calls, 1);
+	assert_string_equal(l.last, "uio0: map1 is named 'shm', not 'shmem'");
+	assert_int_equal(discover(*state, "uio0"), -EBADMSG);
+	assert_int_equal(l.calls, 1);
 }
 
 static void missing_version(void **state)
@@ -286,6 +342,9 @@ int main(void)
 		T(doorbell_device),
 		T(plain_device),
 		T(wrong_version),
+		T(newer_minor_is_accepted),
+		T(other_major_or_bad_version_is_refused),
+		T(log_names_the_failed_check),
 		T(missing_version),
 		T(missing_counters_map),
 		T(maps_swapped),

@@ -138,6 +138,86 @@ static void wait_reports_fired_vectors(void **state)
 	ivshm_close(dev);
 }
 
+static void wait_counts_merged_interrupts(void **state)
+{
+	struct ivshm_dev *dev = open_doorbell(*state);
+	uint64_t fired = 0, coalesced = 0;
+
+	set_counter(*state, 2, 3);
+	assert_int_equal(ivshm_wait(dev, 1000, &fired, &coalesced), 0);
+	assert_int_equal(fired, 1u << 2);
+	assert_int_equal(coalesced, 2);
+	ivshm_close(dev);
+}
+
+static void counts_before_the_open_are_not_reported(void **state)
+{
+	struct fake_sysfs *fs = *state;
+	struct ivshm_dev *dev = NULL;
+	uint64_t fired = 0, coalesced = 0;
+	struct fake_uio u;
+
+	fake_uio_doorbell(&u, 0, PCI0);
+	assert_int_equal(fake_sysfs_add_uio(fs, &u), 0);
+	assert_int_equal(fake_dev_create(fs, 0, UIO_IVSHMEM_COUNTERS_MAGIC, 4), 0);
+	set_counter(fs, 0, 41);
+	set_counter(fs, 1, 7);
+	assert_int_equal(ivshm__open_root(fs->sys, fs->dev, NULL, &dev), 0);
+	assert_int_equal(ivshm_wait(dev, 0, &fired, &coalesced), -ETIMEDOUT);
+	set_counter(fs, 1, 8);
+	assert_int_equal(ivshm_wait(dev, 1000, &fired, &coalesced), 0);
+	assert_int_equal(fired, 1u << 1);
+	assert_int_equal(coalesced, 0);
+	ivshm_close(dev);
+}
+
+/* Write the counter page header fields the way a newer or a broken driver would. */
+static void set_counter_hdr(struct fake_sysfs *fs, uint16_t hdr_size, uint16_t count_size)
+{
+	off_t off = 2 * page + offsetof(struct uio_ivshmem_counters, hdr_size);
+	uint16_t v[2] = { hdr_size, count_size };
+
+	assert_int_equal(fake_dev_write(fs, 0, off, v, sizeof(v)), 0);
+}
+
+static void newer_minor_counter_header_is_followed(void **state)
+{
+	struct fake_sysfs *fs = *state;
+	struct ivshm_dev *dev = NULL;
+	uint64_t count = 5, got = 0;
+	struct fake_uio u;
+
+	fake_uio_doorbell(&u, 0, PCI0);
+	u.version = "2.1";
+	assert_int_equal(fake_sysfs_add_uio(fs, &u), 0);
+	assert_int_equal(fake_dev_create(fs, 0, UIO_IVSHMEM_COUNTERS_MAGIC, 4), 0);
+	set_counter_hdr(fs, 32, 8);
+	/* Vector 1's counter sits at the grown header's offset, not at count[1]. */
+	assert_int_equal(fake_dev_write(fs, 0, 2 * page + 32 + 8, &count, sizeof(count)), 0);
+	assert_int_equal(ivshm__open_root(fs->sys, fs->dev, NULL, &dev), 0);
+	assert_int_equal(ivshm_get_counter(dev, 1, &got), 0);
+	assert_int_equal(got, 5);
+	ivshm_close(dev);
+}
+
+static void malformed_counter_header_is_refused(void **state)
+{
+	static const uint16_t bad[][2] = { { 8, 8 }, { 20, 8 }, { 16, 4 }, { 4096, 8 } };
+	struct fake_sysfs *fs = *state;
+	struct ivshm_dev *dev = NULL;
+	struct fake_uio u;
+	size_t i;
+
+	fake_uio_doorbell(&u, 0, PCI0);
+	assert_int_equal(fake_sysfs_add_uio(fs, &u), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(fake_dev_create(fs, 0, UIO_IVSHMEM_COUNTERS_MAGIC, 4), 0);
+		set_counter_hdr(fs, bad[i][0], bad[i][1]);
+		assert_int_equal(ivshm__open_root(fs->sys, fs->dev, NULL, &dev), -EBADMSG);
+		assert_null(dev);
+	}
+}
+
 static void wait_rejects_bad_arguments(void **state)
 {
 	struct ivshm_dev *dev = open_doorbell(*state);
@@ -226,6 +306,10 @@ int main(void)
 		T(shared_buffer_is_the_shmem_map),
 		T(trigger_writes_doorbell),
 		T(wait_reports_fired_vectors),
+		T(wait_counts_merged_interrupts),
+		T(counts_before_the_open_are_not_reported),
+		T(newer_minor_counter_header_is_followed),
+		T(malformed_counter_header_is_refused),
 		T(wait_rejects_bad_arguments),
 		T(plain_has_no_interrupts),
 		T(bad_counter_page),
