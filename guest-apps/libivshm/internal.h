@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ivshm.h"
+#include "ivshm-shm.h"
 #include "uio_ivshmem.h"
 
 #define IVSHM_NR_MAPS 3
@@ -24,6 +25,28 @@ struct ivshm_devinfo {
 	int peer_id;			/* -1 for plain */
 	uint64_t map_size[IVSHM_NR_MAPS];	/* page-rounded, as mmap needs */
 	uint64_t map_offset[IVSHM_NR_MAPS];	/* start of the region within its first page */
+};
+
+/* What we last saw of another peer's heartbeat, on our own clock. */
+struct ivshm_watch {
+	uint64_t epoch;
+	uint64_t heartbeat;
+	int64_t since_ms;
+	uint32_t bad_seq;	/* seq of a corrupt publication already logged */
+	unsigned char seen, bad_logged;
+};
+
+/* The directory view of one peer: the shared memory and its own slot. */
+struct ivshm_region {
+	char *base;
+	size_t size;
+	struct ivshm_shm_layout l;	/* computed from size, never read from memory */
+	int self_id;			/* -1: no peer ID, cannot publish */
+	int attached, published;
+	uint32_t seq;			/* private copy of our slot's seq */
+	uint64_t epoch, heartbeat;
+	int64_t hb_next_ms;
+	struct ivshm_watch watch[IVSHM_SHM_MAX_SLOTS];
 };
 
 struct ivshm_dev {
@@ -40,6 +63,8 @@ struct ivshm_dev {
 	size_t shm_size;
 	const uint64_t *counts;		/* the counter page's count[], at its hdr_size */
 	uint64_t snapshot[UIO_IVSHMEM_MAX_VECTORS];
+	struct ivshm_region region;
+	int region_err;			/* from ivshm__region_init(): the BAR is too small */
 };
 
 /* log.c: one line for the application's log function (see ivshm_set_log_fn()). */
@@ -62,5 +87,24 @@ int ivshm__open_root(const char *sysroot, const char *devroot, const char *devic
  */
 void ivshm__counters_diff(uint64_t *snapshot, const uint64_t *now, unsigned int nr,
 			  uint64_t *fired, uint64_t *coalesced);
+
+/*
+ * directory.c: the peer directory on any memory (tests give it a buffer).
+ * ivshm__region_init() computes the layout only; the first publish, lookup or
+ * list attaches (writes or checks the region header).
+ */
+int ivshm__region_init(struct ivshm_region *r, void *base, size_t size, int self_id);
+int ivshm__publish(struct ivshm_region *r, const char *role, unsigned int vector, uint64_t user);
+int ivshm__unpublish(struct ivshm_region *r);
+int ivshm__get_peer(struct ivshm_region *r, unsigned int id, struct ivshm_peer *p);
+int ivshm__list_peers(struct ivshm_region *r, struct ivshm_peer *peers, unsigned int max,
+		      unsigned int *n);
+/* One pass over the directory: 0 with *p, or -ENOENT. */
+int ivshm__find_once(struct ivshm_region *r, const char *role, struct ivshm_peer *p);
+int ivshm__arena(const struct ivshm_region *r, unsigned int id, void **addr, size_t *size);
+/* Bump our heartbeat if its period passed (@force: now). */
+void ivshm__heartbeat(struct ivshm_region *r, int force);
+/* Milliseconds until the next heartbeat is due, -1 when not published. */
+int ivshm__heartbeat_due_ms(const struct ivshm_region *r);
 
 #endif /* IVSHM_INTERNAL_H */

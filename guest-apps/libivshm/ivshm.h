@@ -151,6 +151,99 @@ int ivshm_get_fd(const struct ivshm_dev *dev, int *fd);
 int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced);
 
 /*
+ * Rendezvous: the peer directory in the shared memory.
+ *
+ * libivshm lays the shared memory out (contracts/ivshm-shm.h): a header, a
+ * directory with one slot per peer, and one arena per peer. A peer publishes
+ * itself under a role ("shm-server", "sensor-0", ...) with the vector it wants
+ * to be rung on and one word for the application; others find it by role or
+ * ID. Only the owner writes its slot and its arena; everything read from
+ * another peer is copied and checked first. Peer IDs share a slot when equal
+ * modulo the slot count (64 for 4 MiB and more, one per 64 KiB below): the
+ * second such live peer cannot publish (-EADDRINUSE). One process per device
+ * publishes (they share the device's peer ID). The shared memory must be at
+ * least 256 KiB (-EMSGSIZE below).
+ *
+ * A clean exit (ivshm_unpublish(), ivshm_close()) shows at once as
+ * IVSHM_PEER_GONE. A peer that dies shows as IVSHM_PEER_DEAD once its
+ * heartbeat, bumped every 250 ms by any libivshm call that waits, stood still
+ * for 1 s as seen by the reader (the first look at a peer cannot tell), or at
+ * once when the doorbell server publishes who is connected (ivshmd
+ * --publish-peers). A peer that calls nothing in libivshm for longer than that
+ * should call ivshm_heartbeat().
+ */
+#define IVSHM_ROLE_MAX 32u	/* bytes of a role, NUL included */
+
+enum ivshm_peer_state {
+	IVSHM_PEER_LIVE = 1,	/* published, owner running */
+	IVSHM_PEER_GONE = 2,	/* owner left cleanly */
+	IVSHM_PEER_DEAD = 3,	/* published, but its owner stopped (heartbeat or server) */
+};
+
+/* A checked copy of a peer's publication; the caller owns it. */
+struct ivshm_peer {
+	unsigned int id;		/* peer ID, ring it with ivshm_trigger(id, vector) */
+	unsigned int vector;		/* the vector it asked to be rung on */
+	enum ivshm_peer_state state;
+	uint32_t generation;		/* grows with every publication of this slot */
+	uint64_t epoch;			/* random per process that published */
+	uint64_t user;			/* the application's word */
+	char role[IVSHM_ROLE_MAX];	/* NUL-terminated, printable ASCII, no blank */
+};
+
+/*
+ * ivshm_publish - publish this peer under @role, to be rung on @vector, with
+ * the application word @user; again to change them (the generation grows).
+ * @role: 1..31 printable ASCII characters without blanks; copied.
+ * Returns: 0, -ENOTSUP (no peer ID: ivshmem-plain), -EINVAL, -EMSGSIZE,
+ * -EADDRINUSE (another live peer holds the slot), -EBADMSG or
+ * -EPROTONOSUPPORT (the shared memory holds a foreign or newer layout).
+ */
+int ivshm_publish(struct ivshm_dev *dev, const char *role, unsigned int vector, uint64_t user);
+
+/* ivshm_unpublish - leave the directory (state GONE). Returns: 0, -ENOENT (not published), -EINVAL. */
+int ivshm_unpublish(struct ivshm_dev *dev);
+
+/*
+ * ivshm_find_peer - wait up to @timeout_ms (0: look once) for a live peer
+ * other than this one published under @role.
+ * @peer: receives a copy of the first one found (lowest slot).
+ * Returns: 0, -ETIMEDOUT, -EINVAL, -EMSGSIZE, -EBADMSG, -EPROTONOSUPPORT.
+ */
+int ivshm_find_peer(struct ivshm_dev *dev, const char *role, int timeout_ms,
+		    struct ivshm_peer *peer);
+
+/*
+ * ivshm_get_peer - the publication of peer @id (in any state).
+ * Returns: 0, -ENOENT (nothing published under @id), -EAGAIN (being
+ * rewritten: try again), -EBADMSG (its slot is corrupt), -EINVAL, -EMSGSIZE.
+ */
+int ivshm_get_peer(struct ivshm_dev *dev, unsigned int id, struct ivshm_peer *peer);
+
+/*
+ * ivshm_list_peers - every readable publication, in slot order, this peer's too.
+ * @peers: room for @max entries, filled with copies; @n receives how many exist.
+ * Returns: 0, -ENOSPC (*@n > @max; the first @max are filled), -EINVAL, -EMSGSIZE.
+ */
+int ivshm_list_peers(struct ivshm_dev *dev, struct ivshm_peer *peers, unsigned int max,
+		     unsigned int *n);
+
+/*
+ * ivshm_get_arena - the arena of peer @id (this peer's own, or another's).
+ * Only the owner writes its arena (applications may agree otherwise); what
+ * another peer's arena holds is hostile input. Valid until ivshm_close().
+ * Returns: 0, -EINVAL, -EMSGSIZE.
+ */
+int ivshm_get_arena(struct ivshm_dev *dev, unsigned int id, void **addr, size_t *size);
+
+/*
+ * ivshm_heartbeat - tell readers this peer is alive; only needed by a
+ * published peer that calls no waiting libivshm function for a second or more.
+ * Returns: 0, -ENOENT (not published), -EINVAL.
+ */
+int ivshm_heartbeat(struct ivshm_dev *dev);
+
+/*
  * ivshm_log_fn - receives one line explaining why libivshm refused a device,
  * a peer or a channel (which check failed, with the values it saw).
  * @data:     as given to ivshm_set_log_fn()

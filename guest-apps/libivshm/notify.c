@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "internal.h"
 
 void ivshm__counters_diff(uint64_t *snapshot, const uint64_t *now, unsigned int nr,
@@ -77,30 +77,18 @@ static int consume(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 	return 0;
 }
 
-static int now_ms(int64_t *ms)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return -errno;
-	*ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	return 0;
-}
-
 int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t *coalesced)
 {
 	struct pollfd pfd;
 	uint64_t f, c;
-	int64_t start = 0, now = 0;
-	int err, n;
+	int64_t start, now;
+	int err, n, left, hb;
 
 	if (!dev || timeout_ms < 0)
 		return -EINVAL;
 	if (dev->mode != IVSHM_MODE_DOORBELL)
 		return -ENOTSUP;
-	err = now_ms(&start);
-	if (err)
-		return err;
+	start = ivshm_clock_ms();
 	for (;;) {
 		err = consume(dev, &f, &c);
 		if (err)
@@ -108,14 +96,18 @@ int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t 
 		/* A UIO event whose counter an earlier call already reported yields nothing. */
 		if (f)
 			break;
-		err = now_ms(&now);
-		if (err)
-			return err;
+		now = ivshm_clock_ms();
 		if (now - start >= timeout_ms)
 			return -ETIMEDOUT;
+		ivshm__heartbeat(&dev->region, 0);
+		/* Wake for the heartbeat too, so a long wait does not look like death. */
+		left = (int)(timeout_ms - (now - start));
+		hb = ivshm__heartbeat_due_ms(&dev->region);
+		if (hb >= 0 && hb < left)
+			left = hb > 0 ? hb : 1;
 		pfd.fd = dev->fd;
 		pfd.events = POLLIN;
-		n = poll(&pfd, 1, (int)(timeout_ms - (now - start)));
+		n = poll(&pfd, 1, left);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))

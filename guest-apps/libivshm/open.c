@@ -122,6 +122,8 @@ int ivshm__open_root(const char *sysroot, const char *devroot, const char *devic
 		goto out_unmap;
 	for (i = 0; i < dev->nr_vectors; i++)
 		dev->snapshot[i] = __atomic_load_n(&dev->counts[i], __ATOMIC_ACQUIRE);
+	/* A buffer too small for the directory still serves plain ivshm_* use. */
+	dev->region_err = ivshm__region_init(&dev->region, dev->shm, dev->shm_size, dev->peer_id);
 
 	*devp = dev;
 	return 0;
@@ -145,6 +147,9 @@ void ivshm_close(struct ivshm_dev *dev)
 {
 	if (!dev)
 		return;
+	/* Peers see a clean exit at once instead of waiting for the heartbeat to stop. */
+	if (!dev->region_err && dev->region.published)
+		ivshm__unpublish(&dev->region);
 	unmap_all(dev);
 	close(dev->fd);
 	free(dev);

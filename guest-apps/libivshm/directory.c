@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The peer directory of contracts/ivshm-shm.h: a region header every peer
+ * can write identically, and one seqlocked slot per peer that only its owner
+ * writes. Readers copy a slot whole between two loads of its sequence word,
+ * then check the copy; they never follow a number they have not checked.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/random.h>
+#include <syslog.h>
+
+#include "clock.h"
+#include "internal.h"
+
+/* A slot rewritten this many times while we copy it is not worth waiting for. */
+#define SEQ_RETRIES 64
+#define HEARTBEAT_MS 250
+/* A LIVE slot whose heartbeat stood still this long belongs to a dead peer. */
+#define DEAD_PERIODS 4
+
+#define LOAD32(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE32(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+static struct ivshm_shm_header *header(const struct ivshm_region *r)
+{
+	return (struct ivshm_shm_header *)r->base;
+}
+
+static struct ivshm_shm_slot *slot_at(const struct ivshm_region *r, unsigned int i)
+{
+	return (struct ivshm_shm_slot *)(r->base + r->l.dir_off + (size_t)i * IVSHM_SHM_SLOT_SIZE);
+}
+
+static const struct ivshm_shm_server *server_page(const struct ivshm_region *r)
+{
+	return (const struct ivshm_shm_server *)(r->base + IVSHM_SHM_SERVER_OFF);
+}
+
+int ivshm__region_init(struct ivshm_region *r, void *base, size_t size, int self_id)
+{
+	memset(r, 0, sizeof(*r));
+	if (!base || ivshm_shm_layout(size, &r->l)) {
+		ivshm__log(LOG_DEBUG, "shared memory of %zu bytes is below the %u the directory needs",
+			   size, IVSHM_SHM_MIN_SIZE);
+		return -EMSGSIZE;
+	}
+	r->base = base;
+	r->size = size;
+	r->self_id = self_id;
+	return 0;
+}
+
+/*
+ * Write the header if nobody has, else compare it with ours field by field.
+ * Returns 0, -EPROTONOSUPPORT (another major) or -EBADMSG (anything else differs).
+ */
+static int attach(struct ivshm_region *r)
+{
+	struct ivshm_shm_header want = {
+		.magic = IVSHM_SHM_MAGIC,
+		.major = IVSHM_SHM_MAJOR,
+		.minor = IVSHM_SHM_MINOR,
+		.hdr_size = sizeof(struct ivshm_shm_header),
+		.slot_size = IVSHM_SHM_SLOT_SIZE,
+		.region_size = r->l.region_size,
+		.dir_off = r->l.dir_off,
+		.arena_off = r->l.arena_off,
+		.arena_size = r->l.arena_size,
+		.dir_slots = r->l.dir_slots,
+	}, got;
+	struct ivshm_shm_header *h = header(r);
+
+	if (r->attached)
+		return 0;
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == 0) {
+		memcpy((char *)h + sizeof(h->magic), (char *)&want + sizeof(want.magic),
+		       sizeof(want) - sizeof(want.magic));
+		/* Fields before the magic: a reader that sees the magic sees them. */
+		__atomic_store_n(&h->magic, IVSHM_SHM_MAGIC, __ATOMIC_RELEASE);
+	}
+	memcpy(&got, h, sizeof(got));
+	atomic_thread_fence(memory_order_acquire);
+	if (got.magic != IVSHM_SHM_MAGIC) {
+		ivshm__log(LOG_ERR, "shared memory header magic %#x is not libivshm's", got.magic);
+		return -EBADMSG;
+	}
+	if (got.major != IVSHM_SHM_MAJOR) {
+		ivshm__log(LOG_ERR, "shared memory layout %u.%u, libivshm speaks %u.x", got.major,
+			   got.minor, IVSHM_SHM_MAJOR);
+		return -EPROTONOSUPPORT;
+	}
+	/* A newer minor may only add after hdr_size; the fields we know must agree. */
+	got.minor = want.minor;
+	if (got.hdr_size < sizeof(got) || got.slot_size != want.slot_size ||
+	    got.region_size != want.region_size || got.dir_off != want.dir_off ||
+	    got.arena_off != want.arena_off || got.arena_size != want.arena_size ||
+	    got.dir_slots != want.dir_slots) {
+		ivshm__log(LOG_ERR, "shared memory header describes %llu bytes in %u slots, "
+			   "this region has %llu bytes and %u slots",
+			   (unsigned long long)got.region_size, got.dir_slots,
+			   (unsigned long long)want.region_size, want.dir_slots);
+		return -EBADMSG;
+	}
+	r->attached = 1;
+	return 0;
+}
+
+/* A copy of slot @i taken between two equal, even sequence words. */
+static int slot_copy(const struct ivshm_region *r, unsigned int i, struct ivshm_shm_slot *out)
+{
+	const struct ivshm_shm_slot *s = slot_at(r, i);
+	uint32_t seq;
+	int tries;
+
+	for (tries = 0; tries < SEQ_RETRIES; tries++) {
+		seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		if (seq & 1)
+			continue;
+		memcpy(out, s, sizeof(*out));
+		/* The copy's loads complete before the second load of seq. */
+		atomic_thread_fence(memory_order_acquire);
+		if (LOAD32(&s->seq) == seq) {
+			out->seq = seq;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+static int role_ok(const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < IVSHM_SHM_ROLE_MAX; i++) {
+		if (role[i] == '\0')
+			return i > 0;
+		if (role[i] < 0x21 || role[i] > 0x7e)
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * Check a copied slot. Returns 0 (FREE or a well-formed publication) or
+ * -EBADMSG with the reason logged.
+ */
+static int slot_check(struct ivshm_region *r, unsigned int i, const struct ivshm_shm_slot *s)
+{
+	const char *why = NULL;
+
+	if (s->state == IVSHM_SHM_SLOT_FREE)
+		return 0;
+	if (s->state > IVSHM_SHM_SLOT_GONE)
+		why = "unknown state";
+	else if (s->peer_id > IVSHMEM_MAX_PEER_ID || s->peer_id % r->l.dir_slots != i)
+		why = "peer ID outside the slot's class";
+	else if (s->vector >= UIO_IVSHMEM_MAX_VECTORS)
+		why = "vector out of range";
+	else if (!role_ok(s->role))
+		why = "role not printable or not terminated";
+	else if (s->hb_period_ms == 0 || s->hb_period_ms > 60000)
+		why = "heartbeat period out of range";
+	if (!why)
+		return 0;
+	/* Once per publication: pollers would repeat it every few milliseconds. */
+	if (!r->watch[i].bad_logged || r->watch[i].bad_seq != s->seq)
+		ivshm__log(LOG_ERR, "directory slot %u (peer %u): %s", i, s->peer_id, why);
+	r->watch[i].bad_logged = 1;
+	r->watch[i].bad_seq = s->seq;
+	return -EBADMSG;
+}
+
+/* The doorbell server's word on whether @id is connected: 1, 0, or -1 (no word). */
+static int server_says(const struct ivshm_region *r, unsigned int i, unsigned int id)
+{
+	const struct ivshm_shm_server *sp = server_page(r);
+	uint32_t seq, live;
+
+	if (LOAD32(&sp->magic) != IVSHM_SHM_SERVER_MAGIC || LOAD32(&sp->dir_slots) != r->l.dir_slots)
+		return -1;
+	seq = __atomic_load_n(&sp->seq, __ATOMIC_ACQUIRE);
+	live = LOAD32(&sp->live[i]);
+	atomic_thread_fence(memory_order_acquire);
+	if ((seq & 1) || LOAD32(&sp->seq) != seq)
+		return -1;
+	return live == id + 1;
+}
+
+/*
+ * Whether the LIVE publication @s in slot @i still has a running owner: the
+ * server's table when it keeps one, else a heartbeat that moved within
+ * DEAD_PERIODS of its period, as seen on our clock (peers share no clock).
+ */
+static int owner_alive(struct ivshm_region *r, unsigned int i, const struct ivshm_shm_slot *s)
+{
+	struct ivshm_watch *w = &r->watch[i];
+	int64_t now = ivshm_clock_ms();
+	uint64_t hb = __atomic_load_n(&slot_at(r, i)->heartbeat, __ATOMIC_RELAXED);
+	int server;
+
+	server = server_says(r, i, s->peer_id);
+	if (server == 0)
+		return 0;
+	if (!w->seen || w->epoch != s->epoch || w->heartbeat != hb) {
+		w->seen = 1;
+		w->epoch = s->epoch;
+		w->heartbeat = hb;
+		w->since_ms = now;
+		return 1;
+	}
+	return server == 1 || now - w->since_ms <= (int64_t)s->hb_period_ms * DEAD_PERIODS;
+}
+
+static void to_peer(const struct ivshm_shm_slot *s, int alive, struct ivshm_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = s->peer_id;
+	p->vector = s->vector;
+	p->generation = s->seq / 2;
+	p->user = s->user;
+	p->epoch = s->epoch;
+	memcpy(p->role, s->role, sizeof(p->role));
+	if (s->state == IVSHM_SHM_SLOT_GONE)
+		p->state = IVSHM_PEER_GONE;
+	else
+		p->state = alive ? IVSHM_PEER_LIVE : IVSHM_PEER_DEAD;
+}
+
+/*
+ * The publication in slot @i as a peer. Returns 0, -ENOENT (never
+ * published), -EAGAIN (rewritten under us), -EBADMSG (corrupt).
+ */
+static int read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *p)
+{
+	struct ivshm_shm_slot s;
+	int err;
+
+	err = slot_copy(r, i, &s);
+	if (!err)
+		err = slot_check(r, i, &s);
+	if (err)
+		return err;
+	if (s.state == IVSHM_SHM_SLOT_FREE)
+		return -ENOENT;
+	to_peer(&s, s.state == IVSHM_SHM_SLOT_LIVE && owner_alive(r, i, &s), p);
+	return 0;
+}
+
+static void slot_write(struct ivshm_region *r, uint32_t state, const char *role,
+		       unsigned int vector, uint64_t user)
+{
+	struct ivshm_shm_slot *s = slot_at(r, (unsigned int)r->self_id % r->l.dir_slots);
+
+	r->seq |= 1;
+	STORE32(&s->seq, r->seq);
+	/* Readers see the odd word before any field changes. */
+	atomic_thread_fence(memory_order_release);
+	STORE32(&s->state, state);
+	STORE32(&s->peer_id, (uint32_t)r->self_id);
+	STORE32(&s->vector, vector);
+	__atomic_store_n(&s->epoch, r->epoch, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->user, user, __ATOMIC_RELAXED);
+	memcpy(s->role, role, IVSHM_SHM_ROLE_MAX);
+	STORE32(&s->hb_period_ms, HEARTBEAT_MS);
+	/* Every field before the even word: a reader that copies between two equal words has them all. */
+	r->seq++;
+	__atomic_store_n(&s->seq, r->seq, __ATOMIC_RELEASE);
+}
+
+int ivshm__publish(struct ivshm_region *r, const char *role, unsigned int vector, uint64_t user)
+{
+	char name[IVSHM_SHM_ROLE_MAX] = "";
+	unsigned int i;
+	struct ivshm_peer old;
+	size_t len;
+	int err;
+
+	if (r->self_id < 0)
+		return -ENOTSUP;
+	len = role ? strlen(role) : 0;
+	if (len == 0 || len >= sizeof(name) || vector >= UIO_IVSHMEM_MAX_VECTORS)
+		return -EINVAL;
+	memcpy(name, role, len);
+	if (!role_ok(name))
+		return -EINVAL;
+	err = attach(r);
+	if (err)
+		return err;
+
+	i = (unsigned int)r->self_id % r->l.dir_slots;
+	if (!r->published) {
+		/* Our seq continues from the slot's, so generations only grow. */
+		err = read_slot(r, i, &old);
+		if (err == -EAGAIN || err == -EBADMSG) {
+			ivshm__log(LOG_DEBUG, "taking over unreadable directory slot %u", i);
+		} else if (!err && old.id != (unsigned int)r->self_id && old.state == IVSHM_PEER_LIVE) {
+			ivshm__log(LOG_DEBUG, "directory slot %u is held by live peer %u (same ID modulo %u)",
+				   i, old.id, r->l.dir_slots);
+			return -EADDRINUSE;
+		}
+		r->seq = LOAD32(&slot_at(r, i)->seq) & ~1u;
+		if (getrandom(&r->epoch, sizeof(r->epoch), GRND_NONBLOCK) != sizeof(r->epoch))
+			r->epoch = (uint64_t)ivshm_clock_ns() ^ ((uint64_t)r->self_id << 48);
+	}
+	r->published = 1;
+	ivshm__heartbeat(r, 1);
+	slot_write(r, IVSHM_SHM_SLOT_LIVE, name, vector, user);
+	return 0;
+}
+
+int ivshm__unpublish(struct ivshm_region *r)
+{
+	struct ivshm_shm_slot *s;
+
+	if (!r->published)
+		return -ENOENT;
+	s = slot_at(r, (unsigned int)r->self_id % r->l.dir_slots);
+	r->seq |= 1;
+	STORE32(&s->seq, r->seq);
+	atomic_thread_fence(memory_order_release);
+	STORE32(&s->state, IVSHM_SHM_SLOT_GONE);
+	r->seq++;
+	__atomic_store_n(&s->seq, r->seq, __ATOMIC_RELEASE);
+	r->published = 0;
+	return 0;
+}
+
+void ivshm__heartbeat(struct ivshm_region *r, int force)
+{
+	int64_t now;
+
+	if (!r->published && !force)
+		return;
+	now = ivshm_clock_ms();
+	if (!force && now < r->hb_next_ms)
+		return;
+	r->hb_next_ms = now + HEARTBEAT_MS;
+	r->heartbeat++;
+	__atomic_store_n(&slot_at(r, (unsigned int)r->self_id % r->l.dir_slots)->heartbeat,
+			 r->heartbeat, __ATOMIC_RELEASE);
+}
+
+int ivshm__heartbeat_due_ms(const struct ivshm_region *r)
+{
+	int64_t left;
+
+	if (!r->published)
+		return -1;
+	left = r->hb_next_ms - ivshm_clock_ms();
+	return left < 0 ? 0 : (int)left;
+}
+
+int ivshm__get_peer(struct ivshm_region *r, unsigned int id, struct ivshm_peer *p)
+{
+	struct ivshm_peer got;
+	int err;
+
+	if (id > IVSHMEM_MAX_PEER_ID)
+		return -EINVAL;
+	err = attach(r);
+	if (err)
+		return err;
+	err = read_slot(r, id % r->l.dir_slots, &got);
+	if (err)
+		return err;
+	if (got.id != id)
+		return -ENOENT;
+	*p = got;
+	return 0;
+}
+
+int ivshm__list_peers(struct ivshm_region *r, struct ivshm_peer *peers, unsigned int max,
+		      unsigned int *n)
+{
+	struct ivshm_peer p;
+	unsigned int i, found = 0;
+	int err;
+
+	err = attach(r);
+	if (err)
+		return err;
+	for (i = 0; i < r->l.dir_slots; i++) {
+		err = read_slot(r, i, &p);
+		if (err == -ENOENT || err == -EAGAIN || err == -EBADMSG)
+			continue;
+		if (err)
+			return err;
+		if (found < max)
+			peers[found] = p;
+		found++;
+	}
+	*n = found;
+	return found > max ? -ENOSPC : 0;
+}
+
+int ivshm__find_once(struct ivshm_region *r, const char *role, struct ivshm_peer *p)
+{
+	struct ivshm_peer got;
+	unsigned int i;
+	int err;
+
+	err = attach(r);
+	if (err)
+		return err;
+	/* A corrupt or busy slot is skipped: one bad peer must not hide the others. */
+	for (i = 0; i < r->l.dir_slots; i++) {
+		if (read_slot(r, i, &got))
+			continue;
+		/* Our own slot is ours: nobody else can publish under our ID. */
+		if (r->self_id >= 0 && got.id == (unsigned int)r->self_id)
+			continue;
+		if (got.state != IVSHM_PEER_LIVE || strncmp(got.role, role, sizeof(got.role)) != 0)
+			continue;
+		*p = got;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int ivshm__arena(const struct ivshm_region *r, unsigned int id, void **addr, size_t *size)
+{
+	if (id > IVSHMEM_MAX_PEER_ID)
+		return -EINVAL;
+	*addr = r->base + r->l.arena_off + (size_t)(id % r->l.dir_slots) * r->l.arena_size;
+	*size = r->l.arena_size;
+	return 0;
+}
