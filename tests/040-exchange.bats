@@ -7,7 +7,8 @@
 #
 # Both guests boot once; each step of their scripts prints its exit status, and the
 # tests read the two transcripts. Step order is kept by the shared memory itself:
-# B finds A's header (exchange, ping-pong) or A's "waiting" mark before it rings.
+# B finds A in the peer directory (exchange, ping-pong) or A's "waiting" mark
+# (written at 3 MiB, inside an arena no guest here owns) before it rings.
 
 setup_file() {
 	load helpers/common
@@ -22,19 +23,20 @@ setup_file() {
 	a=$(cat <<-'EOF'
 		shm-server -t 30000; echo "step=server status=$?"
 		ivshm-info | sed 's/^/before:/'
-		ivshm-info wait -V 3 -m 8192 -t 30000; echo "step=wait status=$?"
+		ivshm-info wait -V 3 -m 3145728 -t 30000; echo "step=wait status=$?"
 		ivshm-info | sed 's/^/after:/'
 		ivshm-pingpong pong --check -t 30000; echo "step=pong status=$?"
 	EOF
 	)
 	b=$(cat <<-'EOF'
 		shm-client -t 30000; echo "step=client status=$?"
+		ivshm-info peers | sed 's/^/dir:/'
 		n=0
-		until ivshm-info read 8192 | grep -q '^data=waiting peer='; do
+		until ivshm-info read 3145728 | grep -q '^data=waiting peer='; do
 			[ $n -lt 600 ] || break
 			sleep 0.05; n=$((n + 1))
 		done
-		peer=$(ivshm-info read 8192 | sed -n 's/^data=waiting peer=//p')
+		peer=$(ivshm-info read 3145728 | sed -n 's/^data=waiting peer=//p')
 		ivshm-info ring "$peer" 3; echo "step=ring status=$?"
 		ivshm-pingpong ping --check -n 1000 -V 1 -t 30000; echo "step=ping status=$?"
 	EOF
@@ -59,8 +61,13 @@ setup() {
 	run -0 transcript a
 	assert_line 'IVSHM-GUEST-EXIT status=0'
 	refute_line --partial 'IVSHM-GUEST-ERROR'
+	# Every step ran and none failed, not just the last one.
+	assert_equal "$(grep -c '^step=' <<<"$output")" 3
+	refute_line --regexp '^step=.* status=[^0]'
 	run -0 transcript b
 	assert_line 'IVSHM-GUEST-EXIT status=0'
+	assert_equal "$(grep -c '^step=' <<<"$output")" 3
+	refute_line --regexp '^step=.* status=[^0]'
 }
 
 @test "exchange: the server's transcript shows the seed's lines in order" {
@@ -87,6 +94,15 @@ setup() {
 		"Setting new content in shared memory" \
 		"shm-client: rang peer $id vector 0, detaching" \
 		"step=client status=0"
+}
+
+@test "the directory shows the server as gone once it left, under its own ID" {
+	local id
+	id=$(peer_id a shm-server)
+	[ -n "$id" ]
+	run -0 transcript b
+	assert_line --regexp "^dir:peer id=$id role=shm-server state=gone vector=0 generation=[0-9]+\$"
+	refute_line --partial 'state=live'
 }
 
 @test "guest B rings A's vector 3: A wakes on exactly vector 3 and only counter 3 moves" {

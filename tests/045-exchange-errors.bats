@@ -23,9 +23,16 @@ setup_file() {
 		s() { echo "step=$1 status=$2"; }
 		shm-client -t 2000; s client-alone $?
 		shm-server -t 2000; s server-alone $?
+		ivshm-info peers | sed 's/^/dir:/'
+		shm-server -t 20000 & srv=$!
+		n=0
+		until ivshm-info peers | grep -q 'role=shm-server state=live' || [ $n -ge 400 ]; do
+			sleep 0.05; n=$((n + 1))
+		done
+		shm-client -t 1000; s client-self $?
+		kill $srv; wait $srv
 		ivshm-info write 0 'ELF'; s write $?
 		shm-client -t 2000; s client-foreign $?
-		ivshm-info write 0 ''; s write $?
 		ivshm-info -d uio1 | sed 's/^/plain:/'
 		ivshm-info -d uio1 wait -t 1000; s plain-wait $?
 		shm-server -d uio1 -t 1000; s plain-server $?
@@ -35,9 +42,9 @@ setup_file() {
 		shm-server -t 1000 --vector 9; s bad-vector $?
 		shm-client --timeout 1s; s bad-timeout $?
 		unbind() { basename "$(readlink /sys/class/uio/$1/device)" >/sys/bus/pci/drivers/uio_ivshmem/unbind; }
-		ivshm-info wait -t 20000 -m 4096 & w=$!
+		ivshm-info wait -t 20000 -m 3145728 & w=$!
 		n=0
-		until ivshm-info read 4096 | grep -q '^data=waiting' || [ $n -ge 400 ]; do
+		until ivshm-info read 3145728 | grep -q '^data=waiting' || [ $n -ge 400 ]; do
 			sleep 0.05; n=$((n + 1))
 		done
 		unbind uio0; wait $w; s unbound-wait $?
@@ -71,17 +78,26 @@ setup() {
 	refute_line 'Content: Hello from server!'
 }
 
-@test "server started without a client: clear timeout, header withdrawn" {
+@test "server started without a client: clear timeout, publication withdrawn" {
 	assert_in_order solo \
 		'shm-server: wrote "Hello from server!", waiting for a client (timeout 2000 ms)' \
 		'shm-server: error: timed out after 2000 ms waiting for the client' \
 		'step=server-alone status=1'
+	assert_line --regexp '^dir:peer id=[0-9]+ role=shm-server state=gone vector=0 generation=[0-9]+$'
+	refute_line --regexp '^dir:.*state=live'
 }
 
-@test "foreign data where the header belongs: clear error, nothing followed" {
+@test "a client never takes its own guest's server for the server" {
+	assert_in_order solo \
+		'shm-client: error: no server found in shared memory after 1000 ms' \
+		'step=client-self status=1'
+	refute_line 'Content: Hello from server!'
+}
+
+@test "foreign data where the directory belongs: clear error, nothing followed" {
 	assert_in_order solo \
 		'step=write status=0' \
-		'shm-client: error: foreign header in shared memory (magic 0x00464c45)' \
+		'shm-client: error: foreign data in shared memory (first word 0x00464c45): the shared memory holds a foreign or corrupted libivshm structure' \
 		'step=client-foreign status=1'
 }
 

@@ -1,16 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Command-line numbers and addresses for the guest programs. */
+/* Addresses on the guest programs' command lines. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
 #include "number.h"
 #include "parse.h"
-
-int parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-	return ivshm_num_parse(s, IVSHM_NUM_HEX, 0, max, out);
-}
 
 int parse_host_port(const char *s, char *host, unsigned long len, uint16_t *port)
 {
@@ -31,7 +26,7 @@ int parse_host_port(const char *s, char *host, unsigned long len, uint16_t *port
 	host[n] = '\0';
 	if (inet_pton(AF_INET, host, &addr) != 1)
 		return -EINVAL;
-	if (parse_uint(colon + 1, 65535, &p) || p == 0)
+	if (ivshm_num_parse(colon + 1, IVSHM_NUM_DEC, 1, 65535, &p))
 		return -EINVAL;
 	*port = (uint16_t)p;
 	return 0;

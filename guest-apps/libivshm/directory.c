@@ -55,7 +55,7 @@ int ivshm__region_init(struct ivshm_region *r, void *base, size_t size, int self
 
 /*
  * Write the header if nobody has, else compare it with ours field by field.
- * Returns 0, -EPROTONOSUPPORT (another major) or -EBADMSG (anything else differs).
+ * Returns 0, -EPROTONOSUPPORT (another major) or -EUCLEAN (anything else differs).
  */
 static int attach(struct ivshm_region *r)
 {
@@ -85,7 +85,7 @@ static int attach(struct ivshm_region *r)
 	atomic_thread_fence(memory_order_acquire);
 	if (got.magic != IVSHM_SHM_MAGIC) {
 		ivshm__log(LOG_ERR, "shared memory header magic %#x is not libivshm's", got.magic);
-		return -EBADMSG;
+		return -EUCLEAN;
 	}
 	if (got.major != IVSHM_SHM_MAJOR) {
 		ivshm__log(LOG_ERR, "shared memory layout %u.%u, libivshm speaks %u.x", got.major,
@@ -102,7 +102,7 @@ static int attach(struct ivshm_region *r)
 			   "this region has %llu bytes and %u slots",
 			   (unsigned long long)got.region_size, got.dir_slots,
 			   (unsigned long long)want.region_size, want.dir_slots);
-		return -EBADMSG;
+		return -EUCLEAN;
 	}
 	r->attached = 1;
 	return 0;
@@ -145,7 +145,7 @@ static int role_ok(const char *role)
 
 /*
  * Check a copied slot. Returns 0 (FREE or a well-formed publication) or
- * -EBADMSG with the reason logged.
+ * -EUCLEAN with the reason logged.
  */
 static int slot_check(struct ivshm_region *r, unsigned int i, const struct ivshm_shm_slot *s)
 {
@@ -170,7 +170,7 @@ static int slot_check(struct ivshm_region *r, unsigned int i, const struct ivshm
 		ivshm__log(LOG_ERR, "directory slot %u (peer %u): %s", i, s->peer_id, why);
 	r->watch[i].bad_logged = 1;
 	r->watch[i].bad_seq = s->seq;
-	return -EBADMSG;
+	return -EUCLEAN;
 }
 
 /* The doorbell server's word on whether @id is connected: 1, 0, or -1 (no word). */
@@ -231,7 +231,7 @@ static void to_peer(const struct ivshm_shm_slot *s, int alive, struct ivshm_peer
 
 /*
  * The publication in slot @i as a peer. Returns 0, -ENOENT (never
- * published), -EAGAIN (rewritten under us), -EBADMSG (corrupt).
+ * published), -EAGAIN (rewritten under us), -EUCLEAN (corrupt).
  */
 static int read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *p)
 {
@@ -294,7 +294,7 @@ int ivshm__publish(struct ivshm_region *r, const char *role, unsigned int vector
 	if (!r->published) {
 		/* Our seq continues from the slot's, so generations only grow. */
 		err = read_slot(r, i, &old);
-		if (err == -EAGAIN || err == -EBADMSG) {
+		if (err == -EAGAIN || err == -EUCLEAN) {
 			ivshm__log(LOG_DEBUG, "taking over unreadable directory slot %u", i);
 		} else if (!err && old.id != (unsigned int)r->self_id && old.state == IVSHM_PEER_LIVE) {
 			ivshm__log(LOG_DEBUG, "directory slot %u is held by live peer %u (same ID modulo %u)",
@@ -384,7 +384,7 @@ int ivshm__list_peers(struct ivshm_region *r, struct ivshm_peer *peers, unsigned
 		return err;
 	for (i = 0; i < r->l.dir_slots; i++) {
 		err = read_slot(r, i, &p);
-		if (err == -ENOENT || err == -EAGAIN || err == -EBADMSG)
+		if (err == -ENOENT || err == -EAGAIN || err == -EUCLEAN)
 			continue;
 		if (err)
 			return err;

@@ -20,12 +20,21 @@
  *   -ETIMEDOUT  ivshm_wait() saw no interrupt before the timeout
  *   -EAGAIN     ivshm_ack() found nothing new
  *   -EINVAL     a bad argument (NULL handle, vector or peer out of range, ...)
+ * and from the peer directory (below):
+ *   -EUCLEAN          the shared memory holds a foreign or corrupted libivshm
+ *                     structure (ivshm_set_log_fn() says which field)
+ *   -EPROTONOSUPPORT  the shared memory uses a newer libivshm layout
+ *   -EMSGSIZE         the shared memory is too small for the directory
+ *   -EADDRINUSE       another live peer holds this peer's directory slot
  */
 #ifndef IVSHM_H
 #define IVSHM_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The driver's ABI and the device limits; installed beside this header. */
+#include "uio_ivshmem.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,9 +48,9 @@ enum ivshm_mode {
 };
 
 /* Highest peer ID a doorbell can address (IDs are 16 bits on the device). */
-#define IVSHM_MAX_PEER_ID 65535u
+#define IVSHM_MAX_PEER_ID IVSHMEM_MAX_PEER_ID
 /* Vectors a uio_ivshmem device can count; ivshm_wait() masks are 64 bits. */
-#define IVSHM_MAX_VECTORS 64u
+#define IVSHM_MAX_VECTORS UIO_IVSHMEM_MAX_VECTORS
 
 /*
  * ivshm_open - open an ivshmem device and map its shared memory.
@@ -196,7 +205,7 @@ struct ivshm_peer {
  * the application word @user; again to change them (the generation grows).
  * @role: 1..31 printable ASCII characters without blanks; copied.
  * Returns: 0, -ENOTSUP (no peer ID: ivshmem-plain), -EINVAL, -EMSGSIZE,
- * -EADDRINUSE (another live peer holds the slot), -EBADMSG or
+ * -EADDRINUSE (another live peer holds the slot), -EUCLEAN or
  * -EPROTONOSUPPORT (the shared memory holds a foreign or newer layout).
  */
 int ivshm_publish(struct ivshm_dev *dev, const char *role, unsigned int vector, uint64_t user);
@@ -208,7 +217,7 @@ int ivshm_unpublish(struct ivshm_dev *dev);
  * ivshm_find_peer - wait up to @timeout_ms (0: look once) for a live peer
  * other than this one published under @role.
  * @peer: receives a copy of the first one found (lowest slot).
- * Returns: 0, -ETIMEDOUT, -EINVAL, -EMSGSIZE, -EBADMSG, -EPROTONOSUPPORT.
+ * Returns: 0, -ETIMEDOUT, -EINVAL, -EMSGSIZE, -EUCLEAN, -EPROTONOSUPPORT.
  */
 int ivshm_find_peer(struct ivshm_dev *dev, const char *role, int timeout_ms,
 		    struct ivshm_peer *peer);
@@ -216,7 +225,7 @@ int ivshm_find_peer(struct ivshm_dev *dev, const char *role, int timeout_ms,
 /*
  * ivshm_get_peer - the publication of peer @id (in any state).
  * Returns: 0, -ENOENT (nothing published under @id), -EAGAIN (being
- * rewritten: try again), -EBADMSG (its slot is corrupt), -EINVAL, -EMSGSIZE.
+ * rewritten: try again), -EUCLEAN (its slot is corrupt), -EINVAL, -EMSGSIZE.
  */
 int ivshm_get_peer(struct ivshm_dev *dev, unsigned int id, struct ivshm_peer *peer);
 

@@ -19,7 +19,7 @@ const char *ivshm_strerror(int err)
 	case ENXIO:
 		return "device is not bound to uio_ivshmem";
 	case EPROTO:
-		return "uio_ivshmem ABI version differs from libivshm's";
+		return "uio_ivshmem ABI major version differs from libivshm's";
 	case EBADMSG:
 		return "malformed uio_ivshmem sysfs attributes, maps or counter page";
 	case ENOTSUP:
@@ -28,6 +28,14 @@ const char *ivshm_strerror(int err)
 		return "timed out waiting for an interrupt";
 	case EAGAIN:
 		return "no new interrupt";
+	case EUCLEAN:
+		return "the shared memory holds a foreign or corrupted libivshm structure";
+	case EPROTONOSUPPORT:
+		return "the shared memory uses a newer libivshm layout";
+	case EMSGSIZE:
+		return "shared memory too small for the peer directory (needs 256 KiB)";
+	case EADDRINUSE:
+		return "another live peer holds this peer's directory slot";
 	}
 	/* strerrordesc_np() is thread-safe, unlike strerror(). */
 	msg = strerrordesc_np(err);

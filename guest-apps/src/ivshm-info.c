@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "ivshm-shm.h"
 #include "parse.h"
 
 #define MAX_IO 4096u
@@ -22,6 +23,7 @@ static void usage(FILE *f)
 		"       ivshm-info [-d DEVICE] wait -t TIMEOUT_MS [-V VECTOR] [-m OFFSET]\n"
 		"       ivshm-info [-d DEVICE] read OFFSET [LENGTH]\n"
 		"       ivshm-info [-d DEVICE] write OFFSET STRING\n"
+		"       ivshm-info [-d DEVICE] peers\n"
 		"  -d, --device   /dev/uioN, uioN or PCI address (default: first ivshmem device)\n"
 		"  -t, --timeout  wait: give up after this many ms (required)\n"
 		"  -V, --vector   wait: keep waiting until this vector fires\n"
@@ -34,6 +36,8 @@ static void usage(FILE *f)
 		"  wait   fired mask=0xMASK vectors=V[,V...] coalesced=N   (one line per wake-up)\n"
 		"  read   data=STRING   (up to NUL or LENGTH, default 256; unprintable bytes as ?)\n"
 		"  write  wrote offset=O bytes=N   (STRING and a NUL)\n"
+		"  peers  peer id=N role=ROLE state=live|gone|dead vector=V generation=G\n"
+		"         (the peer directory, one line per publication; \"peers none\" if empty)\n"
 		"Exit status: 0 success, 1 error or timeout, 2 usage.\n");
 }
 
@@ -80,7 +84,7 @@ static int cmd_ring(struct ivshm_dev *dev, char **args, int n)
 		return EXIT_USAGE;
 	err = ivshm_trigger(dev, (unsigned int)peer, (unsigned int)vector);
 	if (err) {
-		app_err("ring: %s", ivshm_strerror(err));
+		ivshm_msg_err("ring: %s", ivshm_strerror(err));
 		return EXIT_FAIL;
 	}
 	printf("rang peer=%llu vector=%llu\n", (unsigned long long)peer,
@@ -112,7 +116,7 @@ static int put_string(struct ivshm_dev *dev, uint64_t off, const char *s)
 	if (ivshm_get_shared_buffer(dev, &buf, &size))
 		return -EINVAL;
 	if (n > MAX_IO || off > size || n > size - off) {
-		app_err("%zu bytes at offset %llu do not fit in %zu bytes of shared memory", n,
+		ivshm_msg_err("%zu bytes at offset %llu do not fit in %zu bytes of shared memory", n,
 			(unsigned long long)off, size);
 		return -ERANGE;
 	}
@@ -122,7 +126,7 @@ static int put_string(struct ivshm_dev *dev, uint64_t off, const char *s)
 
 static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t mark)
 {
-	int64_t deadline = app_now_ms() + timeout_ms, left;
+	int64_t deadline = ivshm_clock_ms() + timeout_ms, left;
 	uint64_t fired, coalesced;
 	char text[32];
 	unsigned int id;
@@ -131,7 +135,7 @@ static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t m
 	if (mark >= 0) {
 		err = ivshm_get_peer_id(dev, &id);
 		if (err) {
-			app_err("wait: %s", ivshm_strerror(err));
+			ivshm_msg_err("wait: %s", ivshm_strerror(err));
 			return EXIT_FAIL;
 		}
 		snprintf(text, sizeof(text), "waiting peer=%u", id);
@@ -139,14 +143,14 @@ static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t m
 			return EXIT_FAIL;
 	}
 	for (;;) {
-		left = deadline - app_now_ms();
+		left = deadline - ivshm_clock_ms();
 		err = ivshm_wait(dev, left > 0 ? (int)left : 0, &fired, &coalesced);
 		if (err == -ETIMEDOUT && vector >= 0) {
-			app_err("timed out after %d ms waiting for vector %d", timeout_ms, vector);
+			ivshm_msg_err("timed out after %d ms waiting for vector %d", timeout_ms, vector);
 			return EXIT_FAIL;
 		}
 		if (err) {
-			app_err("wait: %s", ivshm_strerror(err));
+			ivshm_msg_err("wait: %s", ivshm_strerror(err));
 			return EXIT_FAIL;
 		}
 		print_fired(fired, coalesced);
@@ -173,7 +177,7 @@ static int cmd_read(struct ivshm_dev *dev, char **args, int n)
 	if (ivshm_get_shared_buffer(dev, &buf, &size))
 		return EXIT_FAIL;
 	if (off > size) {
-		app_err("offset %llu is beyond %zu bytes of shared memory",
+		ivshm_msg_err("offset %llu is beyond %zu bytes of shared memory",
 			(unsigned long long)off, size);
 		return EXIT_FAIL;
 	}
@@ -206,6 +210,28 @@ static int cmd_write(struct ivshm_dev *dev, char **args, int n)
 	return 0;
 }
 
+static int cmd_peers(struct ivshm_dev *dev)
+{
+	static const char *const state[] = {
+		[IVSHM_PEER_LIVE] = "live", [IVSHM_PEER_GONE] = "gone", [IVSHM_PEER_DEAD] = "dead",
+	};
+	struct ivshm_peer peers[IVSHM_SHM_MAX_SLOTS];
+	unsigned int i, n;
+	int err;
+
+	err = ivshm_list_peers(dev, peers, IVSHM_SHM_MAX_SLOTS, &n);
+	if (err) {
+		ivshm_msg_err("peers: %s", ivshm_strerror(err));
+		return EXIT_FAIL;
+	}
+	if (!n)
+		printf("peers none\n");
+	for (i = 0; i < n; i++)
+		printf("peer id=%u role=%s state=%s vector=%u generation=%u\n", peers[i].id,
+		       peers[i].role, state[peers[i].state], peers[i].vector, peers[i].generation);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -223,7 +249,7 @@ int main(int argc, char **argv)
 	char **args;
 	int c, n, ret;
 
-	app_init("ivshm-info");
+	ivshm_msg_init("ivshm-info");
 	while ((c = getopt_long(argc, argv, "d:t:V:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -263,12 +289,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(cmd, "info") && strcmp(cmd, "ring") && strcmp(cmd, "wait") &&
-	    strcmp(cmd, "read") && strcmp(cmd, "write")) {
-		app_err("unknown command '%s'", cmd);
+	    strcmp(cmd, "read") && strcmp(cmd, "write") && strcmp(cmd, "peers")) {
+		ivshm_msg_err("unknown command '%s'", cmd);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(cmd, "info") == 0 && n != 0) {
+	if ((strcmp(cmd, "info") == 0 || strcmp(cmd, "peers") == 0) && n != 0) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -283,6 +309,8 @@ int main(int argc, char **argv)
 		ret = cmd_wait(dev, (int)timeout, (int)vector, mark);
 	else if (strcmp(cmd, "read") == 0)
 		ret = cmd_read(dev, args, n);
+	else if (strcmp(cmd, "peers") == 0)
+		ret = cmd_peers(dev);
 	else
 		ret = cmd_write(dev, args, n);
 	ivshm_close(dev);

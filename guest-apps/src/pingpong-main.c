@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	int c, listen = 0, connect = 0, rounds_set = 0;
 	uint64_t val;
 
-	app_init("ivshm-pingpong");
+	ivshm_msg_init("ivshm-pingpong");
 	while ((c = getopt_long(argc, argv, "d:n:t:V:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.check && o.tcp) {
-		app_err("--check applies to doorbells only");
+		ivshm_msg_err("--check applies to doorbells only");
 		return EXIT_USAGE;
 	}
 	role = argv[optind];

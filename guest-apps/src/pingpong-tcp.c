@@ -28,7 +28,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - app_now_ms();
+		left = deadline - ivshm_clock_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		n = poll(&pfd, 1, (int)left);
@@ -42,7 +42,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 /* Transfer exactly 4 bytes. Returns 0, -ECONNRESET on EOF, or -errno. */
 static int xfer4(int fd, uint32_t *v, int out, int timeout_ms)
 {
-	int64_t deadline = app_now_ms() + timeout_ms;
+	int64_t deadline = ivshm_clock_ms() + timeout_ms;
 	char *p = (char *)v;
 	size_t done = 0;
 	ssize_t n;
@@ -75,7 +75,7 @@ static int set_nodelay(int fd)
 
 static int connect_retry(const struct sockaddr_in *sa, int timeout_ms)
 {
-	int64_t deadline = app_now_ms() + timeout_ms;
+	int64_t deadline = ivshm_clock_ms() + timeout_ms;
 	int fd;
 
 	for (;;) {
@@ -88,9 +88,9 @@ static int connect_retry(const struct sockaddr_in *sa, int timeout_ms)
 		/* Pong may still be starting: only a refused connection is retried. */
 		if (errno != ECONNREFUSED)
 			return -errno;
-		if (app_now_ms() >= deadline)
+		if (ivshm_clock_ms() >= deadline)
 			return -ETIMEDOUT;
-		app_sleep_ms(CONNECT_RETRY_MS);
+		ivshm_clock_sleep_ms(CONNECT_RETRY_MS);
 	}
 }
 
@@ -104,7 +104,7 @@ int pp_tcp_ping(const struct pp_opts *o)
 	int fd, err, ret = EXIT_FAIL;
 
 	if (parse_host_port(o->tcp, host, sizeof(host), &port)) {
-		app_err("--tcp-connect: expected IPv4:PORT, got %s", o->tcp);
+		ivshm_msg_err("--tcp-connect: expected IPv4:PORT, got %s", o->tcp);
 		return EXIT_USAGE;
 	}
 	sa.sin_port = htons(port);
@@ -112,31 +112,31 @@ int pp_tcp_ping(const struct pp_opts *o)
 		return EXIT_USAGE;
 	rtt = calloc(o->rounds, sizeof(*rtt));
 	if (!rtt) {
-		app_err("out of memory");
+		ivshm_msg_err("out of memory");
 		return EXIT_FAIL;
 	}
 	fd = connect_retry(&sa, o->timeout_ms);
 	if (fd < 0) {
-		app_err("connect %s: %s", o->tcp, strerror(-fd));
+		ivshm_msg_err("connect %s: %s", o->tcp, strerror(-fd));
 		goto out_free;
 	}
 	if (set_nodelay(fd) < 0) {
-		app_err("TCP_NODELAY: %s", strerror(errno));
+		ivshm_msg_err("TCP_NODELAY: %s", strerror(errno));
 		goto out_close;
 	}
 	for (i = 1; i <= o->rounds; i++) {
-		t0 = app_now_us();
+		t0 = ivshm_clock_us();
 		v = i;
 		err = xfer4(fd, &v, 1, o->timeout_ms);
 		if (!err)
 			err = xfer4(fd, &v, 0, o->timeout_ms);
 		if (err) {
-			app_err("round %u: %s", i, strerror(-err));
+			ivshm_msg_err("round %u: %s", i, strerror(-err));
 			goto out_close;
 		}
-		rtt[i - 1] = app_now_us() - t0;
+		rtt[i - 1] = ivshm_clock_us() - t0;
 		if (v != i) {
-			app_err("round %u: pong echoed %u", i, v);
+			ivshm_msg_err("round %u: pong echoed %u", i, v);
 			goto out_close;
 		}
 	}
@@ -162,29 +162,29 @@ int pp_tcp_pong(const struct pp_opts *o)
 	sa.sin_port = htons((uint16_t)port);
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0) {
-		app_err("socket: %s", strerror(errno));
+		ivshm_msg_err("socket: %s", strerror(errno));
 		return EXIT_FAIL;
 	}
 	if (setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(lfd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0) {
-		app_err("listen on port %llu: %s", (unsigned long long)port,
+		ivshm_msg_err("listen on port %llu: %s", (unsigned long long)port,
 			strerror(errno));
 		goto out_lfd;
 	}
 	printf("pingpong role=pong transport=tcp port=%llu waiting (timeout %d ms)\n",
 	       (unsigned long long)port, o->timeout_ms);
-	err = wait_fd(lfd, POLLIN, app_now_ms() + o->timeout_ms);
+	err = wait_fd(lfd, POLLIN, ivshm_clock_ms() + o->timeout_ms);
 	if (err) {
-		app_err("no ping connected: %s", strerror(-err));
+		ivshm_msg_err("no ping connected: %s", strerror(-err));
 		goto out_lfd;
 	}
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0) {
-		app_err("accept: %s", strerror(errno));
+		ivshm_msg_err("accept: %s", strerror(errno));
 		goto out_lfd;
 	}
 	if (set_nodelay(fd) < 0) {
-		app_err("TCP_NODELAY: %s", strerror(errno));
+		ivshm_msg_err("TCP_NODELAY: %s", strerror(errno));
 		goto out_fd;
 	}
 	for (;;) {
@@ -194,7 +194,7 @@ int pp_tcp_pong(const struct pp_opts *o)
 		if (!err)
 			err = xfer4(fd, &v, 1, o->timeout_ms);
 		if (err) {
-			app_err("after %u echoes: %s", echoed, strerror(-err));
+			ivshm_msg_err("after %u echoes: %s", echoed, strerror(-err));
 			goto out_fd;
 		}
 		echoed++;

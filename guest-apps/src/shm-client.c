@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * shm-client: the client half of the L4Re shared-memory example. It finds the
- * server's header in the shared buffer (peer IDs come from the doorbell
- * server and change, so they are never configured), prints the server's
- * message, replaces it with its own, rings the server and detaches.
+ * server in the peer directory (peer IDs come from the doorbell server and
+ * change, so they are never configured), prints the message in the buffer the
+ * server hands out, replaces it with its own, rings the server and detaches.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,44 +11,28 @@
 #include <string.h>
 
 #include "app.h"
-#include "shm-proto.h"
+#include "exchange.h"
 
 #define CLIENT_MSG "Hello from client, too!"
-#define POLL_MS    10
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: shm-client [-d DEVICE] [-t TIMEOUT_MS]\n"
 		"  -d, --device   /dev/uioN, uioN or PCI address (default: first ivshmem device)\n"
-		"  -t, --timeout  how long to look for the server's header, ms (default 30000)\n"
-		"Exit status: 0 reply sent, 1 error (no device, no server, foreign header), 2 usage.\n");
+		"  -t, --timeout  how long to look for the server, ms (default 30000)\n"
+		"Exit status: 0 reply sent, 1 error (no device, no server, foreign data), 2 usage.\n");
 }
 
-/* Poll the buffer until a server is ready; fatal header errors end it early. */
-static int find_server(const void *buf, size_t size, int timeout_ms, struct ivshm_app_hdr *h)
+/* The first bytes of the shared memory, for a message about foreign data there. */
+static uint32_t first_word(struct ivshm_dev *dev)
 {
-	int64_t deadline = app_now_ms() + timeout_ms;
-	int err;
+	size_t size;
+	void *buf;
 
-	for (;;) {
-		err = app_hdr_read(buf, size, IVSHM_APP_EXCHANGE, h);
-		if (!err && h->state == IVSHM_APP_OWNER_READY)
-			return 0;
-		if (err == -EBADMSG) {
-			app_err("foreign header in shared memory (magic 0x%08x)", h->magic);
-			return -1;
-		}
-		if (err && err != -ENOENT) {
-			app_err("%s", app_hdr_strerror(err));
-			return -1;
-		}
-		if (app_now_ms() >= deadline) {
-			app_err("no server found in shared memory after %d ms", timeout_ms);
-			return -1;
-		}
-		app_sleep_ms(POLL_MS);
-	}
+	if (ivshm_get_shared_buffer(dev, &buf, &size))
+		return 0;
+	return __atomic_load_n((uint32_t *)buf, __ATOMIC_RELAXED);
 }
 
 int main(int argc, char **argv)
@@ -60,16 +44,17 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *device = NULL, *path;
-	struct ivshm_app_hdr h;
+	struct ivshm_exchange_msg *m;
+	struct exchange_reply msg;
+	struct ivshm_peer server;
 	struct ivshm_dev *dev;
 	uint64_t timeout = 30000;
-	char msg[1024];
 	unsigned int id;
 	size_t size;
-	char *buf;
+	void *buf;
 	int c, err, ret = EXIT_FAIL;
 
-	app_init("shm-client");
+	ivshm_msg_init("shm-client");
 	while ((c = getopt_long(argc, argv, "d:t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -92,38 +77,49 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if (app_open_doorbell(device, &dev, &id, (void **)&buf, &size))
+	if (app_open_doorbell(device, &dev, &id, &buf, &size))
 		return EXIT_FAIL;
-	if (find_server(buf, size, (int)timeout, &h))
+	err = ivshm_find_peer(dev, IVSHM_EXCHANGE_ROLE, (int)timeout, &server);
+	if (err == -ETIMEDOUT) {
+		ivshm_msg_err("no server found in shared memory after %llu ms",
+			      (unsigned long long)timeout);
 		goto out_close;
-	if (h.owner_id == id) {
-		app_err("the header names this guest (peer %u) as the server", id);
+	}
+	if (err == -EUCLEAN || err == -EPROTONOSUPPORT) {
+		ivshm_msg_err("foreign data in shared memory (first word 0x%08x): %s",
+			      first_word(dev), ivshm_strerror(err));
+		goto out_close;
+	}
+	if (err) {
+		ivshm_msg_err("looking for the server: %s", ivshm_strerror(err));
 		goto out_close;
 	}
 	if (ivshm_get_uio_path(dev, &path))
 		path = "?";
-	printf("shm-client: device %s, peer ID %u, server peer ID %u\n", path, id, h.owner_id);
+	printf("shm-client: device %s, peer ID %u, server peer ID %u\n", path, id, server.id);
 
-	app_msg_copy(buf, &h, msg, sizeof(msg));
-	printf("Content: %s\n", msg);
-
-	if (h.msg_cap < sizeof(CLIENT_MSG) - 1) {
-		app_err("the server's message area (%u bytes) is too small", h.msg_cap);
-		goto out_close;
-	}
-	printf("Setting new content in shared memory\n");
-	memset(buf + h.msg_off, 0, h.msg_cap);
-	memcpy(buf + h.msg_off, CLIENT_MSG, sizeof(CLIENT_MSG) - 1);
-	app_hdr_set_guest(buf, id, IVSHM_APP_ID_NONE, sizeof(CLIENT_MSG) - 1);
-	app_hdr_set_state(buf, IVSHM_APP_GUEST_DONE);
-
-	err = ivshm_trigger(dev, h.owner_id, h.owner_vector);
+	err = ivshm_get_arena(dev, server.id, &buf, &size);
+	if (!err)
+		err = exchange_read_message(buf, size, &msg);
 	if (err) {
-		app_err("ringing peer %u vector %u: %s", h.owner_id, h.owner_vector,
-			ivshm_strerror(err));
+		ivshm_msg_err("the server's message: %s", err == -EMSGSIZE || err == -EUCLEAN ?
+			      exchange_strerror(err) : ivshm_strerror(err));
 		goto out_close;
 	}
-	printf("shm-client: rang peer %u vector %u, detaching\n", h.owner_id, h.owner_vector);
+	m = buf;
+	printf("Content: %s\n", msg.text);
+
+	printf("Setting new content in shared memory\n");
+	exchange_write_reply(m, id, CLIENT_MSG);
+
+	/* ivshm_trigger() orders the reply before the doorbell. */
+	err = ivshm_trigger(dev, server.id, server.vector);
+	if (err) {
+		ivshm_msg_err("ringing peer %u vector %u: %s", server.id, server.vector,
+			      ivshm_strerror(err));
+		goto out_close;
+	}
+	printf("shm-client: rang peer %u vector %u, detaching\n", server.id, server.vector);
 	ret = 0;
 
 out_close:

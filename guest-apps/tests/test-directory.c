@@ -199,7 +199,7 @@ static void corrupt_slots_are_refused_and_skipped(void **state)
 		case 3: memset(slot(w, 1)->role, 'x', IVSHM_SHM_ROLE_MAX); break;
 		case 4: slot(w, 1)->role[0] = '\n'; break;
 		}
-		assert_int_equal(ivshm__get_peer(&w->b, 1, &p), -EBADMSG);
+		assert_int_equal(ivshm__get_peer(&w->b, 1, &p), -EUCLEAN);
 		assert_int_equal(ivshm__find_once(&w->b, "server", &p), 0);
 		assert_int_equal(p.id, 3);
 	}
@@ -216,7 +216,7 @@ static void foreign_or_mismatched_header_is_refused(void **state)
 
 	h->region_size = SIZE * 2;
 	assert_int_equal(ivshm__region_init(&fresh, w->mem, SIZE, 2), 0);
-	assert_int_equal(ivshm__get_peer(&fresh, 1, &p), -EBADMSG);
+	assert_int_equal(ivshm__get_peer(&fresh, 1, &p), -EUCLEAN);
 
 	h->region_size = SIZE;
 	h->major = IVSHM_SHM_MAJOR + 1;
@@ -226,7 +226,7 @@ static void foreign_or_mismatched_header_is_refused(void **state)
 	h->major = IVSHM_SHM_MAJOR;
 	h->magic = 0x12345678;
 	assert_int_equal(ivshm__region_init(&fresh, w->mem, SIZE, 2), 0);
-	assert_int_equal(ivshm__publish(&fresh, "client", 0, 0), -EBADMSG);
+	assert_int_equal(ivshm__publish(&fresh, "client", 0, 0), -EUCLEAN);
 
 	/* A newer minor is fine. */
 	h->magic = IVSHM_SHM_MAGIC;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Number, address and attribute parsing; latency percentiles. */
+/* Address and sysfs attribute parsing; latency percentiles. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,39 +14,6 @@
 #include "internal.h"
 #include "parse.h"
 #include "stats.h"
-
-static void uint_valid(void **state)
-{
-	uint64_t v;
-
-	(void)state;
-	assert_int_equal(parse_uint("0", 10, &v), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(parse_uint("42", 42, &v), 0);
-	assert_int_equal(v, 42);
-	assert_int_equal(parse_uint("0x1F", 100, &v), 0);
-	assert_int_equal(v, 31);
-	assert_int_equal(parse_uint("0x00001000", UINT64_MAX, &v), 0);
-	assert_int_equal(v, 4096);
-	assert_int_equal(parse_uint("18446744073709551615", UINT64_MAX, &v), 0);
-	assert_true(v == UINT64_MAX);
-}
-
-static void uint_invalid(void **state)
-{
-	static const char *const bad[] = { "", "-1", "+1", " 1", "1 ", "12a", "0x", "1.5", "0b1" };
-	uint64_t v = 7;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(parse_uint(bad[i], UINT64_MAX, &v), -EINVAL);
-	assert_int_equal(parse_uint(NULL, 1, &v), -EINVAL);
-	assert_int_equal(parse_uint("43", 42, &v), -ERANGE);
-	assert_int_equal(parse_uint("18446744073709551616", UINT64_MAX, &v), -ERANGE);
-	assert_int_equal(parse_uint("0x10000000000000000", UINT64_MAX, &v), -ERANGE);
-	assert_int_equal(v, 7);
-}
 
 static void signed_attr(void **state)
 {
@@ -135,8 +102,6 @@ static void percentiles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(uint_valid),
-		T(uint_invalid),
 		T(signed_attr),
 		T(host_port),
 		T(read_attr),
