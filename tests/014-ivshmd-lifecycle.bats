@@ -55,11 +55,11 @@ teardown() {
 	local mode
 	for mode in 0666 0662 0604 0661; do
 		run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --mode "$mode"
-		assert_output "ivshmd: --mode '$mode': sockets are never accessible to others"
+		assert_output "ivshmd: error: --mode '$mode': sockets are never accessible to others"
 	done
-	for mode in 0960 abc 01660 ""; do
+	for mode in 0960 abc 01660 "" " 660" -660; do
 		run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --mode "$mode"
-		assert_output "ivshmd: --mode '$mode': expected an octal mode such as 0660"
+		assert_output "ivshmd: error: --mode '$mode': expected an octal mode such as 0660"
 	done
 	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --group no-such-group-$$
 	assert_output --partial "--group 'no-such-group-$$'"

@@ -73,9 +73,9 @@ void ivshmd_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void ivshmd_log_ratelimited(unsigned long long *last, int level, const char *fmt, ...)
+void ivshmd_log_ratelimited(int64_t *last, int level, const char *fmt, ...)
 {
-	unsigned long long now = ivshm_clock_ms();
+	int64_t now = ivshm_clock_ms();
 	va_list ap;
 
 	if (*last && now - *last < 1000)
