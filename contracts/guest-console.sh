@@ -47,7 +47,8 @@ ivshm_console_print_exit() {
 
 # ivshm_console_text LOG: the log without carriage returns.
 ivshm_console_text() {
-	tr -d '\r' <"$1" 2>/dev/null
+	# stderr first: a missing LOG is no error, just no markers yet.
+	tr -d '\r' 2>/dev/null <"$1"
 }
 
 # ivshm_console_transcript LOG: the guest's own lines, without the kernel's messages.
