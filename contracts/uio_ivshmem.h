@@ -27,14 +27,22 @@
  * UIO map indices; map N is mmapped at offset N * page size, from its start
  * and at most its size (EINVAL otherwise). maps/mapN/name carries the string
  * so userspace can check it.
- *   regs      uncached; BAR0 starts maps/map0/offset bytes into the map.
- *             MAP_SHARED only (EINVAL).
+ *   regs      uncached, one page; BAR0 starts maps/map0/offset bytes into the
+ *             map (0: the driver binds only a BAR0 that starts a page, and
+ *             reserves the rest of that page so no other device's registers
+ *             are ever in it). MAP_SHARED only (EINVAL), read-only opens too.
  *   shmem     requested write-back; the guest firmware's MTRRs still decide
  *             (SeaBIOS makes 0xc0000000-4G uncached, so a BAR placed there is
- *             uncached whatever the driver asks). MAP_SHARED only (EINVAL).
+ *             uncached whatever the driver asks). MAP_SHARED only (EINVAL),
+ *             read-only opens too.
  *   counters  one page; PROT_WRITE fails with EACCES and mprotect() cannot add
- *             it. Its maps/map2/addr reads 0: it is kernel memory. A mapping
- *             stays readable after the device is unbound (counts then freeze).
+ *             it. Its maps/map2/addr reads 0: it is kernel memory.
+ *
+ * When the device goes (unbind, rmmod, hot-unplug), regs and shmem mappings
+ * are revoked: every later access to them raises SIGBUS, so an old mapping
+ * never reaches what is later placed at those addresses, and a new mmap() of
+ * the old file fails with EINVAL. A counters mapping stays readable, its
+ * counts frozen: the page belongs to the mapping, not to the device.
  */
 enum uio_ivshmem_map {
 	UIO_IVSHMEM_MAP_REGS = 0,	/* BAR0, uncached, one page */
@@ -88,11 +96,13 @@ struct uio_ivshmem_counters {
 };
 
 /*
- * Counter width: counts are 64-bit, written with single naturally aligned
- * stores. A 64-bit reader never sees a torn value. A 32-bit reader must load
- * a counter as two halves and retry while the high half changes under it;
- * the flag says the driver's stores are single 64-bit stores (always on
- * 64-bit kernels).
+ * Counter width: counts are 64-bit and naturally aligned. With this flag (set
+ * by 64-bit kernels) each count changes by one 64-bit store: a 64-bit reader
+ * never sees a torn value, and a 32-bit reader loads the high half, the low
+ * half, the high half again, and retries while the high half changed.
+ * Without it (32-bit kernels) the driver stores the two halves one after the
+ * other, and a reader may see a torn value when the low half wraps, once every
+ * 2^32 interrupts of a vector; no reader protocol prevents that.
  */
 #define UIO_IVSHMEM_COUNTERS_F_ATOMIC64 (1u << 0)
 

@@ -75,8 +75,8 @@ teardown_file() {
 }
 
 @test "plain devices bind as uio_ivshmem: mode plain, no vectors, no peer ID" {
-	assert_line 'uio0: name=uio_ivshmem version=1 mode=plain vectors=0 peer=-1'
-	assert_line 'uio1: name=uio_ivshmem version=1 mode=plain vectors=0 peer=-1'
+	assert_line 'uio0: name=uio_ivshmem version=2.0 mode=plain vectors=0 peer=-1'
+	assert_line 'uio1: name=uio_ivshmem version=2.0 mode=plain vectors=0 peer=-1'
 }
 
 @test "maps are regs, shmem and counters, each a whole number of pages" {
@@ -96,6 +96,7 @@ teardown_file() {
 
 @test "the counters page is read-only and reports no vectors" {
 	assert_line 'plain uio0: counters: magic=0x43535649 vectors=0'
+	assert_line 'plain uio0: counters: hdr_size=16 count_size=8 flags=0x1'
 	assert_line 'plain uio0: map 2 rw: EACCES'
 	assert_line 'plain uio0: mprotect 2 rw: EACCES'
 	assert_line 'plain uio0: map 2 r private: ok'

@@ -92,6 +92,7 @@ teardown_file() {
 	for u in uio0 uio1; do
 		assert_line "$u: irqs 4"
 		assert_line "start $u: counters: magic=0x43535649 vectors=4"
+		assert_line "start $u: counters: hdr_size=16 count_size=8 flags=0x1"
 		assert_line "start $u: count[3]=0"
 	done
 	assert_line 'uio0: map1 name=shmem size=0x0000000000400000'

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # uio_ivshmem with users attached: rmmod refused while /dev/uioN is open or only
 # mapped, unbind through sysfs under open files, mappings and a blocked wait (every
-# claim released, users get errors, mapped pages stay valid), then rebind; a clean
-# kernel log. 034-driver-reload.bats covers unbind/bind cycles, rmmod and reload.
+# claim released, users get errors: SIGBUS from regs and shmem, frozen counters),
+# then rebind; a clean kernel log. 034-driver-reload.bats covers unbind/bind cycles,
+# rmmod and reload; 035-driver-revoke.bats stale mappings across rebind and unplug.
 #
 #   ivshmd --socket--> ivshmem-doorbell --\
 #   host file --------> ivshmem-plain -----> one guest: uio-probe hold/wait + sysfs
@@ -79,28 +80,41 @@ teardown_file() {
 }
 
 @test "unbind under open files and mappings releases every claim" {
-	assert_line 'bound: uio=2 irqs=4 bars=5'
+	# bars: BAR0, BAR1 (MSI-X), BAR2 and the rest of BAR0's page for the doorbell
+	# device; BAR0, BAR2 and the rest of BAR0's page for the plain one.
+	assert_line 'bound: uio=2 irqs=4 bars=7'
 	assert_line 'bound: fired: 2x1'
 	assert_line 'unbind doorbell: status=0'
 	assert_line 'unbind plain: status=0'
 	assert_line 'unbound: uio=0 irqs=0 bars=0'
 }
 
-@test "after unbind, users get errors, not crashes, and mapped pages stay readable" {
+@test "after unbind, users get errors and SIGBUS from the BARs, not crashes" {
 	assert_line 'unbound wait-db: wait: read: EIO'
 	assert_line 'unbound hold-db: status=0'
 	assert_line 'unbound hold-pl: status=0'
-	assert_line 'unbound hold-db: hold: counters magic=0x43535649 vectors=4'
-	assert_line 'unbound hold-pl: hold: counters magic=0x43535649 vectors=0'
-	assert_line 'unbound hold-db: hold: read: EIO'
-	assert_line 'unbound hold-db: hold: new map: EINVAL'
+	for h in db pl; do
+		assert_line "unbound hold-$h: hold 0: shmem[0]=0"
+		assert_line "unbound hold-$h: hold 1: shmem[0]: SIGBUS"
+		assert_line "unbound hold-$h: hold 1: shmem[last]: SIGBUS"
+		assert_line "unbound hold-$h: hold 1: regs ivposition: SIGBUS"
+	done
+	assert_line 'unbound hold-db: hold 1: read: EIO'
+	assert_line 'unbound hold-db: hold 1: new map: EINVAL'
 	assert_line 'released: refcnt=0'
+}
+
+@test "after unbind, the counters page stays readable, its counts frozen" {
+	assert_line 'unbound hold-db: hold 1: counters magic=0x43535649'
+	assert_line 'unbound hold-db: hold 1: counters vectors=4'
+	assert_line 'unbound hold-pl: hold 1: counters magic=0x43535649'
+	assert_line 'unbound hold-pl: hold 1: counters vectors=0'
 }
 
 @test "rebind brings the device back with fresh counters and working interrupts" {
 	assert_line 'bind doorbell: status=0'
 	assert_line 'bind plain: status=0'
-	assert_line 'rebound: uio=2 irqs=4 bars=5'
+	assert_line 'rebound: uio=2 irqs=4 bars=7'
 	assert_line --regexp '^rebound uio[0-9]+: count\[2\]=0$'
 	assert_line 'rebound: fired: 2x1'
 }
