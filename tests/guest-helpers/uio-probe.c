@@ -27,7 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../contracts/uio_ivshmem.h"
+#include "number.h"
+#include "uio_ivshmem.h"
 
 #define HOLD_TIMEOUT_S 120
 
@@ -75,14 +76,12 @@ static int load(const volatile void *p, size_t width, uint32_t *out)
 	return 0;
 }
 
+/* Decimal, 0x hexadecimal or 0 octal, as strtoul(,,0) reads them. */
 static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v > max)
+	if (ivshm_num_parse(s, IVSHM_NUM_HEX | IVSHM_NUM_OCT, 0, max, &v))
 		return -1;
 	*out = v;
 	return 0;
