@@ -85,6 +85,8 @@ setup() {
 
 @test "a launcher stopped by a signal stops its guest and removes its files" {
 	mkdir -p "$BATS_TEST_TMPDIR/tmp"
+	# Only this boot's console may say "sleeping".
+	rm -f "$LOGDIR/sig.log"
 	TMPDIR="$BATS_TEST_TMPDIR/tmp" "$VM" --name smoke-sig-$$ --log "$LOGDIR/sig.log" \
 		--cmd 'echo sleeping; sleep 600' 3>&- 4>&- &
 	local vm=$!
