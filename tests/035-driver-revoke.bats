@@ -9,7 +9,8 @@
 #
 # Each holder maps, touches (round 0), then reports on SIGUSR1: round 1 after unbind,
 # round 2 after rebind; for the plain one round 3 after the device was removed (as by
-# a hot-unplug) and round 4 after a rescan brought it back.
+# a hot-unplug) and round 4 after a rescan brought it back. A third holder opened the
+# doorbell device through a node of its own (mknod, another inode than /dev/uioN's).
 
 setup_file() {
 	load helpers/common
@@ -28,7 +29,15 @@ setup_file() {
 		pl=$(pci_of $(uio_of plain))
 		: >/tmp/h-db
 		: >/tmp/h-pl
-		uio-probe $(uio_of doorbell) hold open 2 >/tmp/h-db &
+		: >/tmp/h-alt
+		dbu=$(uio_of doorbell)
+		mknod /tmp/alt c $(tr : ' ' </sys/class/uio/$dbu/dev)
+		mount --bind /tmp/alt /dev/$dbu
+		uio-probe $dbu hold closed 1 >/tmp/h-alt &
+		halt=$!
+		poll_for /tmp/h-alt holding
+		umount -l /dev/$dbu
+		uio-probe $dbu hold open 2 >/tmp/h-db &
 		hdb=$!
 		uio-probe $(uio_of plain) hold closed 4 >/tmp/h-pl &
 		hpl=$!
@@ -36,7 +45,7 @@ setup_file() {
 		poll_for /tmp/h-pl holding
 		echo $db >$D/unbind
 		echo $pl >$D/unbind
-		kill -USR1 $hdb $hpl
+		kill -USR1 $hdb $hpl $halt
 		poll_for /tmp/h-db 'hold 1: new map'
 		poll_for /tmp/h-pl 'hold 1: shmem.last'
 		echo $db >$D/bind
@@ -51,6 +60,9 @@ setup_file() {
 		poll_for /tmp/h-pl 'hold 3: shmem.last'
 		echo 1 >/sys/bus/pci/rescan
 		kill -USR1 $hpl
+		wait $halt
+		echo "alt: status=$?"
+		sed 's/^/alt: /' /tmp/h-alt
 		wait $hdb
 		echo "db: status=$?"
 		wait $hpl
@@ -89,6 +101,14 @@ teardown_file() {
 		assert_line "$h: hold 1: regs ivposition: SIGBUS"
 		assert_line "$h: hold 1: counters magic=0x43535649"
 	done
+}
+
+@test "a mapping made through another node of the device is revoked too" {
+	assert_line 'alt: hold 0: shmem[0]=0'
+	assert_line 'alt: hold 1: shmem[0]: SIGBUS'
+	assert_line 'alt: hold 1: shmem[last]: SIGBUS'
+	assert_line 'alt: hold 1: regs ivposition: SIGBUS'
+	assert_line 'alt: status=0'
 }
 
 @test "after rebind, new mappings work and the old ones stay revoked" {
