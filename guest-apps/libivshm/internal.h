@@ -36,16 +36,24 @@ struct ivshm_watch {
 	unsigned char seen, bad_logged;
 };
 
-/* The directory view of one peer: the shared memory and its own slot. */
+/* How often a published peer bumps its heartbeat. */
+#define IVSHM_HEARTBEAT_MS 250
+
+/* The directory view of one peer: the shared memory and the slot it claimed. */
 struct ivshm_region {
 	char *base;
 	size_t size;
 	struct ivshm_shm_layout l;	/* computed from size, never read from memory */
 	int self_id;			/* -1: no peer ID, cannot publish */
 	int attached, published;
+	int slot;			/* claimed slot, -1 none */
+	uint64_t owner;			/* the owner word we wrote when claiming */
 	uint32_t seq;			/* private copy of our slot's seq */
 	uint64_t epoch, heartbeat;
 	int64_t hb_next_ms;
+	char role[IVSHM_SHM_ROLE_MAX];	/* what we published, for the GONE rewrite */
+	unsigned int vector;
+	uint64_t heap_next;		/* next free byte of our arena's channel heap */
 	struct ivshm_watch watch[IVSHM_SHM_MAX_SLOTS];
 };
 
@@ -90,18 +98,26 @@ void ivshm__counters_diff(uint64_t *snapshot, const uint64_t *now, unsigned int 
 
 /*
  * directory.c: the peer directory on any memory (tests give it a buffer).
- * ivshm__region_init() computes the layout only; the first publish, lookup or
- * list attaches (writes or checks the region header).
+ * ivshm__region_init() computes the layout only; the first use attaches
+ * (writes or checks the region header).
  */
 int ivshm__region_init(struct ivshm_region *r, void *base, size_t size, int self_id);
+int ivshm__attach(struct ivshm_region *r);
+/* Claim a slot (and its arena) if we hold none; publishing is separate. */
+int ivshm__claim(struct ivshm_region *r);
 int ivshm__publish(struct ivshm_region *r, const char *role, unsigned int vector, uint64_t user);
 int ivshm__unpublish(struct ivshm_region *r);
-int ivshm__get_peer(struct ivshm_region *r, unsigned int id, struct ivshm_peer *p);
+/* The publication of peer @id (a live one first) and, if @slot, its slot. */
+int ivshm__lookup(struct ivshm_region *r, unsigned int id, struct ivshm_peer *p,
+		  unsigned int *slot);
 int ivshm__list_peers(struct ivshm_region *r, struct ivshm_peer *peers, unsigned int max,
 		      unsigned int *n);
 /* One pass over the directory: 0 with *p, or -ENOENT. */
 int ivshm__find_once(struct ivshm_region *r, const char *role, struct ivshm_peer *p);
-int ivshm__arena(const struct ivshm_region *r, unsigned int id, void **addr, size_t *size);
+/* The user page of peer @id's arena (ours: claimed if need be). */
+int ivshm__user_area(struct ivshm_region *r, unsigned int id, void **addr, size_t *size);
+char *ivshm__arena_at(const struct ivshm_region *r, unsigned int slot);
+int ivshm__role_ok(const char *role, size_t max);
 /* Bump our heartbeat if its period passed (@force: now). */
 void ivshm__heartbeat(struct ivshm_region *r, int force);
 /* Milliseconds until the next heartbeat is due, -1 when not published. */

@@ -163,15 +163,14 @@ int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced);
  * Rendezvous: the peer directory in the shared memory.
  *
  * libivshm lays the shared memory out (contracts/ivshm-shm.h): a header, a
- * directory with one slot per peer, and one arena per peer. A peer publishes
- * itself under a role ("shm-server", "sensor-0", ...) with the vector it wants
- * to be rung on and one word for the application; others find it by role or
- * ID. Only the owner writes its slot and its arena; everything read from
- * another peer is copied and checked first. Peer IDs share a slot when equal
- * modulo the slot count (64 for 4 MiB and more, one per 64 KiB below): the
- * second such live peer cannot publish (-EADDRINUSE). One process per device
- * publishes (they share the device's peer ID). The shared memory must be at
- * least 256 KiB (-EMSGSIZE below).
+ * directory of slots, and one arena per slot. A peer publishes itself under a
+ * role ("shm-server", "sensor-0", ...) with the vector it wants to be rung on
+ * and one word for the application; others find it by role or ID. A peer
+ * claims a free slot (atomically: two peers never get the same one), then it
+ * alone writes the slot and its arena; everything read from another peer is
+ * copied and checked first. There is one slot per 256 KiB of shared memory
+ * (at least 1 MiB, -EMSGSIZE below; at most 64 slots). One process per device
+ * publishes: they share the device's peer ID.
  *
  * A clean exit (ivshm_unpublish(), ivshm_close()) shows at once as
  * IVSHM_PEER_GONE. A peer that dies shows as IVSHM_PEER_DEAD once its
@@ -179,9 +178,10 @@ int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced);
  * for 1 s as seen by the reader (the first look at a peer cannot tell), or at
  * once when the doorbell server publishes who is connected (ivshmd
  * --publish-peers). A peer that calls nothing in libivshm for longer than that
- * should call ivshm_heartbeat().
+ * should call ivshm_heartbeat(). Guests under QEMU TCG need maxcpus >= 2:
+ * QEMU before 8.1 drops the atomics and fences of single-CPU TCG guests.
  */
-#define IVSHM_ROLE_MAX 32u	/* bytes of a role, NUL included */
+#define IVSHM_ROLE_MAX 24u	/* bytes of a role, NUL included */
 
 enum ivshm_peer_state {
 	IVSHM_PEER_LIVE = 1,	/* published, owner running */
@@ -203,10 +203,10 @@ struct ivshm_peer {
 /*
  * ivshm_publish - publish this peer under @role, to be rung on @vector, with
  * the application word @user; again to change them (the generation grows).
- * @role: 1..31 printable ASCII characters without blanks; copied.
+ * @role: 1..23 printable ASCII characters without blanks; copied.
  * Returns: 0, -ENOTSUP (no peer ID: ivshmem-plain), -EINVAL, -EMSGSIZE,
- * -EADDRINUSE (another live peer holds the slot), -EUCLEAN or
- * -EPROTONOSUPPORT (the shared memory holds a foreign or newer layout).
+ * -ENOSPC (every slot is held by a live peer; some may turn out dead after a
+ * second), -EUCLEAN or -EPROTONOSUPPORT (a foreign or newer layout).
  */
 int ivshm_publish(struct ivshm_dev *dev, const char *role, unsigned int vector, uint64_t user);
 
@@ -238,12 +238,16 @@ int ivshm_list_peers(struct ivshm_dev *dev, struct ivshm_peer *peers, unsigned i
 		     unsigned int *n);
 
 /*
- * ivshm_get_arena - the arena of peer @id (this peer's own, or another's).
- * Only the owner writes its arena (applications may agree otherwise); what
- * another peer's arena holds is hostile input. Valid until ivshm_close().
- * Returns: 0, -EINVAL, -EMSGSIZE.
+ * ivshm_get_user_area - the user page of peer @id's arena: 4 KiB that the
+ * library leaves to the application (this peer's own, or another's). Only the
+ * owner writes it, unless the applications agree otherwise; what another
+ * peer's page holds is hostile input. This peer's own page is usable before
+ * ivshm_publish(), so data can be in place before others find the peer.
+ * Valid until ivshm_close() (another peer's: until it leaves).
+ * Returns: 0, -ENOENT (nothing published under @id), -ENOTSUP (own page of a
+ * device without peer ID), -ENOSPC, -EINVAL, -EMSGSIZE, -EUCLEAN.
  */
-int ivshm_get_arena(struct ivshm_dev *dev, unsigned int id, void **addr, size_t *size);
+int ivshm_get_user_area(struct ivshm_dev *dev, unsigned int id, void **addr, size_t *size);
 
 /*
  * ivshm_heartbeat - tell readers this peer is alive; only needed by a
