@@ -113,26 +113,44 @@ int ivshm__attach(struct ivshm_region *r)
 	return 0;
 }
 
-/* A copy of slot @i taken between two equal, even sequence words. */
-static int slot_copy(const struct ivshm_region *r, unsigned int i, struct ivshm_shm_slot *out)
+int ivshm__seq_copy(const void *shared, void *out, size_t len)
 {
-	const struct ivshm_shm_slot *s = slot_at(r, i);
+	const uint32_t *seqp = shared;
 	uint32_t seq;
 	int tries;
 
 	for (tries = 0; tries < SEQ_RETRIES; tries++) {
-		seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		seq = __atomic_load_n(seqp, __ATOMIC_ACQUIRE);
 		if (seq & 1)
 			continue;
-		memcpy(out, s, sizeof(*out));
+		memcpy(out, shared, len);
 		/* The copy's loads complete before the second load of seq. */
 		atomic_thread_fence(memory_order_acquire);
-		if (LOAD32(&s->seq) == seq) {
-			out->seq = seq;
+		if (LOAD32(seqp) == seq) {
+			memcpy(out, &seq, sizeof(seq));
 			return 0;
 		}
 	}
 	return -EAGAIN;
+}
+
+void ivshm__seq_write(void *shared, const void *val, size_t len, uint32_t *seq)
+{
+	uint32_t *seqp = shared;
+
+	*seq |= 1;
+	STORE32(seqp, *seq);
+	/* Readers see the odd word before any field changes. */
+	atomic_thread_fence(memory_order_release);
+	memcpy((char *)shared + sizeof(*seqp), (const char *)val + sizeof(*seqp), len - sizeof(*seqp));
+	/* Every field before the even word: a copy between two equal words has them all. */
+	(*seq)++;
+	__atomic_store_n(seqp, *seq, __ATOMIC_RELEASE);
+}
+
+static int slot_copy(const struct ivshm_region *r, unsigned int i, struct ivshm_shm_slot *out)
+{
+	return ivshm__seq_copy(slot_at(r, i), out, sizeof(*out));
 }
 
 int ivshm__role_ok(const char *role, size_t max)
@@ -225,7 +243,7 @@ static int owner_alive(struct ivshm_region *r, unsigned int i, const struct ivsh
  * The publication in slot @i as a peer. Returns 0, -ENOENT (never
  * published), -EAGAIN (rewritten under us), -EUCLEAN (corrupt).
  */
-static int read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *p)
+int ivshm__read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *p)
 {
 	struct ivshm_shm_slot s;
 	int err;
@@ -259,7 +277,7 @@ static int claimable(struct ivshm_region *r, unsigned int i, uint64_t owner)
 
 	if ((uint32_t)owner == 0 || IVSHM_SHM_OWNER_ID(owner) == (uint32_t)r->self_id)
 		return 1;
-	err = read_slot(r, i, &p);
+	err = ivshm__read_slot(r, i, &p);
 	/* A corrupt slot is nobody's: whoever broke it cannot be trusted to hold it. */
 	if (err == -EUCLEAN)
 		return 1;
@@ -336,25 +354,23 @@ int ivshm__claim(struct ivshm_region *r)
 	return claim(r);
 }
 
-/* Rewrite our slot's line 0 under the seqlock. */
+/* Rewrite our slot's line 0 under the seqlock; owner (claimed) and line 1 stay. */
 static void slot_write(struct ivshm_region *r, uint32_t state, const char *role,
 		       unsigned int vector, uint64_t user)
 {
-	struct ivshm_shm_slot *s = slot_at(r, (unsigned int)r->slot);
+	struct ivshm_shm_slot val = {
+		.state = state,
+		.vector = vector,
+		.hb_period_ms = IVSHM_HEARTBEAT_MS,
+		/* Whatever the word holds now: the claim is not ours to rewrite. */
+		.owner = __atomic_load_n(&slot_at(r, (unsigned int)r->slot)->owner, __ATOMIC_RELAXED),
+		.epoch = r->epoch,
+		.user = user,
+	};
 
-	r->seq |= 1;
-	STORE32(&s->seq, r->seq);
-	/* Readers see the odd word before any field changes. */
-	atomic_thread_fence(memory_order_release);
-	STORE32(&s->state, state);
-	STORE32(&s->vector, vector);
-	STORE32(&s->hb_period_ms, IVSHM_HEARTBEAT_MS);
-	__atomic_store_n(&s->epoch, r->epoch, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->user, user, __ATOMIC_RELAXED);
-	memcpy(s->role, role, IVSHM_SHM_ROLE_MAX);
-	/* Every field before the even word: a reader that copies between two equal words has them all. */
-	r->seq++;
-	__atomic_store_n(&s->seq, r->seq, __ATOMIC_RELEASE);
+	memcpy(val.role, role, sizeof(val.role));
+	ivshm__seq_write(slot_at(r, (unsigned int)r->slot), &val, offsetof(struct ivshm_shm_slot, heartbeat),
+			 &r->seq);
 }
 
 int ivshm__publish(struct ivshm_region *r, const char *role, unsigned int vector, uint64_t user)
@@ -437,7 +453,7 @@ int ivshm__lookup(struct ivshm_region *r, unsigned int id, struct ivshm_peer *p,
 	for (i = 0; i < r->l.dir_slots; i++) {
 		if ((uint32_t)__atomic_load_n(&slot_at(r, i)->owner, __ATOMIC_RELAXED) != id + 1)
 			continue;
-		err = read_slot(r, i, &got);
+		err = ivshm__read_slot(r, i, &got);
 		if (err) {
 			if (found == -ENOENT && err != -ENOENT)
 				found = err;
@@ -466,7 +482,7 @@ int ivshm__list_peers(struct ivshm_region *r, struct ivshm_peer *peers, unsigned
 	if (err)
 		return err;
 	for (i = 0; i < r->l.dir_slots; i++) {
-		if (read_slot(r, i, &p))
+		if (ivshm__read_slot(r, i, &p))
 			continue;
 		if (found < max)
 			peers[found] = p;
@@ -487,7 +503,7 @@ int ivshm__find_once(struct ivshm_region *r, const char *role, struct ivshm_peer
 		return err;
 	/* A corrupt or busy slot is skipped: one bad peer must not hide the others. */
 	for (i = 0; i < r->l.dir_slots; i++) {
-		if (read_slot(r, i, &got))
+		if (ivshm__read_slot(r, i, &got))
 			continue;
 		/* Our own publication is not a peer, nor anything claiming our ID. */
 		if (r->self_id >= 0 && got.id == (unsigned int)r->self_id)

@@ -257,6 +257,146 @@ int ivshm_get_user_area(struct ivshm_dev *dev, unsigned int id, void **addr, siz
 int ivshm_heartbeat(struct ivshm_dev *dev);
 
 /*
+ * Channels: messages and byte streams between two peers.
+ *
+ * A channel joins two published peers on a port (a number the applications
+ * choose). Each end owns one single-producer ring in its own arena: it writes
+ * its ring and its indices; it only reads the peer's. Indices are free-running
+ * 32-bit counts, each on its own cache line; everything read from the peer is
+ * loaded once and checked: an index that runs backwards or past the ring, a
+ * record longer than the peer's maximum, or a peer that rewrites a channel it
+ * published breaks the channel for good (-EPROTO, and ivshm_set_log_fn() says
+ * which check). A doorbell goes out only when the other end sleeps.
+ *
+ * Packet channels carry whole messages of at most the sender's max_msg;
+ * stream channels carry bytes and move what fits. Every call with a timeout
+ * waits at most that long (0: do not wait, -EAGAIN when it would) in the
+ * channel's wait mode: interrupt (sleep until the peer rings), poll (spin, no
+ * doorbell ever) or hybrid (spin spin_us, then sleep). While waiting a
+ * channel takes the device's interrupts (ivshm_wait() would not see them).
+ *
+ * Event loops: a non-blocking call that returns -EAGAIN in interrupt or
+ * hybrid mode asks the peer to ring; the device fd (ivshm_get_fd()) then
+ * polls readable when it does: call ivshm_ack() and the channel calls again.
+ *
+ * Errors of channel calls: -EAGAIN, -ETIMEDOUT, -EPIPE (the peer closed and
+ * everything it sent was received), -ECONNRESET (the peer restarted: its end
+ * is another incarnation now), -EHOSTDOWN (the peer died: heartbeat or
+ * server), -EPROTO (the peer broke the protocol; the channel is unusable),
+ * -EPROTOTYPE (the two ends disagree on the channel type), -EMSGSIZE,
+ * -ENOTCONN (this peer is not published), -ENOSPC (no room in this peer's
+ * arena or channel table), -EINVAL.
+ */
+struct ivshm_chan;
+
+enum ivshm_chan_type {
+	IVSHM_CHAN_PACKET = 1,	/* whole messages */
+	IVSHM_CHAN_STREAM = 2,	/* bytes */
+};
+
+enum ivshm_wait_mode {
+	IVSHM_WAIT_INTERRUPT = 0,	/* sleep until the peer rings: no CPU while idle */
+	IVSHM_WAIT_POLL = 1,		/* spin on the peer's index: lowest latency, one CPU busy */
+	IVSHM_WAIT_HYBRID = 2,		/* spin spin_us, then sleep */
+};
+
+struct ivshm_chan_opts {
+	enum ivshm_chan_type type;	/* both ends must agree */
+	uint32_t ring_size;		/* this end's send ring: a power of two, 4 KiB or more;
+					 * 0: 16 KiB */
+	uint32_t max_msg;		/* packet: largest message this end sends; 0: the most
+					 * the ring allows, ring_size / 2 - 8 */
+	enum ivshm_wait_mode wait;
+	unsigned int spin_us;		/* hybrid: 0 means 50 */
+	unsigned int vector;		/* the vector the peer rings for this channel */
+};
+
+struct ivshm_chan_info {
+	unsigned int peer;		/* the other end's peer ID */
+	uint32_t port;
+	enum ivshm_chan_type type;
+	uint32_t tx_ring, rx_ring;	/* ring bytes: this end's, the peer's */
+	uint32_t max_send, max_recv;	/* packet: largest message each way */
+};
+
+struct ivshm_chan_stats {
+	uint64_t sent, received;	/* messages, or calls that moved bytes */
+	uint64_t bytes_sent, bytes_received;
+	uint64_t doorbells;		/* doorbells this end rang */
+	uint64_t sleeps;		/* times this end slept for the peer */
+};
+
+/*
+ * ivshm_chan_open - a channel to peer @peer on @port, once the peer opens or
+ * accepts the same port towards this peer (up to @timeout_ms).
+ * @opts: NULL for a packet channel with the defaults; copied.
+ * @chp:  receives the channel; the caller owns it and frees it with
+ *        ivshm_chan_close() before ivshm_close() of @dev.
+ * Returns: 0, -ETIMEDOUT, -EPROTOTYPE, -ENOTCONN, -ENOSPC, -EPROTO, -EINVAL.
+ */
+int ivshm_chan_open(struct ivshm_dev *dev, unsigned int peer, uint32_t port,
+		    const struct ivshm_chan_opts *opts, int timeout_ms, struct ivshm_chan **chp);
+
+/*
+ * ivshm_chan_accept - the next channel any live peer opens towards this peer
+ * on @port (up to @timeout_ms); ivshm_chan_get_info() tells which peer.
+ * Returns: as ivshm_chan_open().
+ */
+int ivshm_chan_accept(struct ivshm_dev *dev, uint32_t port, const struct ivshm_chan_opts *opts,
+		      int timeout_ms, struct ivshm_chan **chp);
+
+/* ivshm_chan_close - close this end (the peer drains, then gets -EPIPE); accepts NULL. */
+void ivshm_chan_close(struct ivshm_chan *ch);
+
+/*
+ * ivshm_chan_send - send the @len bytes at @msg as one message (packet).
+ * Returns: 0, -EMSGSIZE (@len above this end's max_msg), -EAGAIN,
+ * -ETIMEDOUT, -EPIPE, -ECONNRESET, -EHOSTDOWN, -EPROTO, -EINVAL.
+ */
+int ivshm_chan_send(struct ivshm_chan *ch, const void *msg, size_t len, int timeout_ms);
+
+/*
+ * ivshm_chan_recv - receive one message (packet) into @buf of @size bytes.
+ * @len: receives its length; on -EMSGSIZE the length it needs (the message
+ *       stays queued).
+ * Returns: 0, -EMSGSIZE, -EAGAIN, -ETIMEDOUT, -EPIPE, -ECONNRESET,
+ * -EHOSTDOWN, -EPROTO, -EINVAL.
+ */
+int ivshm_chan_recv(struct ivshm_chan *ch, void *buf, size_t size, size_t *len, int timeout_ms);
+
+/*
+ * ivshm_chan_write - write up to @len bytes (stream): what fits, once at least
+ * one byte does. @done receives the count. Returns: as ivshm_chan_send().
+ */
+int ivshm_chan_write(struct ivshm_chan *ch, const void *buf, size_t len, size_t *done,
+		     int timeout_ms);
+
+/*
+ * ivshm_chan_read - read up to @size bytes (stream), once at least one byte is
+ * there. @done receives the count. Returns: as ivshm_chan_recv().
+ */
+int ivshm_chan_read(struct ivshm_chan *ch, void *buf, size_t size, size_t *done,
+		    int timeout_ms);
+
+/*
+ * ivshm_chan_reserve - room for one message of up to @len bytes, in place in
+ * the ring (packet): fill *@buf, then ivshm_chan_commit(). No other send on
+ * @ch in between. *@buf is valid until the commit.
+ * Returns: as ivshm_chan_send(), and -EBUSY when a reservation is pending.
+ */
+int ivshm_chan_reserve(struct ivshm_chan *ch, size_t len, void **buf, int timeout_ms);
+
+/* ivshm_chan_commit - send the first @len bytes of the reservation. Returns: 0, -EINVAL. */
+int ivshm_chan_commit(struct ivshm_chan *ch, size_t len);
+
+/* ivshm_chan_set_wait - change the wait mode (and the hybrid spin). Returns: 0, -EINVAL. */
+int ivshm_chan_set_wait(struct ivshm_chan *ch, enum ivshm_wait_mode mode, unsigned int spin_us);
+
+/* ivshm_chan_get_info, ivshm_chan_get_stats - copies. Return: 0, -EINVAL. */
+int ivshm_chan_get_info(const struct ivshm_chan *ch, struct ivshm_chan_info *info);
+int ivshm_chan_get_stats(const struct ivshm_chan *ch, struct ivshm_chan_stats *stats);
+
+/*
  * ivshm_log_fn - receives one line explaining why libivshm refused a device,
  * a peer or a channel (which check failed, with the values it saw).
  * @data:     as given to ivshm_set_log_fn()
