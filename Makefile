@@ -8,6 +8,7 @@
 #                   (BACKEND=qemu: plain QEMU on the build tree, nothing installed)
 #   make install    host tools, libivshm and apps, driver sources for DKMS, VM configs,
 #                   guest image; honours DESTDIR/PREFIX
+#   make test-overlay  the probes and scripts the tests add to a guest (never installed)
 #   make V=1        show the commands
 #
 # Each component has its own Makefile; this one only orders them.
@@ -22,13 +23,16 @@ ifneq ($(V),1)
 MAKEFLAGS += --no-print-directory
 endif
 
-# The VM configs name these paths, so they do not move with PREFIX.
-IMAGEDIR := /var/lib/ivshm/guest
-LOGDIR   := /var/log/ivshm
+# The deployment defaults (plain NAME=VALUE lines). The VM configs name the image and
+# log directories, so they do not move with PREFIX.
+IVSHM_DEPLOYMENT ?= $(TOP)/contracts/deployment.env
+include $(IVSHM_DEPLOYMENT)
+IMAGEDIR := $(IVSHM_IMAGE_DIR)
+LOGDIR   := $(IVSHM_LOG_DIR)
 
 COMPONENTS := host guest-apps guest-driver
 
-.PHONY: all deps host guest-apps guest test bench install demo clean
+.PHONY: all deps host guest-apps guest test-overlay test bench install demo clean
 
 all: host guest-apps guest
 
@@ -39,13 +43,18 @@ deps:
 host guest-apps:
 	@$(MAKE) $(if $(filter 1,$(V)),,-s) -C $@ all
 
-# The guest image bundles the driver, the statically linked guest apps and the
-# small probes the driver tests run inside the guest.
+# The guest image bundles the driver and the statically linked guest apps: the
+# product only, as make install installs it.
 guest: guest-apps
-	@$(MAKE) $(if $(filter 1,$(V)),,-s) -C tests/guest-helpers all
 	@$(TOP)/host/guest-image/build-image $(BUILD)
 
-test: deps all
+# What the tests add to a guest, as a second initramfs archive (ivshm-vm --overlay).
+test-overlay:
+	@$(MAKE) $(if $(filter 1,$(V)),,-s) -C tests/guest-helpers all
+
+# tests/setup_suite.bash makes all and test-overlay too (for tests/run FILE alone);
+# building first shows compiler errors here rather than in a failed suite set-up.
+test: deps all test-overlay
 	@$(TOP)/tests/run
 
 bench: deps all

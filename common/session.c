@@ -28,7 +28,7 @@ int ivshm_session_new(unsigned vectors, bool keep_fds, struct ivshm_session **ou
 {
 	struct ivshm_session *s;
 
-	if (vectors < 1 || vectors > UIO_IVSHMEM_MAX_VECTORS)
+	if (vectors > UIO_IVSHMEM_MAX_VECTORS)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -146,7 +146,8 @@ int ivshm_session_feed(struct ivshm_session *s, int64_t value, int fd, struct iv
 			return fail(s, fd, "expected the shared memory message");
 		s->shm_fd = fd;
 		ev->type = IVSHM_EV_SHM;
-		s->state = SETUP;
+		/* Without vectors there is no own eventfd to wait for: the memory ends the setup. */
+		s->state = s->vectors ? SETUP : READY;
 		return 0;
 	case SETUP:
 	case READY:
@@ -164,9 +165,11 @@ int ivshm_session_feed(struct ivshm_session *s, int64_t value, int fd, struct iv
 	}
 	if (value == s->id)
 		return fail(s, fd, "server announced our own departure");
-	if ((unsigned)value >= s->npeers || !s->peers[value].n)
+	/* With vectors, a peer is known by its eventfds; without, joins are silent. */
+	if (s->vectors && ((unsigned)value >= s->npeers || !s->peers[value].n))
 		return fail(s, fd, "departure of an unknown peer");
-	peer_clear(&s->peers[value]);
+	if ((unsigned)value < s->npeers)
+		peer_clear(&s->peers[value]);
 	ev->type = IVSHM_EV_LEAVE;
 	ev->peer = (unsigned)value;
 	return 0;

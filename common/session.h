@@ -34,8 +34,10 @@ struct ivshm_event {
 };
 
 /*
- * vectors: eventfds the server sends per peer (QEMU's vectors=N); the setup
- * is complete once N own eventfds arrived. keep_fds: store eventfds for
+ * vectors: eventfds the server sends per peer (QEMU's vectors=N, 0 to 64);
+ * the setup is complete once N own eventfds arrived, or with 0 vectors once
+ * the memory did (the server then announces departures of peers whose
+ * joins it never told). keep_fds: store eventfds for
  * ivshm_session_peer_fd(); otherwise they are closed on arrival.
  * Returns 0 and a new session in *out, -EINVAL or -ENOMEM.
  */

@@ -13,6 +13,8 @@ packages=(
 	qemu-system-x86 libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 	# tests and benchmarks
 	bats bats-assert bats-support bats-file gnuplot-nox procps iproute2 socat bc
+	# domain XML checks (xmllint)
+	libxml2-utils
 )
 
 missing=()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # The shared memory: one region seen by every peer, a sealed memfd by default,
 # POSIX shm (-M) or an unlinked file in a directory (-m), power-of-two sizes
-# with K/M/G suffixes up to 64 GiB and more, sparse, and bad sizes refused at
-# start-up.
+# with K/M/G suffixes up to 64 GiB and more (others rounded up, as QEMU's
+# server does), sparse, and bad sizes refused at start-up.
 
 bats_require_minimum_version 1.5.0
 
@@ -82,25 +82,39 @@ teardown() {
 	srv_stop big
 }
 
-@test "sizes take K, M and G suffixes" {
+@test "sizes take K, M and G suffixes, and 0x hexadecimal as QEMU's server does" {
 	local size
-	for size in 64K:65536 2M:2097152 1G:1073741824 8192:8192; do
+	for size in 64K:65536 2M:2097152 1G:1073741824 8192:8192 0x100000:1048576; do
 		srv_start sz -n 1 -l "${size%%:*}"
 		run -0 peer -S "$(srv_sock sz)"
 		assert_line --regexp "^shm size=${size##*:} "
 		srv_stop sz
+		run -0 cat "$(srv_log sz)"
+		refute_output --partial "warning"
+	done
+}
+
+@test "a size that is not a power of two is rounded up, as QEMU's server does, with a warning" {
+	local size
+	for size in 3M:4194304 5000:8192 1000M:1073741824; do
+		srv_start sz -n 1 -l "${size%%:*}"
+		run -0 peer -S "$(srv_sock sz)"
+		assert_line --regexp "^shm size=${size##*:} "
+		srv_stop sz
+		run -0 cat "$(srv_log sz)"
+		assert_line --regexp "^ivshmd: warning: --size '${size%%:*}' \\([0-9]+ bytes\\) is not a power of two: rounded up to ${size##*:}, as QEMU's ivshmem-server does$"
 	done
 }
 
 @test "bad sizes are refused at start-up with a clear error" {
 	local size
-	for size in 3M 1000 2K 1T 0; do
+	for size in 1000 2K 1T 513G 0; do
 		run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" -l "$size"
-		assert_output --regexp "shared memory size [0-9]+: must be a power of two from 4096 to 549755813888"
+		assert_output "ivshmd: error: --size '$size': must be from 4K to 512G"
 	done
-	for size in 12X 1.5M "" -4M 99999999999999999999; do
+	for size in 12X 1.5M "" -4M 99999999999999999999 0x 0x10M; do
 		run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" -l "$size"
-		assert_output --partial "ivshmd: --size '$size': expected a number with an optional K, M, G or T suffix"
+		assert_output --partial "ivshmd: error: --size '$size': expected a number with an optional K, M, G or T suffix"
 	done
 	assert_not_exists "$SRV_DIR/bad.sock"
 }

@@ -55,11 +55,11 @@ teardown() {
 	local mode
 	for mode in 0666 0662 0604 0661; do
 		run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --mode "$mode"
-		assert_output "ivshmd: --mode '$mode': sockets are never accessible to others"
+		assert_output "ivshmd: error: --mode '$mode': sockets are never accessible to others"
 	done
-	for mode in 0960 abc 01660 ""; do
+	for mode in 0960 abc 01660 "" " 660" -660; do
 		run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --mode "$mode"
-		assert_output "ivshmd: --mode '$mode': expected an octal mode such as 0660"
+		assert_output "ivshmd: error: --mode '$mode': expected an octal mode such as 0660"
 	done
 	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --group no-such-group-$$
 	assert_output --partial "--group 'no-such-group-$$'"
@@ -134,6 +134,26 @@ teardown() {
 	assert_output --partial "socket path too long"
 	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/no-dir/s.sock"
 	assert_output --partial "directory of $SRV_DIR/no-dir/s.sock: No such file or directory"
+}
+
+@test "with stderr on the journal (JOURNAL_STREAM=dev:ino), lines carry priorities, not the name" {
+	local log="$SRV_DIR/journal.log" id bad rc=0
+	: >"$log"
+	id=$(stat -c '%d:%i' "$log")
+	JOURNAL_STREAM=$id timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/no-dir/s.sock" \
+		2>"$log" || rc=$?
+	assert_equal "$rc" 1
+	run -0 cat "$log"
+	assert_output "<3>directory of $SRV_DIR/no-dir/s.sock: No such file or directory"
+	# Another file, or a malformed value: plain lines.
+	for bad in "${id%%:*}:1" "${id}x" "x$id" ":${id#*:}" "${id%%:*}:" "${id/:/::}" " $id"; do
+		rc=0
+		JOURNAL_STREAM=$bad timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/no-dir/s.sock" \
+			2>"$log" || rc=$?
+		assert_equal "$rc" 1
+		run -0 cat "$log"
+		assert_output "ivshmd: directory of $SRV_DIR/no-dir/s.sock: No such file or directory"
+	done
 }
 
 @test "SIGTERM: peers see EOF, sockets and pidfile are removed, exit status 0" {

@@ -157,6 +157,24 @@ check_backing() {
 	wait_for_line 10 "$(srv_log dev)" '^ivshmd: peer 0 left \(pid [0-9]+\): closed the connection$'
 }
 
+@test "-n 0, as QEMU's server allows: the device (vectors=1) realizes with the memory alone" {
+	local addr pattern="memory only $$"
+	srv_start novec -n 0 -l 1M
+	qemu_start novec "$(srv_sock novec)" 1
+	wait_for_line 20 "$(srv_log novec)" "^ivshmd: peer 0 joined \\(pid $(qemu_pid novec),"
+	wait_for 30 bar2_assigned novec
+	addr=$(bar2_addr novec)
+	run -0 peer -S "$(srv_sock novec)" -n 0 -w "0:$pattern"
+	assert_line "ready id=1 vectors=0 peers=-"
+	assert_equal "$(xp_hex novec "$addr" ${#pattern})" "$(hex "$pattern")"
+	alive "$(qemu_pid novec)"
+	run -0 cat "$SRV_DIR/novec.qemu.log"
+	assert_output ""
+	hmp novec quit >/dev/null || true
+	wait_for 20 gone "$(qemu_pid novec)"
+	wait_for_line 10 "$(srv_log novec)" '^ivshmd: peer 0 left \(pid [0-9]+\): closed the connection$'
+}
+
 @test "memfd: bytes a peer writes are at both ends of QEMU's BAR2" {
 	check_backing dev 1048576
 }

@@ -125,7 +125,8 @@ sanitizers_quiet() {
 	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$(srv_sock busy)"
 	assert_output --partial "another server is listening there"
 	refute_output --regexp 'AddressSanitizer|LeakSanitizer|runtime error'
-	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/x.sock" -l 3M
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/x.sock" -l 2K
+	assert_output --partial "must be from 4K to 512G"
 	refute_output --regexp 'AddressSanitizer|LeakSanitizer|runtime error'
 	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/x.sock" -m "$SRV_DIR/none"
 	refute_output --regexp 'AddressSanitizer|LeakSanitizer|runtime error'

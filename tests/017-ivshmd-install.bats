@@ -37,17 +37,29 @@ teardown() {
 	assert_file_executable "$SRV_DIR/build/bin/ivshm-peer"
 	assert_file_exists "$SRV_DIR/build/obj/host/ivshmd/server.o"
 	assert_equal "$(git -C "$IVSHM_TOP" status --porcelain --ignored host)" "$before"
-	rm "$SRV_DIR/build/obj/host/common/proto.o"
+	# A plain build makes no unit test, sanitized or not (make unit / make check do).
+	assert_not_exists "$SRV_DIR/build/tests"
+	assert_not_exists "$SRV_DIR/build/obj/host/asan"
+	rm "$SRV_DIR/build/obj/host/ivshmd/sendq.o"
 	run -0 make -C "$IVSHM_TOP/host" BUILD="$SRV_DIR/build" V=1
-	assert_output --regexp 'cc .*-Wall -Wextra -Werror.* -c -o [^ ]*/obj/host/common/proto\.o common/proto\.c'
+	assert_output --regexp 'cc .*-Wall -Wextra -Werror.* -c -o [^ ]*/obj/host/ivshmd/sendq\.o ivshmd/sendq\.c'
 	assert_output --regexp "cc +-o [^ ]*/bin/ivshmd .*/obj/host/ivshmd/sendq\.o"
 	# Other flags into the same BUILD rebuild everything rather than mixing objects.
 	run -0 make -C "$IVSHM_TOP/host" BUILD="$SRV_DIR/build" CC=gcc
 	assert_output --partial "CC      ivshmd/server.c"
 	run -0 make -C "$IVSHM_TOP/host" BUILD="$SRV_DIR/build"
 	assert_output --partial "CC      ivshmd/server.c"
+	# Unchanged flags: the stamp is not rewritten and nothing is rebuilt.
+	local stamp
+	stamp=$(stat -c %y "$SRV_DIR/build/obj/host/flags")
 	run -0 make -C "$IVSHM_TOP/host" BUILD="$SRV_DIR/build"
 	refute_output --partial "CC "
+	refute_output --partial "LD "
+	assert_equal "$(stat -c %y "$SRV_DIR/build/obj/host/flags")" "$stamp"
+	# Parsing the Makefile alone writes nothing.
+	rm "$SRV_DIR/build/obj/host/flags"
+	run -0 make -C "$IVSHM_TOP/host" BUILD="$SRV_DIR/build" -n
+	assert_not_exists "$SRV_DIR/build/obj/host/flags"
 }
 
 @test "make install honours DESTDIR and PREFIX and keeps an edited /etc/default/ivshmd" {
@@ -121,6 +133,62 @@ teardown() {
 	assert_line --regexp '^ivshmd: peer 0 joined'
 }
 
+@test "-n is read as QEMU's server reads it: 010 is octal, 0x4 hexadecimal" {
+	local n
+	for n in 010:8 0x4:4 0X10:16 00:0; do
+		srv_start base -n "${n%%:*}"
+		run -0 peer -S "$(srv_sock base)" -n "${n##*:}" --trace
+		assert_equal "$(grep -c '^msg 0 fd$' <<<"$output")" "${n##*:}"
+		assert_line "ready id=0 vectors=${n##*:} peers=-"
+		srv_stop base
+	done
+}
+
+@test "-n 0, as QEMU's server allows: memory only, no eventfds, departures still announced" {
+	srv_start none -n 0 -l 1M
+	run -0 cat "$(srv_log none)"
+	assert_line --regexp "^ivshmd: 0 vectors: peers get the memory but no doorbells"
+	peer_stay n1 "$(srv_sock none)" -n 0 --trace
+	run -0 cat "$(peer_out n1)"
+	assert_equal "$(grep '^msg ' <<<"$output")" "$(printf 'msg 0 -\nmsg 0 -\nmsg -1 fd')"
+	assert_line "ready id=0 vectors=0 peers=-"
+	run -0 peer -S "$(srv_sock none)" -n 0 -w 8:shared -r 8:6
+	assert_line "ready id=1 vectors=0 peers=-"
+	assert_line "read offset=8 hex=$(printf shared | od -An -tx1 | tr -d ' \n')"
+	assert_line "counts -"
+	wait_for_line 10 "$(peer_out n1)" '^leave peer=1$'
+	run -0 grep -c '^msg 1 ' "$(peer_out n1)"
+	assert_output 1
+	run -0 timeout 10 "$IVSHMD_BIN/ivshmd" --list -S "$(srv_sock none)"
+	assert_line --regexp '^0 +[0-9]+ +[0-9]+ +[0-9]+ +0 +0 +-$'
+	run -1 peer -S "$(srv_sock none)" -n 0 -R 0:0
+	assert_line "error ring peer=0 vector=0: no such peer or vector"
+	peers_stop_all
+	srv_wait_peers none 0
+}
+
+@test "ivshm-peer exit status: 2 for usage, 3 for a timeout, 1 for errors" {
+	srv_start st -n 1
+	run -2 "$IVSHMD_BIN/ivshm-peer" --bogus
+	run -2 "$IVSHMD_BIN/ivshm-peer" -n 65
+	run -2 "$IVSHMD_BIN/ivshm-peer" --stay --repeat 2
+	assert_output --partial "--stay, --no-read and --repeat exclude each other"
+	run -2 "$IVSHMD_BIN/ivshm-peer" --repeat 2 -w 0:x
+	assert_output --partial "--no-read and --repeat run no actions"
+	# Nobody rings: the wait times out.
+	run -3 peer -S "$(srv_sock st)" -t 1 -W 0
+	assert_line "timeout vector=0"
+	assert_line "counts 0"
+	# Expecting 2 vectors from a 1-vector server: the setup never completes.
+	run -3 peer -S "$(srv_sock st)" -n 2 -t 1
+	assert_line "error timeout waiting for the setup"
+	run -3 peer -S "$(srv_sock st)" -n 2 -t 1 --repeat 3
+	assert_line "error cycle 1: Connection timed out"
+	run -1 peer -S "$SRV_DIR/nothing.sock"
+	run -0 "$IVSHMD_BIN/ivshm-peer" --help
+	assert_output --partial "2 usage, 3 timeout"
+}
+
 @test "bad options and values are refused with the reason" {
 	local args
 	while IFS='|' read -r args msg; do
@@ -128,9 +196,10 @@ teardown() {
 		run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" $args
 		assert_output --partial "$msg"
 	done <<'EOF2'
--n 0|--vectors '0': must be 1 to 64
--n 65|--vectors '65': must be 1 to 64
--n x|--vectors 'x': must be 1 to 64
+-n 65|ivshmd: error: --vectors '65': must be 0 to 64
+-n 0x41|--vectors '0x41': must be 0 to 64
+-n 08|--vectors '08': must be 0 to 64
+-n x|--vectors 'x': must be 0 to 64
 --max-peers 0|--max-peers '0': must be 1 to 65536
 --max-peers 65537|--max-peers '65537': must be 1 to 65536
 --send-timeout 0|--send-timeout '0': must be 1 to 3600000 ms
@@ -140,12 +209,12 @@ teardown() {
 extra|unexpected argument 'extra'
 EOF2
 	assert_not_exists "$SRV_DIR/bad.sock"
-	run -1 "$IVSHMD_BIN/ivshm-peer" -n 0
-	assert_output --partial "invalid --vectors '0'"
-	run -1 "$IVSHMD_BIN/ivshm-peer" -w nocolon
-	assert_output --partial "invalid action argument 'nocolon'"
-	run -1 "$IVSHMD_BIN/ivshm-peer" -r 0:0
-	assert_output --partial "invalid action argument '0:0'"
+	run -2 "$IVSHMD_BIN/ivshm-peer" -n 65
+	assert_output "ivshm-peer: error: invalid --vectors '65'"
+	run -2 "$IVSHMD_BIN/ivshm-peer" -w nocolon
+	assert_output "ivshm-peer: error: invalid action argument 'nocolon'"
+	run -2 "$IVSHMD_BIN/ivshm-peer" -r 0:0
+	assert_output "ivshm-peer: error: invalid action argument '0:0'"
 	run -1 "$IVSHMD_BIN/ivshm-peer" -S "$SRV_DIR/nothing.sock"
 	assert_output "error connect $SRV_DIR/nothing.sock: No such file or directory"
 }

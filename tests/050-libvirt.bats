@@ -35,11 +35,11 @@ teardown() {
 	for role in server client; do
 		run -0 cat "$IVSHM_TOP/vm-configs/ivshm-$role.xml"
 		assert_output --partial "<domain type='qemu'>"
-		assert_output --partial "<server path='/run/ivshm/ivshmd.sock.$role'/>"
-		assert_output --partial "<kernel>/var/lib/ivshm/guest/vmlinuz</kernel>"
+		assert_output --partial "<server path='$IVSHM_SOCKET.$role'/>"
+		assert_output --partial "<kernel>$IVSHM_IMAGE_DIR/vmlinuz</kernel>"
 		assert_output --partial "ivshm.role=$role"
-		assert_file_exists /var/lib/ivshm/guest/vmlinuz
-		assert_file_exists /var/lib/ivshm/guest/initrd.img
+		assert_file_exists "$IVSHM_IMAGE_DIR/vmlinuz"
+		assert_file_exists "$IVSHM_IMAGE_DIR/initrd.img"
 	done
 }
 
@@ -93,6 +93,7 @@ teardown() {
 	[ -c "$output" ]
 	run -0 guest_log server
 	assert_line --regexp '^IVSHM-GUEST-READY kernel=[^ ]+ uio=1$'
+	assert_line --regexp "$IVSHM_CONSOLE_READY_RE"
 }
 
 @test "a socket QEMU may not open fails virsh start with a clear, surfaced error" {

@@ -45,6 +45,49 @@ teardown() {
 	refute_output --partial ivshm-
 }
 
+@test "a guest that exits non-zero fails the libvirt demo, which names it" {
+	# The client domain runs a role its init does not know: it exits 1 at once.
+	mkdir -p "$BATS_TEST_TMPDIR/configs"
+	cp "$IVSHM_TOP/vm-configs/ivshm-server.xml" "$BATS_TEST_TMPDIR/configs/"
+	sed 's/ivshm\.role=client/ivshm.role=no-such-role/' "$IVSHM_TOP/vm-configs/ivshm-client.xml" \
+		>"$BATS_TEST_TMPDIR/configs/ivshm-client.xml"
+	run -1 timeout 300 "$DEMO" --configs "$BATS_TEST_TMPDIR/configs"
+	assert_line --partial "$IVSHM_CONSOLE_ERROR unknown ivshm.role=no-such-role"
+	assert_line "ivshm-demo: error: ivshm-client exited with status 1"
+	refute_line "ivshm-demo: exchange complete"
+	run -0 virsh -q list --all --name
+	refute_output --partial ivshm-
+	assert_no_ivshmd_left
+}
+
+@test "a server guest that exits before it waits fails the libvirt demo at once" {
+	mkdir -p "$BATS_TEST_TMPDIR/configs"
+	cp "$IVSHM_TOP/vm-configs/ivshm-client.xml" "$BATS_TEST_TMPDIR/configs/"
+	sed 's/ivshm\.role=server/ivshm.role=no-such-role/' "$IVSHM_TOP/vm-configs/ivshm-server.xml" \
+		>"$BATS_TEST_TMPDIR/configs/ivshm-server.xml"
+	run -1 timeout 300 "$DEMO" --configs "$BATS_TEST_TMPDIR/configs" --timeout 100
+	assert_line "ivshm-demo: error: ivshm-server exited with status 1 before it waited for a client"
+	refute_line "ivshm-demo: booting ivshm-client"
+	run -0 virsh -q list --all --name
+	refute_output --partial ivshm-
+	assert_no_ivshmd_left
+}
+
+@test "a client guest that exits non-zero fails the plain-QEMU demo, which names it" {
+	run -1 timeout 300 "$DEMO" --backend qemu --client-cmd 'shm-client -t 2000; exit 3'
+	# The real client ran first and succeeded: only the script's status is wrong.
+	assert_line --partial "Content: Hello from server!"
+	assert_line "ivshm-demo: error: ivshm-client exited with status 3"
+	refute_line "ivshm-demo: exchange complete"
+	run -1 pgrep -f -- "-name ivshm-(server|client) .*$IVSHM_BUILD/demo/"
+}
+
+@test "--client-cmd is refused for libvirt, which takes domain XMLs instead" {
+	run -1 "$DEMO" --client-cmd true
+	assert_output --partial "--client-cmd is for --backend qemu"
+	assert_no_ivshmd_left
+}
+
 @test "missing VM configs are named, nothing is started" {
 	run -1 "$DEMO" --configs "$BATS_TEST_TMPDIR/none"
 	assert_output --partial "$BATS_TEST_TMPDIR/none/ivshm-server.xml missing"

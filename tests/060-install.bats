@@ -48,6 +48,15 @@ setup() {
 	done
 }
 
+@test "the installed guest image holds no test probe or script" {
+	run -0 archive_files "$STAGE/var/lib/ivshm/guest/initrd.img"
+	assert_line usr/bin/shm-server
+	refute_output --partial uio-probe
+	run -0 env LC_ALL=C comm -12 <(archive_files "$STAGE/var/lib/ivshm/guest/initrd.img") \
+		<(archive_files "$IVSHM_BUILD/tests/guest/tests.cpio.gz")
+	assert_output ''
+}
+
 @test "make V=1 install shows the commands it runs" {
 	run -0 make -C "$IVSHM_TOP" install V=1 DESTDIR="$BATS_TEST_TMPDIR/v" PREFIX=/usr
 	assert_line --regexp '^install .*ivshmd'

@@ -19,11 +19,12 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "clock.h"
+#include "msg.h"
 #include "number.h"
+#include "proto.h"
 
 #define TIMEOUT_MS 30000
 
@@ -34,14 +35,6 @@ struct peer {
 	unsigned long msgs;	/* messages received in the current join */
 	unsigned own;		/* own vectors received */
 };
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static long proc_fds(int pid)
 {
@@ -121,9 +114,12 @@ static int drain(struct peer *p)
 	}
 }
 
-static void usage(void)
+#define EXIT_USAGE 2
+
+static int usage(void)
 {
 	fprintf(stderr, "Usage: ivshmd-bench -S SOCKET -p IVSHMD_PID [-n VECTORS] [-N PEERS]\n");
+	return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -137,6 +133,7 @@ int main(int argc, char **argv)
 	unsigned long window_n = 0, window_last = 0;
 	long peak_fds = 0;
 
+	ivshm_msg_init("ivshmd-bench");
 	while ((c = getopt(argc, argv, "S:p:n:N:")) != -1) {
 		switch (c) {
 		case 'S':
@@ -144,32 +141,29 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, 1 << 22, &v))
-				return usage(), 1;
+				return usage();
 			pid = (int)v;
 			break;
 		case 'n':
 			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, UIO_IVSHMEM_MAX_VECTORS, &v))
-				return usage(), 1;
+				return usage();
 			vectors = v;
 			break;
 		case 'N':
 			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, IVSHMEM_MAX_PEER_ID + 1, &v))
-				return usage(), 1;
+				return usage();
 			npeers = v;
 			break;
 		default:
-			usage();
-			return 1;
+			return usage();
 		}
 	}
-	if (!sock || !pid) {
-		usage();
-		return 1;
-	}
+	if (!sock || !pid)
+		return usage();
 	peers = calloc(npeers, sizeof(*peers));
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!peers || ep < 0) {
-		perror("ivshmd-bench: setup");
+		ivshm_msg_err("setup: %s", strerror(errno));
 		return 1;
 	}
 
@@ -178,8 +172,8 @@ int main(int argc, char **argv)
 	for (unsigned long k = 0; k < npeers; k++) {
 		struct peer *np = &peers[k];
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = np };
-		double t0 = now_us(), t_setup = 0, t_all;
-		double deadline = t0 + TIMEOUT_MS * 1e3;
+		int64_t t0 = ivshm_clock_us(), t_setup = 0, t_all;
+		int64_t deadline = t0 + TIMEOUT_MS * 1000;
 		unsigned long total;
 		bool done = false;
 
@@ -187,26 +181,26 @@ int main(int argc, char **argv)
 			peers[i].msgs = 0;
 		np->fd = connect_to(sock);
 		if (np->fd < 0) {
-			fprintf(stderr, "ivshmd-bench: connect #%lu: %s\n", k + 1, strerror(-np->fd));
+			ivshm_msg_err("connect #%lu: %s", k + 1, strerror(-np->fd));
 			return 1;
 		}
 		ivshm_proto_reader_init(&np->rd);
 		np->id = -1;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, np->fd, &ev) < 0) {
-			perror("ivshmd-bench: epoll_ctl");
+			ivshm_msg_err("epoll_ctl: %s", strerror(errno));
 			return 1;
 		}
 		while (!done) {
 			struct epoll_event evs[64];
-			int n, left = (int)((deadline - now_us()) / 1e3);
+			int n, left = (int)((deadline - ivshm_clock_us()) / 1000);
 
 			if (left <= 0) {
-				fprintf(stderr, "ivshmd-bench: join #%lu timed out\n", k + 1);
+				ivshm_msg_err("join #%lu timed out", k + 1);
 				return 1;
 			}
 			n = epoll_wait(ep, evs, 64, left);
 			if (n < 0 && errno != EINTR) {
-				perror("ivshmd-bench: epoll_wait");
+				ivshm_msg_err("epoll_wait: %s", strerror(errno));
 				return 1;
 			}
 			for (int i = 0; i < n; i++) {
@@ -214,28 +208,27 @@ int main(int argc, char **argv)
 				int ret = drain(p);
 
 				if (ret) {
-					fprintf(stderr, "ivshmd-bench: peer %ld: %s\n", p->id,
-						strerror(-ret));
+					ivshm_msg_err("peer %ld: %s", p->id, strerror(-ret));
 					return 1;
 				}
 			}
 			if (!t_setup && np->own == vectors)
-				t_setup = now_us();
+				t_setup = ivshm_clock_us();
 			done = t_setup != 0;
 			for (unsigned long i = 0; done && i < k; i++)
 				done = peers[i].msgs >= vectors;
 		}
-		t_all = now_us();
+		t_all = ivshm_clock_us();
 		total = 0;
 		for (unsigned long i = 0; i <= k; i++)
 			total += peers[i].msgs;
 		/* O(N): the newcomer gets 3 + vectors * (k + 1), each of the k others gets vectors. */
 		if (total != 3 + vectors * (k + 1) + vectors * k) {
-			fprintf(stderr, "ivshmd-bench: join #%lu cost %lu messages, expected %lu\n",
-				k + 1, total, 3 + vectors * (2 * k + 1));
+			ivshm_msg_err("join #%lu cost %lu messages, expected %lu", k + 1, total,
+				      3 + vectors * (2 * k + 1));
 			return 1;
 		}
-		window_sum += t_setup - t0;
+		window_sum += (double)(t_setup - t0);
 		window_n++;
 		window_last = window_n;
 		if (k + 1 == 1 || k + 1 == 10 || (k + 1) % 100 == 0 || k + 1 == npeers) {
@@ -243,9 +236,9 @@ int main(int argc, char **argv)
 
 			if (fds > peak_fds)
 				peak_fds = fds;
-			printf("%6lu %10.0f %12.0f %14.0f %8lu %10ld %12ld\n", k + 1, t_setup - t0,
-			       t_all - t0, window_sum / window_n, total, fds,
-			       proc_status_kib(pid, "VmRSS"));
+			printf("%6lu %10lld %12lld %14.0f %8lu %10ld %12ld\n", k + 1,
+			       (long long)(t_setup - t0), (long long)(t_all - t0),
+			       window_sum / window_n, total, fds, proc_status_kib(pid, "VmRSS"));
 			fflush(stdout);
 			last_avg = window_sum / window_n;
 			window_sum = 0;

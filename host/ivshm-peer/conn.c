@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -10,29 +9,11 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conn.h"
-
-long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
+#include "output.h"
 
 int conn_open(struct conn *c, const char *path, unsigned vectors, bool keep)
 {
@@ -40,6 +21,7 @@ int conn_open(struct conn *c, const char *path, unsigned vectors, bool keep)
 	int ret;
 
 	c->sock = -1;
+	c->sess = NULL;
 	c->map = NULL;
 	c->size = 0;
 	c->map_shm = keep;
@@ -124,8 +106,10 @@ static int on_shm(struct conn *c, int fd)
 	void *p;
 
 	if (fstat(fd, &st) < 0) {
-		say("error fstat shm: %s", strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		say("error fstat shm: %s", strerror(-err));
+		return err;
 	}
 	if (st.st_size <= 0 || (st.st_size & (st.st_size - 1))) {
 		say("error shm size %lld is not a power of two", (long long)st.st_size);
@@ -140,8 +124,10 @@ static int on_shm(struct conn *c, int fd)
 		return 0;
 	p = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
-		say("error mmap shm: %s", strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		say("error mmap shm: %s", strerror(-err));
+		return err;
 	}
 	c->map = p;
 	return 0;
@@ -155,7 +141,8 @@ static void print_ready(struct conn *c)
 	char peers[256] = "-";
 	size_t used = 0;
 
-	for (unsigned id = 0; id < limit; id++) {
+	/* Without vectors the server names no peer before it leaves: "-". */
+	for (unsigned id = 0; vectors && id < limit; id++) {
 		if ((int)id == self || ivshm_session_peer_vectors(c->sess, id) != vectors)
 			continue;
 		if (used + 8 >= sizeof(peers)) {
@@ -166,6 +153,34 @@ static void print_ready(struct conn *c)
 					 used ? "," : "", id);
 	}
 	say("ready id=%d vectors=%u peers=%s", self, vectors, peers);
+}
+
+static int on_event(struct conn *c, const struct ivshm_event *ev, bool was_ready)
+{
+	switch (ev->type) {
+	case IVSHM_EV_VERSION:
+		if (!c->quiet)
+			say("version %lld", (long long)ev->value);
+		return 0;
+	case IVSHM_EV_ID:
+		if (!c->quiet)
+			say("id %u", ev->peer);
+		return 0;
+	case IVSHM_EV_SHM:
+		return on_shm(c, ivshm_session_shm_fd(c->sess));
+	case IVSHM_EV_VECTOR:
+		if (c->quiet)
+			return 0;
+		say("vector peer=%u index=%u", ev->peer, ev->vector);
+		if (ev->complete && was_ready)
+			say("join peer=%u", ev->peer);
+		return 0;
+	case IVSHM_EV_LEAVE:
+		if (!c->quiet)
+			say("leave peer=%u", ev->peer);
+		return 0;
+	}
+	return 0;
 }
 
 static int on_message(struct conn *c, int64_t value, int fd)
@@ -182,32 +197,11 @@ static int on_message(struct conn *c, int64_t value, int fd)
 		    (long long)value);
 		return ret;
 	}
-	switch (ev.type) {
-	case IVSHM_EV_VERSION:
-		if (!c->quiet)
-			say("version %lld", (long long)ev.value);
-		return 0;
-	case IVSHM_EV_ID:
-		if (!c->quiet)
-			say("id %u", ev.peer);
-		return 0;
-	case IVSHM_EV_SHM:
-		return on_shm(c, ivshm_session_shm_fd(c->sess));
-	case IVSHM_EV_VECTOR:
-		if (c->quiet)
-			return 0;
-		say("vector peer=%u index=%u", ev.peer, ev.vector);
-		if (ev.complete && (int)ev.peer == ivshm_session_id(c->sess))
-			print_ready(c);
-		else if (ev.complete && was_ready)
-			say("join peer=%u", ev.peer);
-		return 0;
-	case IVSHM_EV_LEAVE:
-		if (!c->quiet)
-			say("leave peer=%u", ev.peer);
-		return 0;
-	}
-	return 0;
+	ret = on_event(c, &ev, was_ready);
+	/* The last own eventfd ends the setup; without vectors, the memory does. */
+	if (!ret && !was_ready && ivshm_session_ready(c->sess) && !c->quiet)
+		print_ready(c);
+	return ret;
 }
 
 int conn_pump(struct conn *c)
@@ -233,11 +227,11 @@ int conn_pump(struct conn *c)
 	}
 }
 
-int conn_wait_ready(struct conn *c, long long deadline_ms)
+int conn_wait_ready(struct conn *c, int64_t deadline_ms)
 {
 	while (!ivshm_session_ready(c->sess)) {
 		struct pollfd p = { .fd = c->sock, .events = POLLIN };
-		long long left = deadline_ms - now_ms();
+		int64_t left = deadline_ms - ivshm_clock_ms();
 		int ret;
 
 		if (left <= 0)
@@ -270,7 +264,8 @@ int conn_ring(struct conn *c, unsigned peer, unsigned v)
 
 	if (fd < 0)
 		return -ENOENT;
-	if (write(fd, &one, sizeof(one)) != sizeof(one))
+	/* An eventfd takes all 8 bytes or fails: there is no short write. */
+	if (write(fd, &one, sizeof(one)) < 0)
 		return -errno;
 	return 0;
 }
@@ -286,7 +281,8 @@ long long conn_take(struct conn *c, unsigned v)
 	/* poll first: the eventfd is the server's, and we must not block if it lacks O_NONBLOCK. */
 	if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
 		return 0;
-	if (read(fd, &n, sizeof(n)) != sizeof(n))
+	/* An eventfd read returns all 8 bytes or fails. */
+	if (read(fd, &n, sizeof(n)) < 0)
 		return errno == EAGAIN ? 0 : -errno;
 	c->counts[v] += n;
 	say("got vector=%u count=%llu", v, (unsigned long long)n);

@@ -26,9 +26,10 @@ struct conn {
 };
 
 /*
- * Connect to path. vectors: eventfds per peer (QEMU's vectors=N);
- * keep: keep the fds and map the memory (false for connection churn).
- * Returns 0 or a negative errno (printed).
+ * Connect to path. vectors: eventfds per peer (QEMU's vectors=N, 0 for a
+ * server without doorbells); keep: keep the fds and map the memory (false
+ * for connection churn). Returns 0 or a negative errno (printed); on error
+ * c holds nothing and needs no conn_close().
  */
 int conn_open(struct conn *c, const char *path, unsigned vectors, bool keep);
 
@@ -41,8 +42,11 @@ void conn_close(struct conn *c);
  */
 int conn_pump(struct conn *c);
 
-/* Pump until the setup is complete. Returns 0, 1 on EOF, -ETIMEDOUT or -errno. */
-int conn_wait_ready(struct conn *c, long long deadline_ms);
+/*
+ * Pump until the setup is complete or deadline_ms (ivshm_clock_ms()) passes.
+ * Returns 0, 1 on EOF, -ETIMEDOUT or -errno.
+ */
+int conn_wait_ready(struct conn *c, int64_t deadline_ms);
 
 /* Own eventfd of vector v, or -1. */
 int conn_own_fd(const struct conn *c, unsigned v);
@@ -59,10 +63,5 @@ long long conn_take(struct conn *c, unsigned v);
 /* Bounds-checked access to the mapped memory; -ERANGE outside it, -ENODEV unmapped. */
 int conn_write(struct conn *c, uint64_t off, const void *buf, uint64_t len);
 int conn_read(struct conn *c, uint64_t off, void *buf, uint64_t len);
-
-long long now_ms(void);
-
-/* printf to stdout as one line, flushed: tests read it while we run. */
-void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -3,11 +3,11 @@
  * ivshm-peer: a host-side ivshmem peer for tests and debugging, what QEMU's
  * ivshmem-client is. It connects like QEMU's ivshmem-doorbell device, prints
  * what the server sends, and can write/read the shared memory, ring other
- * peers and wait for its own vectors.
+ * peers and wait for its own vectors. This file parses the command line and
+ * runs the mode it names (modes.h).
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,32 +15,20 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "modes.h"
+#include "msg.h"
 #include "number.h"
 
 #define DEFAULT_SOCKET "/run/ivshm/ivshmd.sock"
-#define MAX_ACTIONS 64
-#define MAX_IO (1u << 20)
 
-enum { EXIT_TIMEOUT = 2 };
+/* As ivshmd -n and QEMU's ivshmem-server read it: "010" is 8, "0x4" is 4. */
+#define VECTORS_SPELLING (IVSHM_NUM_HEX | IVSHM_NUM_OCT)
 
-enum action_kind { ACT_WRITE, ACT_READ, ACT_RING, ACT_WAIT, ACT_TRUNCATE };
-
-struct action {
-	enum action_kind kind;
-	uint64_t a;	/* offset, peer, vector or size */
-	uint64_t b;	/* length or vector */
-	const char *text;
-};
-
-struct opts {
-	const char *socket;
-	unsigned vectors;
-	int timeout_ms;
-	bool stay, no_read, trace, quiet;
-	uint64_t repeat;
-	struct action act[MAX_ACTIONS];
-	unsigned nact;
+static int (*const modes[])(const struct peer_opts *o, int sfd) = {
+	[MODE_ACTIONS] = mode_actions,
+	[MODE_STAY] = mode_stay,
+	[MODE_NO_READ] = mode_no_read,
+	[MODE_REPEAT] = mode_repeat,
 };
 
 static void usage(FILE *f)
@@ -51,8 +39,9 @@ static void usage(FILE *f)
 "ivshmem-doorbell device, print what it sends, then run the actions in order.\n"
 "\n"
 "  -S, --socket PATH     server socket (default " DEFAULT_SOCKET ")\n"
-"  -n, --vectors N       eventfds the server gives each peer (default 1); the\n"
-"                        setup is complete when N own eventfds arrived\n"
+"  -n, --vectors N       eventfds the server gives each peer, 0-%u (default 1);\n"
+"                        the setup is complete when N own eventfds arrived (with\n"
+"                        0, when the memory did); 0x hex and 0 octal as in ivshmd\n"
 "  -t, --timeout SEC     deadline for the setup and for each wait (default 10)\n"
 "  -w, --write OFF:TEXT  write TEXT at byte OFF of the shared memory\n"
 "  -r, --read OFF:LEN    print LEN bytes (at most 1M) at OFF in hex\n"
@@ -64,8 +53,9 @@ static void usage(FILE *f)
 "                        or SIGINT; commands: ring ID VEC | write OFF TEXT |\n"
 "                        read OFF LEN | quit\n"
 "      --no-read         connect and never read the socket (a stuck client);\n"
-"                        hold it until stdin EOF or a signal\n"
-"      --repeat N        connect, complete the setup and disconnect N times\n"
+"                        hold it until stdin EOF or a signal; no actions\n"
+"      --repeat N        connect, complete the setup and disconnect N times;\n"
+"                        no actions\n"
 "      --trace           also print every raw message\n"
 "  -q, --quiet           print only results of actions\n"
 "  -h, --help            this help\n"
@@ -89,15 +79,17 @@ static void usage(FILE *f)
 "  connected                 --no-read: connection established\n"
 "  hangup                    --no-read: the server closed the connection\n"
 "  cycles N                  --repeat finished\n"
-"  counts C0,C1,...          at exit: own vector firings seen per vector\n"
+"  counts C0,C1,...|-        at exit: own vector firings seen per vector\n"
 "  eof                       the server closed the connection\n"
 "  error MESSAGE\n"
-"Exit status: 0 success, 1 error (also EOF before the setup completed), 2 timeout.\n");
+"Exit status: 0 success, 1 error (also EOF before the setup completed),\n"
+"2 usage, 3 timeout (of the setup or of a --wait).\n",
+		UIO_IVSHMEM_MAX_VECTORS);
 }
 
 static int bad(const char *opt, const char *arg)
 {
-	fprintf(stderr, "ivshm-peer: invalid %s '%s'\n", opt, arg);
+	ivshm_msg_err("invalid %s '%s'", opt, arg);
 	return -EINVAL;
 }
 
@@ -107,27 +99,31 @@ static int parse_pair(const char *arg, uint64_t *a, uint64_t *b, const char **te
 	char head[32];
 	const char *colon = strchr(arg, ':');
 	size_t n;
+	int ret;
 
 	if (!colon || (size_t)(colon - arg) >= sizeof(head))
 		return -EINVAL;
 	n = (size_t)(colon - arg);
 	memcpy(head, arg, n);
 	head[n] = '\0';
-	if (sizes ? ivshm_num_parse_size(head, a) : ivshm_num_parse(head, IVSHM_NUM_DEC, 0, UINT64_MAX, a))
-		return -EINVAL;
+	ret = sizes ? ivshm_num_parse_size(head, a) :
+		      ivshm_num_parse(head, IVSHM_NUM_DEC, 0, UINT64_MAX, a);
+	if (ret)
+		return ret;
 	if (text) {
 		*text = colon + 1;
 		return 0;
 	}
-	return sizes ? ivshm_num_parse_size(colon + 1, b) : ivshm_num_parse(colon + 1, IVSHM_NUM_DEC, 0, UINT64_MAX, b);
+	return sizes ? ivshm_num_parse_size(colon + 1, b) :
+		       ivshm_num_parse(colon + 1, IVSHM_NUM_DEC, 0, UINT64_MAX, b);
 }
 
-static int add_action(struct opts *o, int c, const char *arg)
+static int add_action(struct peer_opts *o, int c, const char *arg)
 {
 	struct action *a;
 	int ret = 0;
 
-	if (o->nact >= MAX_ACTIONS)
+	if (o->nact >= PEER_MAX_ACTIONS)
 		return bad("action (too many)", arg);
 	a = &o->act[o->nact];
 	switch (c) {
@@ -138,7 +134,7 @@ static int add_action(struct opts *o, int c, const char *arg)
 	case 'r':
 		a->kind = ACT_READ;
 		ret = parse_pair(arg, &a->a, &a->b, NULL, true);
-		if (!ret && (a->b == 0 || a->b > MAX_IO))
+		if (!ret && (a->b == 0 || a->b > PEER_MAX_IO))
 			ret = -EINVAL;
 		break;
 	case 'R':
@@ -160,7 +156,18 @@ static int add_action(struct opts *o, int c, const char *arg)
 	return 0;
 }
 
-static int parse_opts(struct opts *o, int argc, char **argv)
+static int set_mode(struct peer_opts *o, enum peer_mode mode)
+{
+	if (o->mode != MODE_ACTIONS && o->mode != mode) {
+		ivshm_msg_err("--stay, --no-read and --repeat exclude each other");
+		return -EINVAL;
+	}
+	o->mode = mode;
+	return 0;
+}
+
+/* Returns 0 to run, 1 when --help was printed, or -EINVAL (reason printed). */
+static int parse_opts(struct peer_opts *o, int argc, char **argv)
 {
 	enum { OPT_NO_READ = 256, OPT_REPEAT, OPT_TRACE, OPT_TRUNCATE };
 	static const struct option lo[] = {
@@ -183,14 +190,16 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	uint64_t v;
 	int c;
 
-	*o = (struct opts){ .socket = DEFAULT_SOCKET, .vectors = 1, .timeout_ms = 10000 };
+	*o = (struct peer_opts){ .socket = DEFAULT_SOCKET, .vectors = 1, .timeout_ms = 10000 };
 	while ((c = getopt_long(argc, argv, "S:n:t:w:r:R:W:sqh", lo, NULL)) != -1) {
+		int ret = 0;
+
 		switch (c) {
 		case 'S':
 			o->socket = optarg;
 			break;
 		case 'n':
-			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, UIO_IVSHMEM_MAX_VECTORS, &v))
+			if (ivshm_num_parse(optarg, VECTORS_SPELLING, 0, UIO_IVSHMEM_MAX_VECTORS, &v))
 				return bad("--vectors", optarg);
 			o->vectors = (unsigned)v;
 			break;
@@ -200,18 +209,18 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			o->timeout_ms = (int)v * 1000;
 			break;
 		case 'w': case 'r': case 'R': case 'W': case OPT_TRUNCATE:
-			if (add_action(o, c, optarg))
-				return -EINVAL;
+			ret = add_action(o, c, optarg);
 			break;
 		case 's':
-			o->stay = true;
+			ret = set_mode(o, MODE_STAY);
 			break;
 		case OPT_NO_READ:
-			o->no_read = true;
+			ret = set_mode(o, MODE_NO_READ);
 			break;
 		case OPT_REPEAT:
 			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, 10000000, &o->repeat))
 				return bad("--repeat", optarg);
+			ret = set_mode(o, MODE_REPEAT);
 			break;
 		case OPT_TRACE:
 			o->trace = true;
@@ -226,384 +235,54 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			usage(stderr);
 			return -EINVAL;
 		}
+		if (ret)
+			return ret;
 	}
 	if (optind < argc)
 		o->socket = argv[optind++];
 	if (optind < argc)
 		return bad("argument", argv[optind]);
-	return 0;
-}
-
-static void print_hex(uint64_t off, const unsigned char *buf, uint64_t len)
-{
-	printf("read offset=%llu hex=", (unsigned long long)off);
-	for (uint64_t i = 0; i < len; i++)
-		printf("%02x", buf[i]);
-	say("%s", "");
-}
-
-static int do_write(struct conn *c, uint64_t off, const char *text)
-{
-	int ret = conn_write(c, off, text, strlen(text));
-
-	if (ret) {
-		say("error write offset=%llu: %s", (unsigned long long)off, strerror(-ret));
-		return ret;
-	}
-	say("wrote offset=%llu len=%zu", (unsigned long long)off, strlen(text));
-	return 0;
-}
-
-static int do_read(struct conn *c, uint64_t off, uint64_t len)
-{
-	static unsigned char buf[MAX_IO];
-	int ret;
-
-	if (len == 0 || len > MAX_IO) {
-		say("error read: length must be 1 to %u", MAX_IO);
+	if (o->nact && (o->mode == MODE_NO_READ || o->mode == MODE_REPEAT)) {
+		ivshm_msg_err("--no-read and --repeat run no actions");
 		return -EINVAL;
 	}
-	ret = conn_read(c, off, buf, len);
-	if (ret) {
-		say("error read offset=%llu: %s", (unsigned long long)off, strerror(-ret));
-		return ret;
-	}
-	print_hex(off, buf, len);
 	return 0;
 }
 
-static int do_ring(struct conn *c, uint64_t peer, uint64_t v)
-{
-	int ret = -ENOENT;
-
-	if (peer <= IVSHMEM_MAX_PEER_ID && v < UIO_IVSHMEM_MAX_VECTORS)
-		ret = conn_ring(c, (unsigned)peer, (unsigned)v);
-	if (ret) {
-		say("error ring peer=%llu vector=%llu: %s", (unsigned long long)peer,
-		    (unsigned long long)v, ret == -ENOENT ? "no such peer or vector" : strerror(-ret));
-		return ret;
-	}
-	say("rang peer=%llu vector=%llu", (unsigned long long)peer, (unsigned long long)v);
-	return 0;
-}
-
-static int do_truncate(struct conn *c, uint64_t size)
-{
-	int fd = ivshm_session_shm_fd(c->sess);
-
-	if (ftruncate(fd, (off_t)size) < 0) {
-		say("truncate size=%llu result=%s", (unsigned long long)size, strerrorname_np(errno));
-		return 0;
-	}
-	say("truncate size=%llu result=ok", (unsigned long long)size);
-	return 0;
-}
-
-/* Wait for own vector v, still serving the socket so joins and leaves are seen. */
-static int do_wait(struct conn *c, unsigned v, int timeout_ms)
-{
-	long long deadline = now_ms() + timeout_ms;
-	int fd = conn_own_fd(c, v);
-
-	if (fd < 0) {
-		say("error wait: no own vector %u", v);
-		return -ENOENT;
-	}
-	for (;;) {
-		struct pollfd p[2] = {
-			{ .fd = fd, .events = POLLIN },
-			{ .fd = c->sock, .events = POLLIN },
-		};
-		long long left = deadline - now_ms();
-		long long got;
-		int ret;
-
-		if (left <= 0) {
-			say("timeout vector=%u", v);
-			return -ETIMEDOUT;
-		}
-		ret = poll(p, 2, (int)left);
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-		if (p[1].revents) {
-			ret = conn_pump(c);
-			if (ret)
-				return ret > 0 ? -EPIPE : ret;
-		}
-		got = conn_take(c, v);
-		if (got < 0)
-			return (int)got;
-		if (got > 0)
-			return 0;
-	}
-}
-
-static int run_actions(struct conn *c, const struct opts *o)
-{
-	for (unsigned i = 0; i < o->nact; i++) {
-		const struct action *a = &o->act[i];
-		int ret;
-
-		switch (a->kind) {
-		case ACT_WRITE:
-			ret = do_write(c, a->a, a->text);
-			break;
-		case ACT_READ:
-			ret = do_read(c, a->a, a->b);
-			break;
-		case ACT_RING:
-			ret = do_ring(c, a->a, a->b);
-			break;
-		case ACT_WAIT:
-			ret = do_wait(c, (unsigned)a->a, o->timeout_ms);
-			break;
-		default:
-			ret = do_truncate(c, a->a);
-			break;
-		}
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/* Next space-separated word of *s, or NULL; *s moves past it. */
-static char *word(char **s)
-{
-	char *w = *s + strspn(*s, " ");
-	size_t n = strcspn(w, " ");
-
-	if (!n)
-		return NULL;
-	*s = w + n + (w[n] ? 1 : 0);
-	w[n] = '\0';
-	return w;
-}
-
-/* One stdin command; returns 1 for quit. Bad commands are reported, not fatal. */
-static int command(struct conn *c, char *line)
-{
-	char *cmd = word(&line), *x, *y;
-	uint64_t a, b;
-
-	if (!cmd)
-		return 0;
-	if (!strcmp(cmd, "quit"))
-		return 1;
-	x = word(&line);
-	if (!strcmp(cmd, "write") && x && *line && !ivshm_num_parse_size(x, &a)) {
-		do_write(c, a, line);
-		return 0;
-	}
-	y = word(&line);
-	if (!strcmp(cmd, "ring") && x && y && !ivshm_num_parse(x, IVSHM_NUM_DEC, 0, UINT64_MAX, &a) &&
-	    !ivshm_num_parse(y, IVSHM_NUM_DEC, 0, UINT64_MAX, &b)) {
-		do_ring(c, a, b);
-		return 0;
-	}
-	if (!strcmp(cmd, "read") && x && y && !ivshm_num_parse_size(x, &a) && !ivshm_num_parse_size(y, &b)) {
-		do_read(c, a, b);
-		return 0;
-	}
-	say("error unknown command");
-	return 0;
-}
-
-struct linebuf {
-	char buf[4096];
-	size_t len;
-};
-
-/*
- * Read what stdin has and run each complete line. Returns 1 on EOF or quit,
- * 0 otherwise. A line longer than the buffer is an error, not a hang.
- */
-static int commands(struct conn *c, struct linebuf *lb)
-{
-	ssize_t n = read(0, lb->buf + lb->len, sizeof(lb->buf) - 1 - lb->len);
-	char *nl;
-
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? 0 : 1;
-	if (n == 0)
-		return 1;
-	lb->len += (size_t)n;
-	lb->buf[lb->len] = '\0';
-	while ((nl = strchr(lb->buf, '\n'))) {
-		size_t used = (size_t)(nl - lb->buf) + 1;
-		int quit;
-
-		*nl = '\0';
-		quit = command(c, lb->buf);
-		memmove(lb->buf, lb->buf + used, lb->len - used + 1);
-		lb->len -= used;
-		if (quit)
-			return 1;
-	}
-	if (lb->len == sizeof(lb->buf) - 1) {
-		say("error command line too long");
-		lb->len = 0;
-	}
-	return 0;
-}
-
+/* SIGTERM and SIGINT as a readable fd, so every mode can end cleanly in its own loop. */
 static int signal_fd(void)
 {
 	sigset_t mask;
+	int fd;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
-	return signalfd(-1, &mask, SFD_CLOEXEC);
-}
-
-/* Serve events and stdin commands until EOF on either side, quit or a signal. */
-static int stay(struct conn *c, int sfd)
-{
-	unsigned nvec = ivshm_session_vectors(c->sess);
-	struct pollfd p[3 + UIO_IVSHMEM_MAX_VECTORS];
-	struct linebuf lb = { .len = 0 };
-
-	for (;;) {
-		int ret;
-
-		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = c->sock, .events = POLLIN };
-		p[2] = (struct pollfd){ .fd = 0, .events = POLLIN };
-		for (unsigned v = 0; v < nvec; v++)
-			p[3 + v] = (struct pollfd){ .fd = conn_own_fd(c, v), .events = POLLIN };
-		ret = poll(p, 3 + nvec, -1);
-		if (ret < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (p[0].revents)
-			return 0;
-		for (unsigned v = 0; v < nvec; v++)
-			if (p[3 + v].revents && conn_take(c, v) < 0)
-				return -EIO;
-		if (p[1].revents) {
-			ret = conn_pump(c);
-			if (ret)
-				return ret > 0 ? 0 : ret;
-		}
-		if (p[2].revents && commands(c, &lb))
-			return 0;
-	}
-}
-
-static void print_counts(struct conn *c)
-{
-	unsigned nvec = ivshm_session_vectors(c->sess);
-	char buf[UIO_IVSHMEM_MAX_VECTORS * 21 + 1];
-	size_t used = 0;
-
-	/* Firings that arrived but were never waited for count too. */
-	for (unsigned v = 0; v < nvec; v++)
-		conn_take(c, v);
-	for (unsigned v = 0; v < nvec; v++)
-		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%llu", v ? "," : "",
-					 (unsigned long long)c->counts[v]);
-	say("counts %s", buf);
-}
-
-/* Hold a connection without ever reading it: what a wedged client looks like to the server. */
-static int hold_unread(const struct opts *o, int sfd)
-{
-	struct conn c = { .quiet = true };
-	int ret;
-
-	ret = conn_open(&c, o->socket, o->vectors, false);
-	if (ret)
-		return EXIT_FAILURE;
-	say("connected");
-	for (;;) {
-		struct pollfd p[3] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = 0, .events = POLLIN },
-			{ .fd = c.sock, .events = 0 },	/* POLLHUP only: nothing is read */
-		};
-
-		ret = poll(p, 3, -1);
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret < 0 || p[0].revents || p[1].revents)
-			break;
-		if (p[2].revents & (POLLHUP | POLLERR)) {
-			say("hangup");
-			break;
-		}
-	}
-	conn_close(&c);
-	return EXIT_SUCCESS;
-}
-
-static int churn(const struct opts *o)
-{
-	for (uint64_t i = 0; i < o->repeat; i++) {
-		struct conn c = { .quiet = true };
-		int ret;
-
-		ret = conn_open(&c, o->socket, o->vectors, false);
-		if (ret)
-			return EXIT_FAILURE;
-		ret = conn_wait_ready(&c, now_ms() + o->timeout_ms);
-		conn_close(&c);
-		if (ret) {
-			say("error cycle %llu: %s", (unsigned long long)i + 1,
-			    ret > 0 ? "server closed the connection" : strerror(-ret));
-			return ret == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE;
-		}
-	}
-	say("cycles %llu", (unsigned long long)o->repeat);
-	return EXIT_SUCCESS;
+	fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 int main(int argc, char **argv)
 {
-	struct conn c = { 0 };
-	struct opts o;
-	int sfd, ret, status = EXIT_SUCCESS;
+	struct peer_opts o;
+	int sfd, ret, status;
 
+	ivshm_msg_init("ivshm-peer");
 	ret = parse_opts(&o, argc, argv);
 	if (ret)
-		return ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return ret > 0 ? EXIT_SUCCESS : EXIT_USAGE;
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		ivshm_msg_err("ignoring SIGPIPE: %s", strerror(errno));
 		return EXIT_FAILURE;
+	}
 	sfd = signal_fd();
 	if (sfd < 0) {
-		fprintf(stderr, "ivshm-peer: signalfd: %s\n", strerror(errno));
+		ivshm_msg_err("signalfd: %s", strerror(-sfd));
 		return EXIT_FAILURE;
 	}
-	if (o.no_read)
-		return hold_unread(&o, sfd);
-	if (o.repeat)
-		return churn(&o);
-
-	c.trace = o.trace;
-	c.quiet = o.quiet;
-	ret = conn_open(&c, o.socket, o.vectors, true);
-	if (ret)
-		return EXIT_FAILURE;
-	ret = conn_wait_ready(&c, now_ms() + o.timeout_ms);
-	if (ret) {
-		if (ret == -ETIMEDOUT)
-			say("error timeout waiting for the setup");
-		else if (ret > 0)
-			say("error server closed the connection during the setup");
-		conn_close(&c);
-		return ret == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE;
-	}
-	ret = run_actions(&c, &o);
-	if (!ret && o.stay)
-		ret = stay(&c, sfd);
-	if (ret)
-		status = ret == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE;
-	print_counts(&c);
-	conn_close(&c);
+	status = modes[o.mode](&o, sfd);
 	close(sfd);
 	return status;
 }

@@ -30,13 +30,13 @@ static char *listing(const struct ivshmd_server *s, size_t *len)
 	bad = fprintf(f, "%-6s %-8s %-6s %-6s %-7s %-7s %s\n",
 		      "ID", "PID", "UID", "GID", "VECTORS", "QUEUED", "NAME") < 0;
 	for (unsigned id = 0; !bad && id < s->id_hi; id++) {
-		const struct ivshmd_client *c = s->by_id[id];
+		const struct ivshmd_peer *p = s->by_id[id];
 
-		if (!c || c->why)
+		if (!ivshmd_peer_alive(p))
 			continue;
-		bad = fprintf(f, "%-6u %-8d %-6u %-6u %-7u %-7zu %s\n", c->id, (int)c->cred.pid,
-			      (unsigned)c->cred.uid, (unsigned)c->cred.gid, s->vectors, c->q.len,
-			      c->pin >= 0 ? s->pins[c->pin].name : "-") < 0;
+		bad = fprintf(f, "%-6u %-8d %-6u %-6u %-7u %-7zu %s\n", p->id, (int)p->cred.pid,
+			      (unsigned)p->cred.uid, (unsigned)p->cred.gid, s->vectors, p->q.len,
+			      p->pin >= 0 ? s->pins[p->pin].name : "-") < 0;
 	}
 	if (fclose(f) != 0 || bad) {
 		free(buf);
@@ -140,19 +140,19 @@ void ivshmd_ctl_event(struct ivshmd_server *s, struct ivshmd_ctl_client *c, uint
 		write_out(c);
 }
 
-void ivshmd_ctl_check_deadlines(struct ivshmd_server *s, unsigned long long now)
+void ivshmd_ctl_check_deadlines(struct ivshmd_server *s, int64_t now)
 {
 	for (struct ivshmd_ctl_client *c = s->ctls; c; c = c->next)
 		if (!c->done && now - c->progress_ms >= s->send_timeout_ms)
 			c->done = true;
 }
 
-unsigned long long ivshmd_ctl_next_deadline(const struct ivshmd_server *s)
+int64_t ivshmd_ctl_next_deadline(const struct ivshmd_server *s)
 {
-	unsigned long long next = 0;
+	int64_t next = 0;
 
 	for (const struct ivshmd_ctl_client *c = s->ctls; c; c = c->next) {
-		unsigned long long d = c->progress_ms + s->send_timeout_ms;
+		int64_t d = c->progress_ms + s->send_timeout_ms;
 
 		if (!c->done && (!next || d < next))
 			next = d;

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -10,6 +9,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "msg.h"
 
 #define READY_TIMEOUT_MS 30000
 
@@ -23,8 +23,8 @@ static void parent_wait(int rfd, pid_t child)
 		ret = poll(&p, 1, READY_TIMEOUT_MS);
 	while (ret < 0 && errno == EINTR);
 	if (ret == 0) {
-		fprintf(stderr, "ivshmd: daemon (pid %d) did not report readiness in %d s\n",
-			(int)child, READY_TIMEOUT_MS / 1000);
+		ivshm_msg_err("daemon (pid %d) did not report readiness in %d s", (int)child,
+			      READY_TIMEOUT_MS / 1000);
 		_exit(1);
 	}
 	if (ret > 0 && read(rfd, &verdict, 1) == 1 && verdict == 0)

@@ -3,10 +3,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "clock.h"
 #include "log.h"
+#include "number.h"
 
 static int max_level = LOG_WARNING;
 static bool use_syslog;
@@ -16,10 +18,17 @@ static bool journal_prefix;
 static bool stderr_is_journal(void)
 {
 	const char *env = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
+	const char *colon = env ? strchr(env, ':') : NULL;
+	char dev_text[24];
+	uint64_t dev, ino;
 	struct stat st;
 
-	if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2)
+	if (!colon || (size_t)(colon - env) >= sizeof(dev_text))
+		return false;
+	memcpy(dev_text, env, (size_t)(colon - env));
+	dev_text[colon - env] = '\0';
+	if (ivshm_num_parse(dev_text, IVSHM_NUM_DEC, 0, UINT64_MAX, &dev) ||
+	    ivshm_num_parse(colon + 1, IVSHM_NUM_DEC, 0, UINT64_MAX, &ino))
 		return false;
 	if (fstat(2, &st) < 0)
 		return false;
@@ -73,9 +82,9 @@ void ivshmd_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void ivshmd_log_ratelimited(unsigned long long *last, int level, const char *fmt, ...)
+void ivshmd_log_ratelimited(int64_t *last, int level, const char *fmt, ...)
 {
-	unsigned long long now = ivshm_clock_ms();
+	int64_t now = ivshm_clock_ms();
 	va_list ap;
 
 	if (*last && now - *last < 1000)

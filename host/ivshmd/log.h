@@ -7,6 +7,7 @@
 #ifndef IVSHMD_LOG_H
 #define IVSHMD_LOG_H
 
+#include <stdint.h>
 #include <syslog.h>
 
 void ivshmd_log_setup(int verbosity);
@@ -21,7 +22,7 @@ void ivshmd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2
  * timestamp in ms, 0 initially), so a condition that repeats on every event
  * (EMFILE) cannot flood the log.
  */
-void ivshmd_log_ratelimited(unsigned long long *last, int level, const char *fmt, ...)
+void ivshmd_log_ratelimited(int64_t *last, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 #endif

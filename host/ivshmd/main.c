@@ -16,8 +16,9 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "list.h"
+#include "list-client.h"
 #include "log.h"
+#include "msg.h"
 #include "opts.h"
 #include "pidfile.h"
 #include "server.h"
@@ -90,11 +91,14 @@ int main(int argc, char **argv)
 	int report = -1, sfd = -1, ret;
 	sigset_t mask;
 
+	ivshm_msg_init("ivshmd");
 	ret = ivshmd_opts_parse(&o, argc, argv);
 	if (ret)
 		return ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-	if (o.list)
-		return ivshmd_list(o.cfg.socket_path, LIST_TIMEOUT_MS) ? EXIT_FAILURE : EXIT_SUCCESS;
+	if (o.list) {
+		ret = ivshmd_list_peers(o.cfg.socket_path, LIST_TIMEOUT_MS);
+		return ret ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
 
 	ivshmd_log_setup(o.verbose);
 	raise_nofile();

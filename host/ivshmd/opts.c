@@ -7,8 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "opts.h"
+#include "msg.h"
 #include "number.h"
+#include "opts.h"
+
+/* QEMU's ivshmem-server reads -n like strtoull(, , 0): "010" is 8, "0x4" is 4. */
+#define VECTORS_SPELLING (IVSHM_NUM_HEX | IVSHM_NUM_OCT)
 
 enum {
 	OPT_MODE = 256,
@@ -46,10 +50,11 @@ static void usage(FILE *f)
 "\n"
 "Options (the short ones are QEMU ivshmem-server's):\n"
 "  -S, --socket PATH      UNIX socket QEMU connects to (default " IVSHMD_DEFAULT_SOCKET ")\n"
-"  -l, --size SIZE        shared memory size, a power of two from 4K to 512G;\n"
-"                         K, M, G, T suffixes (default 4M)\n"
-"  -n, --vectors N        interrupt vectors (eventfds) per peer, 1-%u (default %u);\n"
-"                         QEMU's vectors=N must match\n"
+"  -l, --size SIZE        shared memory size from 4K to 512G, K, M, G, T suffixes or\n"
+"                         0x and hex digits; rounded up to a power of two (default 4M)\n"
+"  -n, --vectors N        interrupt vectors (eventfds) per peer, 0-%u (default %u);\n"
+"                         QEMU's vectors=N must match; 0x hex and 0 octal as in QEMU;\n"
+"                         0: memory only, no doorbells\n"
 "  -M, --shm-name NAME    use the POSIX shared memory object NAME (/dev/shm/NAME)\n"
 "                         instead of a sealed memfd; reused if it has the right size,\n"
 "                         removed at exit if ivshmd created it\n"
@@ -64,8 +69,8 @@ static void usage(FILE *f)
 "                         always gets ID; a second connection while it is connected\n"
 "                         is refused. Repeatable (up to %u); other peers never get ID\n"
 "      --max-peers N      connected peers at most, pinned ones included (default %u)\n"
-"      --queue-limit N    messages queued per peer before it is dropped\n"
-"                         (default 3 + 3 * vectors * max-peers)\n"
+"      --queue-limit N    messages queued per peer before it is dropped (default\n"
+"                         3 + 3 * vectors * max-peers, 3 + 2 * max-peers with -n 0)\n"
 "      --send-timeout MS  drop a peer whose queue makes no progress this long (default %u)\n"
 "      --list             connect to PATH.ctl and print ID, PID, UID, GID, VECTORS,\n"
 "                         QUEUED and NAME of each connected peer\n"
@@ -79,8 +84,36 @@ static void usage(FILE *f)
 
 static int bad(const char *opt, const char *arg, const char *why)
 {
-	fprintf(stderr, "ivshmd: %s '%s': %s\n", opt, arg, why);
+	ivshm_msg_err("%s '%s': %s", opt, arg, why);
 	return -EINVAL;
+}
+
+/*
+ * QEMU's ivshmem-server rounds the size up to a power of two; so do we, with
+ * a warning, within the sizes QEMU can map. It also takes hexadecimal.
+ */
+static int parse_size(const char *arg, uint64_t *size)
+{
+	uint64_t v, p2 = IVSHMD_SHM_MIN_SIZE;
+	int err;
+
+	if (arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X'))
+		err = ivshm_num_parse(arg, IVSHM_NUM_HEX, 0, UINT64_MAX, &v);
+	else
+		err = ivshm_num_parse_size(arg, &v);
+	if (err)
+		return bad("--size", arg, "expected a number with an optional K, M, G or T suffix, "
+			   "or 0x and hexadecimal digits");
+	if (v < IVSHMD_SHM_MIN_SIZE || v > IVSHMD_SHM_MAX_SIZE)
+		return bad("--size", arg, "must be from 4K to 512G");
+	while (p2 < v)
+		p2 <<= 1;
+	if (p2 != v)
+		ivshm_msg_warn("--size '%s' (%llu bytes) is not a power of two: rounded up to %llu, "
+			       "as QEMU's ivshmem-server does", arg, (unsigned long long)v,
+			       (unsigned long long)p2);
+	*size = p2;
+	return 0;
 }
 
 static int parse_pin(struct ivshmd_opts *o, const char *arg)
@@ -125,12 +158,13 @@ static int parse_group(const char *arg, gid_t *gid)
 
 static int parse_mode(const char *arg, mode_t *mode)
 {
-	char *end;
 	unsigned long v;
 
-	errno = 0;
-	v = strtoul(arg, &end, 8);
-	if (errno || end == arg || *end || v > 0777)
+	/* Octal with or without the leading 0, as chmod reads it; nothing else. */
+	if (!arg[0] || arg[strspn(arg, "01234567")] || strlen(arg) > 4)
+		return bad("--mode", arg, "expected an octal mode such as 0660");
+	v = strtoul(arg, NULL, 8);
+	if (v > 0777)
 		return bad("--mode", arg, "expected an octal mode such as 0660");
 	if (v & 0007)
 		return bad("--mode", arg, "sockets are never accessible to others");
@@ -169,13 +203,10 @@ static int parse_one(struct ivshmd_opts *o, int c, const char *arg)
 		cfg->shm_where = arg;
 		return 0;
 	case 'l':
-		if (ivshm_num_parse_size(arg, &v))
-			return bad("--size", arg, "expected a number with an optional K, M, G or T suffix");
-		cfg->shm_size = v;
-		return 0;
+		return parse_size(arg, &cfg->shm_size);
 	case 'n':
-		if (ivshm_num_parse(arg, IVSHM_NUM_DEC, 1, UIO_IVSHMEM_MAX_VECTORS, &v))
-			return bad("--vectors", arg, "must be 1 to 64");
+		if (ivshm_num_parse(arg, VECTORS_SPELLING, 0, UIO_IVSHMEM_MAX_VECTORS, &v))
+			return bad("--vectors", arg, "must be 0 to 64");
 		cfg->vectors = (unsigned)v;
 		return 0;
 	case 'g':
@@ -236,7 +267,7 @@ int ivshmd_opts_parse(struct ivshmd_opts *o, int argc, char **argv)
 			return ret;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "ivshmd: unexpected argument '%s'\n", argv[optind]);
+		ivshm_msg_err("unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
 	return 0;

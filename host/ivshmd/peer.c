@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Peers: admission (ID choice, pins, limits), the setup sequence, join and
- * leave announcements, and dropping clients that misbehave.
+ * leave announcements, and dropping peers that misbehave.
  *
- * A client that must go is only marked (ivshmd_peer_fail) while the server
+ * A peer that must go is only marked (ivshmd_peer_fail) while the server
  * walks its peers; ivshmd_peer_reap() removes it between events and
  * announces the departure, and its memory is freed after the event batch,
  * so no epoll event or loop ever points at freed memory.
@@ -24,9 +24,26 @@
 /* Connections taken per readiness event, so one busy socket cannot starve the rest. */
 #define ACCEPT_BURST 16
 
-static bool alive(const struct ivshmd_client *c)
+/* A hang-up is routine; any other departure is worth seeing without -v. */
+static const struct {
+	const char *text;
+	int level;
+} leave_reasons[] = {
+	[IVSHMD_LEAVE_CLOSED]		= { "closed the connection", LOG_INFO },
+	[IVSHMD_LEAVE_LOST]		= { "connection lost", LOG_WARNING },
+	[IVSHMD_LEAVE_SENT_DATA]	= { "sent data; the protocol is server to client only",
+					    LOG_WARNING },
+	[IVSHMD_LEAVE_RECV_FAILED]	= { "receive failed", LOG_WARNING },
+	[IVSHMD_LEAVE_SEND_FAILED]	= { "send failed", LOG_WARNING },
+	[IVSHMD_LEAVE_OVERFLOW]		= { "send queue overflow (not reading)", LOG_WARNING },
+	[IVSHMD_LEAVE_QUEUE_FAILED]	= { "queueing a message failed", LOG_WARNING },
+	[IVSHMD_LEAVE_STALLED]		= { "stopped reading (send timeout)", LOG_WARNING },
+	[IVSHMD_LEAVE_EPOLL_FAILED]	= { "epoll_ctl failed", LOG_WARNING },
+};
+
+bool ivshmd_peer_alive(const struct ivshmd_peer *p)
 {
-	return c && !c->why;
+	return p && p->why == IVSHMD_LEAVE_NONE;
 }
 
 static bool id_pinned(const struct ivshmd_server *s, unsigned id)
@@ -34,75 +51,76 @@ static bool id_pinned(const struct ivshmd_server *s, unsigned id)
 	return s->pinned_ids[id / 8] & (1u << (id % 8));
 }
 
-void ivshmd_peer_fail(struct ivshmd_server *s, struct ivshmd_client *c, const char *why, int err)
+void ivshmd_peer_fail(struct ivshmd_server *s, struct ivshmd_peer *p, enum ivshmd_leave why,
+		      int err)
 {
-	if (c->why)
+	if (p->why != IVSHMD_LEAVE_NONE)
 		return;
-	c->why = why;
-	c->err = err;
-	c->next_dying = s->dying;
-	s->dying = c;
+	p->why = why;
+	p->err = err;
+	p->next_dying = s->dying;
+	s->dying = p;
 }
 
-static void set_out(struct ivshmd_server *s, struct ivshmd_client *c, bool on)
+static void set_out(struct ivshmd_server *s, struct ivshmd_peer *p, bool on)
 {
 	struct epoll_event ev = {
 		.events = EPOLLIN | (on ? EPOLLOUT : 0),
-		.data.ptr = c,
+		.data.ptr = p,
 	};
 
-	if (c->want_out == on)
+	if (p->want_out == on)
 		return;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
-		ivshmd_peer_fail(s, c, "epoll_ctl failed", errno);
+	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, p->fd, &ev) < 0) {
+		ivshmd_peer_fail(s, p, IVSHMD_LEAVE_EPOLL_FAILED, errno);
 		return;
 	}
-	c->want_out = on;
+	p->want_out = on;
 	if (on)
 		s->nstuck++;
 	else
 		s->nstuck--;
 }
 
-static void flush(struct ivshmd_server *s, struct ivshmd_client *c)
+static void flush(struct ivshmd_server *s, struct ivshmd_peer *p)
 {
 	int progress, ret;
 
-	if (c->why)
+	if (!ivshmd_peer_alive(p))
 		return;
-	ret = ivshmd_sendq_flush(&c->q, c->fd, &progress);
+	ret = ivshmd_sendq_flush(&p->q, p->fd, &progress);
 	if (progress)
-		c->progress_ms = ivshm_clock_ms();
+		p->progress_ms = ivshm_clock_ms();
 	if (ret == 0)
-		set_out(s, c, false);
+		set_out(s, p, false);
 	else if (ret == -EAGAIN)
-		set_out(s, c, true);
+		set_out(s, p, true);
 	else if (ret == -EPIPE || ret == -ECONNRESET)
-		ivshmd_peer_fail(s, c, "closed the connection", 0);
+		ivshmd_peer_fail(s, p, IVSHMD_LEAVE_CLOSED, 0);
 	else
-		ivshmd_peer_fail(s, c, "send failed", -ret);
+		ivshmd_peer_fail(s, p, IVSHMD_LEAVE_SEND_FAILED, -ret);
 }
 
-static int push(struct ivshmd_server *s, struct ivshmd_client *c, int64_t value,
+static int push(struct ivshmd_server *s, struct ivshmd_peer *p, int64_t value,
 		struct ivshmd_fdref *ref)
 {
 	int ret;
 
-	if (c->why)
+	if (!ivshmd_peer_alive(p))
 		return -EPIPE;
-	if (!c->q.len)
-		c->progress_ms = ivshm_clock_ms();
-	ret = ivshmd_sendq_push(&c->q, value, ref);
+	if (!p->q.len)
+		p->progress_ms = ivshm_clock_ms();
+	ret = ivshmd_sendq_push(&p->q, value, ref);
 	if (ret == -ENOBUFS)
-		ivshmd_peer_fail(s, c, "send queue overflow (not reading)", 0);
+		ivshmd_peer_fail(s, p, IVSHMD_LEAVE_OVERFLOW, 0);
 	else if (ret)
-		ivshmd_peer_fail(s, c, "queueing a message failed", -ret);
+		ivshmd_peer_fail(s, p, IVSHMD_LEAVE_QUEUE_FAILED, -ret);
 	return ret;
 }
 
 /* from's ID once per vector, each time with that vector's eventfd. */
-static int push_vectors(struct ivshmd_server *s, struct ivshmd_client *to,
-			const struct ivshmd_client *from)
+static int push_vectors(struct ivshmd_server *s, struct ivshmd_peer *to,
+			const struct ivshmd_peer *from)
 {
 	for (unsigned i = 0; i < s->vectors; i++) {
 		int ret = push(s, to, from->id, from->vec[i]);
@@ -113,18 +131,18 @@ static int push_vectors(struct ivshmd_server *s, struct ivshmd_client *to,
 	return 0;
 }
 
-static const char *pin_name(const struct ivshmd_server *s, const struct ivshmd_client *c)
+static const char *pin_name(const struct ivshmd_server *s, const struct ivshmd_peer *p)
 {
-	return c->pin >= 0 ? s->pins[c->pin].name : NULL;
+	return p->pin >= 0 ? s->pins[p->pin].name : NULL;
 }
 
-/* Returns the ID for a new client on pl, or -1 (logged) to refuse it. */
+/* Returns the ID for a new peer on pl, or -1 (logged) to refuse it. */
 static int pick_id(struct ivshmd_server *s, const struct ivshmd_peer_listener *pl,
 		   const struct ucred *cred)
 {
 	if (pl->pin >= 0) {
 		const struct ivshmd_pin *pin = &s->pins[pl->pin];
-		const struct ivshmd_client *holder = s->by_id[pin->id];
+		const struct ivshmd_peer *holder = s->by_id[pin->id];
 
 		if (holder) {
 			ivshmd_log(LOG_WARNING, "refused pid %d uid %u on %s: pinned peer '%s' (ID %u) "
@@ -149,17 +167,17 @@ static int pick_id(struct ivshmd_server *s, const struct ivshmd_peer_listener *p
 	return -1;
 }
 
-static void free_client(struct ivshmd_client *c)
+static void free_peer(struct ivshmd_peer *p)
 {
-	ivshmd_sendq_clear(&c->q);
+	ivshmd_sendq_clear(&p->q);
 	for (unsigned i = 0; i < UIO_IVSHMEM_MAX_VECTORS; i++)
-		ivshmd_fdref_put(c->vec[i]);
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c);
+		ivshmd_fdref_put(p->vec[i]);
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p);
 }
 
-static int make_vectors(struct ivshmd_server *s, struct ivshmd_client *c)
+static int make_vectors(struct ivshmd_server *s, struct ivshmd_peer *p)
 {
 	for (unsigned i = 0; i < s->vectors; i++) {
 		int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -167,7 +185,7 @@ static int make_vectors(struct ivshmd_server *s, struct ivshmd_client *c)
 
 		if (fd < 0)
 			return -errno;
-		ret = ivshmd_fdref_new(fd, &c->vec[i]);
+		ret = ivshmd_fdref_new(fd, &p->vec[i]);
 		if (ret) {
 			close(fd);
 			return ret;
@@ -176,27 +194,27 @@ static int make_vectors(struct ivshmd_server *s, struct ivshmd_client *c)
 	return 0;
 }
 
-/* The new client's setup, in the order QEMU's device and the spec expect. */
-static int queue_setup(struct ivshmd_server *s, struct ivshmd_client *c)
+/* The new peer's setup, in the order QEMU's device and the spec expect. */
+static int queue_setup(struct ivshmd_server *s, struct ivshmd_peer *p)
 {
-	struct ivshmd_sendq *q = &c->q;
+	struct ivshmd_sendq *q = &p->q;
 	int ret;
 
 	ret = ivshmd_sendq_push(q, IVSHMEM_SERVER_PROTO_VERSION, NULL);
 	if (!ret)
-		ret = ivshmd_sendq_push(q, c->id, NULL);
+		ret = ivshmd_sendq_push(q, p->id, NULL);
 	if (!ret)
 		ret = ivshmd_sendq_push(q, IVSHMEM_SERVER_MSG_SHM, s->shm_ref);
 	for (unsigned id = 0; !ret && id < s->id_hi; id++) {
-		const struct ivshmd_client *p = s->by_id[id];
+		const struct ivshmd_peer *other = s->by_id[id];
 
-		if (!alive(p))
+		if (!ivshmd_peer_alive(other))
 			continue;
 		for (unsigned i = 0; !ret && i < s->vectors; i++)
-			ret = ivshmd_sendq_push(q, p->id, p->vec[i]);
+			ret = ivshmd_sendq_push(q, other->id, other->vec[i]);
 	}
 	for (unsigned i = 0; !ret && i < s->vectors; i++)
-		ret = ivshmd_sendq_push(q, c->id, c->vec[i]);
+		ret = ivshmd_sendq_push(q, p->id, p->vec[i]);
 	return ret;
 }
 
@@ -206,15 +224,15 @@ static int queue_setup(struct ivshmd_server *s, struct ivshmd_client *c)
  */
 static bool hung_up(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+	struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
 
-	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 static void admit(struct ivshmd_server *s, struct ivshmd_peer_listener *pl, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct ivshmd_client *c;
+	struct ivshmd_peer *p;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	const char *name;
@@ -233,62 +251,62 @@ static void admit(struct ivshmd_server *s, struct ivshmd_peer_listener *pl, int 
 	id = pick_id(s, pl, &cred);
 	if (id < 0)
 		goto out_close;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
+	p = calloc(1, sizeof(*p));
+	if (!p) {
 		ivshmd_log(LOG_WARNING, "refused pid %d: out of memory", (int)cred.pid);
 		goto out_close;
 	}
-	c->watch = WATCH_CLIENT;
-	c->fd = fd;
-	c->id = (unsigned)id;
-	c->pin = pl->pin;
-	c->cred = cred;
-	ivshmd_sendq_init(&c->q, s->queue_limit);
+	p->watch = WATCH_PEER;
+	p->fd = fd;
+	p->id = (unsigned)id;
+	p->pin = pl->pin;
+	p->cred = cred;
+	ivshmd_sendq_init(&p->q, s->queue_limit);
 
-	ret = make_vectors(s, c);
+	ret = make_vectors(s, p);
 	if (ret) {
 		ivshmd_log(LOG_WARNING, "refused pid %d uid %u: creating eventfds: %s",
 			   (int)cred.pid, (unsigned)cred.uid, strerror(-ret));
 		goto out_free;
 	}
-	ret = queue_setup(s, c);
+	ret = queue_setup(s, p);
 	if (ret) {
 		ivshmd_log(LOG_WARNING, "refused pid %d uid %u: queueing its setup: %s",
 			   (int)cred.pid, (unsigned)cred.uid, strerror(-ret));
 		goto out_free;
 	}
-	ev.data.ptr = c;
+	ev.data.ptr = p;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		ivshmd_log(LOG_WARNING, "refused pid %d uid %u: epoll_ctl: %s",
 			   (int)cred.pid, (unsigned)cred.uid, strerror(errno));
 		goto out_free;
 	}
 
-	s->by_id[c->id] = c;
-	if (c->id >= s->id_hi)
-		s->id_hi = c->id + 1;
+	s->by_id[p->id] = p;
+	if (p->id >= s->id_hi)
+		s->id_hi = p->id + 1;
 	s->npeers++;
-	if (c->pin < 0)
+	if (p->pin < 0)
 		s->nunpinned++;
-	name = pin_name(s, c);
-	ivshmd_log(LOG_INFO, "peer %u joined (pid %d, uid %u, gid %u%s%s%s)", c->id,
+	name = pin_name(s, p);
+	ivshmd_log(LOG_INFO, "peer %u joined (pid %d, uid %u, gid %u%s%s%s)", p->id,
 		   (int)cred.pid, (unsigned)cred.uid, (unsigned)cred.gid,
 		   name ? ", pinned '" : "", name ? name : "", name ? "'" : "");
 
-	for (unsigned id = 0; id < s->id_hi; id++) {
-		struct ivshmd_client *p = s->by_id[id];
+	for (unsigned i = 0; i < s->id_hi; i++) {
+		struct ivshmd_peer *other = s->by_id[i];
 
-		if (p == c || !alive(p))
+		if (other == p || !ivshmd_peer_alive(other))
 			continue;
-		if (!push_vectors(s, p, c))
-			flush(s, p);
+		if (!push_vectors(s, other, p))
+			flush(s, other);
 	}
-	flush(s, c);
+	flush(s, p);
 	return;
 
 out_free:
-	c->fd = -1;
-	free_client(c);
+	p->fd = -1;
+	free_peer(p);
 out_close:
 	close(fd);
 }
@@ -349,127 +367,125 @@ void ivshmd_peer_accept(struct ivshmd_server *s, struct ivshmd_peer_listener *pl
 	}
 }
 
-void ivshmd_peer_event(struct ivshmd_server *s, struct ivshmd_client *c, uint32_t events)
+void ivshmd_peer_event(struct ivshmd_server *s, struct ivshmd_peer *p, uint32_t events)
 {
-	if (c->gone || c->why)
+	if (p->gone || !ivshmd_peer_alive(p))
 		return;
 	if (events & EPOLLIN) {
 		char buf[64];
-		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = recv(p->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 		if (n > 0) {
-			ivshmd_peer_fail(s, c, "sent data; the protocol is server to client only", 0);
+			ivshmd_peer_fail(s, p, IVSHMD_LEAVE_SENT_DATA, 0);
 			return;
 		}
 		if (n == 0) {
-			ivshmd_peer_fail(s, c, "closed the connection", 0);
+			ivshmd_peer_fail(s, p, IVSHMD_LEAVE_CLOSED, 0);
 			return;
 		}
 		if (errno != EAGAIN && errno != EINTR) {
-			ivshmd_peer_fail(s, c, "receive failed", errno);
+			ivshmd_peer_fail(s, p, IVSHMD_LEAVE_RECV_FAILED, errno);
 			return;
 		}
 	}
 	if (events & (EPOLLERR | EPOLLHUP)) {
-		ivshmd_peer_fail(s, c, "connection lost", 0);
+		ivshmd_peer_fail(s, p, IVSHMD_LEAVE_LOST, 0);
 		return;
 	}
 	if (events & EPOLLOUT)
-		flush(s, c);
+		flush(s, p);
 }
 
-static void log_leave(const struct ivshmd_server *s, const struct ivshmd_client *c)
+static void log_leave(const struct ivshmd_server *s, const struct ivshmd_peer *p)
 {
-	const char *name = pin_name(s, c);
-	/* A normal departure is routine; anything else is worth seeing without -v. */
-	int level = strcmp(c->why, "closed the connection") ? LOG_WARNING : LOG_INFO;
+	const char *name = pin_name(s, p);
 
-	ivshmd_log(level, "peer %u left (pid %d%s%s%s): %s%s%s", c->id, (int)c->cred.pid,
-		   name ? ", pinned '" : "", name ? name : "", name ? "'" : "", c->why,
-		   c->err ? ": " : "", c->err ? strerror(c->err) : "");
+	ivshmd_log(leave_reasons[p->why].level, "peer %u left (pid %d%s%s%s): %s%s%s", p->id,
+		   (int)p->cred.pid, name ? ", pinned '" : "", name ? name : "", name ? "'" : "",
+		   leave_reasons[p->why].text, p->err ? ": " : "", p->err ? strerror(p->err) : "");
 }
 
-static void remove_client(struct ivshmd_server *s, struct ivshmd_client *c)
+static void remove_peer(struct ivshmd_server *s, struct ivshmd_peer *p)
 {
-	s->by_id[c->id] = NULL;
+	s->by_id[p->id] = NULL;
 	while (s->id_hi && !s->by_id[s->id_hi - 1])
 		s->id_hi--;
 	s->npeers--;
-	if (c->pin < 0)
+	if (p->pin < 0)
 		s->nunpinned--;
-	if (c->want_out)
+	if (p->want_out)
 		s->nstuck--;
-	c->want_out = false;
-	log_leave(s, c);
+	p->want_out = false;
+	log_leave(s, p);
 
-	if (epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL) < 0)
-		ivshmd_log(LOG_DEBUG, "epoll_ctl DEL peer %u: %s", c->id, strerror(errno));
-	close(c->fd);
-	c->fd = -1;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->fd, NULL) < 0)
+		ivshmd_log(LOG_DEBUG, "epoll_ctl DEL peer %u: %s", p->id, strerror(errno));
+	close(p->fd);
+	p->fd = -1;
 	/* Queues elsewhere keep their own references to these eventfds until sent. */
-	ivshmd_sendq_clear(&c->q);
+	ivshmd_sendq_clear(&p->q);
 	for (unsigned i = 0; i < s->vectors; i++) {
-		ivshmd_fdref_put(c->vec[i]);
-		c->vec[i] = NULL;
+		ivshmd_fdref_put(p->vec[i]);
+		p->vec[i] = NULL;
 	}
-	c->gone = true;
-	c->next_gone = s->graveyard;
-	s->graveyard = c;
+	p->gone = true;
+	p->next_gone = s->graveyard;
+	s->graveyard = p;
 
 	for (unsigned id = 0; id < s->id_hi; id++) {
-		struct ivshmd_client *p = s->by_id[id];
+		struct ivshmd_peer *other = s->by_id[id];
 
-		if (alive(p) && !push(s, p, c->id, NULL))
-			flush(s, p);
+		if (ivshmd_peer_alive(other) && !push(s, other, p->id, NULL))
+			flush(s, other);
 	}
 }
 
 void ivshmd_peer_reap(struct ivshmd_server *s)
 {
-	/* Announcing one departure can fail more clients: they join the list. */
+	/* Announcing one departure can fail more peers: they join the list. */
 	while (s->dying) {
-		struct ivshmd_client *c = s->dying;
+		struct ivshmd_peer *p = s->dying;
 
-		s->dying = c->next_dying;
-		remove_client(s, c);
+		s->dying = p->next_dying;
+		remove_peer(s, p);
 	}
 }
 
 void ivshmd_peer_bury(struct ivshmd_server *s)
 {
 	while (s->graveyard) {
-		struct ivshmd_client *c = s->graveyard;
+		struct ivshmd_peer *p = s->graveyard;
 
-		s->graveyard = c->next_gone;
-		free_client(c);
+		s->graveyard = p->next_gone;
+		free_peer(p);
 	}
 }
 
-void ivshmd_peer_check_deadlines(struct ivshmd_server *s, unsigned long long now)
+void ivshmd_peer_check_deadlines(struct ivshmd_server *s, int64_t now)
 {
 	if (!s->nstuck)
 		return;
 	for (unsigned id = 0; id < s->id_hi; id++) {
-		struct ivshmd_client *c = s->by_id[id];
+		struct ivshmd_peer *p = s->by_id[id];
 
-		if (alive(c) && c->want_out && now - c->progress_ms >= s->send_timeout_ms)
-			ivshmd_peer_fail(s, c, "stopped reading (send timeout)", 0);
+		if (ivshmd_peer_alive(p) && p->want_out && now - p->progress_ms >= s->send_timeout_ms)
+			ivshmd_peer_fail(s, p, IVSHMD_LEAVE_STALLED, 0);
 	}
 }
 
-unsigned long long ivshmd_peer_next_deadline(const struct ivshmd_server *s)
+int64_t ivshmd_peer_next_deadline(const struct ivshmd_server *s)
 {
-	unsigned long long next = 0;
+	int64_t next = 0;
 
 	if (!s->nstuck)
 		return 0;
 	for (unsigned id = 0; id < s->id_hi; id++) {
-		const struct ivshmd_client *c = s->by_id[id];
-		unsigned long long d;
+		const struct ivshmd_peer *p = s->by_id[id];
+		int64_t d;
 
-		if (!alive(c) || !c->want_out)
+		if (!ivshmd_peer_alive(p) || !p->want_out)
 			continue;
-		d = c->progress_ms + s->send_timeout_ms;
+		d = p->progress_ms + s->send_timeout_ms;
 		if (!next || d < next)
 			next = d;
 	}
@@ -481,12 +497,12 @@ void ivshmd_peer_disconnect_all(struct ivshmd_server *s)
 	if (s->npeers)
 		ivshmd_log(LOG_INFO, "disconnecting %u peers", s->npeers);
 	for (unsigned id = 0; id < s->id_hi; id++) {
-		struct ivshmd_client *c = s->by_id[id];
+		struct ivshmd_peer *p = s->by_id[id];
 
-		if (!c)
+		if (!p)
 			continue;
 		s->by_id[id] = NULL;
-		free_client(c);
+		free_peer(p);
 	}
 	s->id_hi = 0;
 	s->npeers = 0;

@@ -20,8 +20,25 @@
 enum ivshmd_watch {
 	WATCH_PEER_LISTENER,
 	WATCH_CTL_LISTENER,
-	WATCH_CLIENT,
+	WATCH_PEER,
 	WATCH_CTL_CLIENT,
+};
+
+/*
+ * Why a peer is being disconnected; each reason has its log text and level
+ * (peer.c). Only a peer hanging up is routine.
+ */
+enum ivshmd_leave {
+	IVSHMD_LEAVE_NONE,		/* still connected */
+	IVSHMD_LEAVE_CLOSED,		/* hung up */
+	IVSHMD_LEAVE_LOST,		/* error or hang-up reported by epoll */
+	IVSHMD_LEAVE_SENT_DATA,		/* spoke on a server-to-client protocol */
+	IVSHMD_LEAVE_RECV_FAILED,
+	IVSHMD_LEAVE_SEND_FAILED,
+	IVSHMD_LEAVE_OVERFLOW,		/* queue limit reached: not reading */
+	IVSHMD_LEAVE_QUEUE_FAILED,	/* queueing a message failed (memory) */
+	IVSHMD_LEAVE_STALLED,		/* no progress for --send-timeout */
+	IVSHMD_LEAVE_EPOLL_FAILED,
 };
 
 struct ivshmd_peer_listener {
@@ -30,7 +47,8 @@ struct ivshmd_peer_listener {
 	int pin;	/* index into pins, -1 for the main socket */
 };
 
-struct ivshmd_client {
+/* A connected peer: a QEMU ivshmem-doorbell device or any other client of the protocol. */
+struct ivshmd_peer {
 	enum ivshmd_watch watch;
 	int fd;
 	unsigned id;
@@ -38,13 +56,13 @@ struct ivshmd_client {
 	struct ucred cred;
 	struct ivshmd_fdref *vec[UIO_IVSHMEM_MAX_VECTORS];
 	struct ivshmd_sendq q;
-	unsigned long long progress_ms;	/* last byte sent, or queue became non-empty */
+	int64_t progress_ms;		/* last byte sent, or queue became non-empty */
 	bool want_out;			/* EPOLLOUT armed: the queue is stuck on a full socket */
-	const char *why;		/* non-NULL once the client must go: the reason */
+	enum ivshmd_leave why;		/* set once the peer must go */
 	int err;			/* errno detail for why, or 0 */
-	struct ivshmd_client *next_dying;
+	struct ivshmd_peer *next_dying;
 	bool gone;			/* removed, freed at the end of the event batch */
-	struct ivshmd_client *next_gone;
+	struct ivshmd_peer *next_gone;
 };
 
 struct ivshmd_ctl_client {
@@ -53,7 +71,7 @@ struct ivshmd_ctl_client {
 	char *buf;
 	size_t len;
 	size_t off;
-	unsigned long long progress_ms;
+	int64_t progress_ms;
 	bool done;
 	struct ivshmd_ctl_client *next;
 };
@@ -81,16 +99,16 @@ struct ivshmd_server {
 		enum ivshmd_watch watch;
 		struct ivshmd_listener l;
 	} ctl;
-	unsigned long long accept_resume_ms;	/* listeners paused until then; 0: not paused */
-	unsigned long long accept_log_ms;
+	int64_t accept_resume_ms;	/* listeners paused until then; 0: not paused */
+	int64_t accept_log_ms;
 
-	struct ivshmd_client **by_id;	/* IVSHMD_MAX_PEERS entries */
+	struct ivshmd_peer **by_id;	/* IVSHMD_MAX_PEERS entries */
 	unsigned id_hi;			/* one past the highest ID in use */
 	unsigned npeers;
 	unsigned nunpinned;
-	struct ivshmd_client *dying;	/* clients with why set, not yet removed */
-	unsigned nstuck;		/* clients with want_out */
-	struct ivshmd_client *graveyard;
+	struct ivshmd_peer *dying;	/* peers with why set, not yet removed */
+	unsigned nstuck;		/* peers with want_out */
+	struct ivshmd_peer *graveyard;
 
 	struct ivshmd_ctl_client *ctls;
 	unsigned nctls;
@@ -98,22 +116,26 @@ struct ivshmd_server {
 
 /* peer.c */
 void ivshmd_peer_accept(struct ivshmd_server *s, struct ivshmd_peer_listener *pl);
-void ivshmd_peer_event(struct ivshmd_server *s, struct ivshmd_client *c, uint32_t events);
-void ivshmd_peer_fail(struct ivshmd_server *s, struct ivshmd_client *c, const char *why, int err);
-/* Removes failed clients and announces their departure; safe between events. */
+void ivshmd_peer_event(struct ivshmd_server *s, struct ivshmd_peer *p, uint32_t events);
+/* Marks p to be disconnected for why (err: errno detail or 0); the first reason sticks. */
+void ivshmd_peer_fail(struct ivshmd_server *s, struct ivshmd_peer *p, enum ivshmd_leave why,
+		      int err);
+/* Whether p is connected and not marked to leave. Accepts NULL. */
+bool ivshmd_peer_alive(const struct ivshmd_peer *p);
+/* Removes failed peers and announces their departure; safe between events. */
 void ivshmd_peer_reap(struct ivshmd_server *s);
-/* Frees clients removed during the current event batch. */
+/* Frees peers removed during the current event batch. */
 void ivshmd_peer_bury(struct ivshmd_server *s);
-void ivshmd_peer_check_deadlines(struct ivshmd_server *s, unsigned long long now);
-/* Earliest send deadline, or 0 when no client is stuck. */
-unsigned long long ivshmd_peer_next_deadline(const struct ivshmd_server *s);
+void ivshmd_peer_check_deadlines(struct ivshmd_server *s, int64_t now);
+/* Earliest send deadline, or 0 when no peer is stuck. */
+int64_t ivshmd_peer_next_deadline(const struct ivshmd_server *s);
 void ivshmd_peer_disconnect_all(struct ivshmd_server *s);
 
 /* ctl.c */
 void ivshmd_ctl_accept(struct ivshmd_server *s);
 void ivshmd_ctl_event(struct ivshmd_server *s, struct ivshmd_ctl_client *c, uint32_t events);
-void ivshmd_ctl_check_deadlines(struct ivshmd_server *s, unsigned long long now);
-unsigned long long ivshmd_ctl_next_deadline(const struct ivshmd_server *s);
+void ivshmd_ctl_check_deadlines(struct ivshmd_server *s, int64_t now);
+int64_t ivshmd_ctl_next_deadline(const struct ivshmd_server *s);
 void ivshmd_ctl_reap(struct ivshmd_server *s);
 void ivshmd_ctl_close_all(struct ivshmd_server *s);
 

@@ -27,7 +27,10 @@ size_t ivshmd_queue_min(unsigned vectors, unsigned max_peers)
 
 size_t ivshmd_queue_default(unsigned vectors, unsigned max_peers)
 {
-	return ivshmd_queue_min(vectors, max_peers) + 2 * (size_t)vectors * max_peers;
+	/* Without vectors a join costs the others nothing, a departure still one message. */
+	size_t per_round = (size_t)(vectors ? vectors : 1) * max_peers;
+
+	return ivshmd_queue_min(vectors, max_peers) + 2 * per_round;
 }
 
 static bool pin_name_valid(const char *name)
@@ -83,8 +86,8 @@ static int check_config(const struct ivshmd_config *cfg)
 		ivshmd_log(LOG_ERR, "no socket path");
 		return -EINVAL;
 	}
-	if (cfg->vectors < 1 || cfg->vectors > UIO_IVSHMEM_MAX_VECTORS) {
-		ivshmd_log(LOG_ERR, "%u vectors: must be 1 to %u", cfg->vectors,
+	if (cfg->vectors > UIO_IVSHMEM_MAX_VECTORS) {
+		ivshmd_log(LOG_ERR, "%u vectors: must be 0 to %u", cfg->vectors,
 			   UIO_IVSHMEM_MAX_VECTORS);
 		return -EINVAL;
 	}
@@ -258,6 +261,9 @@ int ivshmd_server_start(struct ivshmd_server *s)
 	for (unsigned i = 0; i < s->npins; i++)
 		ivshmd_log(LOG_INFO, "peer '%s' is pinned to ID %u on %s", s->pins[i].name,
 			   s->pins[i].id, s->listeners[i + 1].l.path.path);
+	if (!s->vectors)
+		ivshmd_log(LOG_WARNING, "0 vectors: peers get the memory but no doorbells; QEMU's "
+			   "ivshmem-doorbell (vectors=1 at least) connects no interrupts");
 	return 0;
 
 out_close:
@@ -293,7 +299,7 @@ void ivshmd_server_pause_accept(struct ivshmd_server *s)
 	s->accept_resume_ms = ivshm_clock_ms() + ACCEPT_PAUSE_MS;
 }
 
-static unsigned long long earliest(unsigned long long a, unsigned long long b)
+static int64_t earliest(int64_t a, int64_t b)
 {
 	if (!a)
 		return b;
@@ -304,7 +310,7 @@ static unsigned long long earliest(unsigned long long a, unsigned long long b)
 
 int ivshmd_server_timeout(const struct ivshmd_server *s)
 {
-	unsigned long long next, now;
+	int64_t next, now;
 
 	next = earliest(ivshmd_peer_next_deadline(s), ivshmd_ctl_next_deadline(s));
 	next = earliest(next, s->accept_resume_ms);
@@ -327,8 +333,8 @@ static void dispatch(struct ivshmd_server *s, const struct epoll_event *ev)
 	case WATCH_CTL_LISTENER:
 		ivshmd_ctl_accept(s);
 		break;
-	case WATCH_CLIENT:
-		ivshmd_peer_event(s, (struct ivshmd_client *)w, ev->events);
+	case WATCH_PEER:
+		ivshmd_peer_event(s, (struct ivshmd_peer *)w, ev->events);
 		break;
 	case WATCH_CTL_CLIENT:
 		ivshmd_ctl_event(s, (struct ivshmd_ctl_client *)w, ev->events);
@@ -339,7 +345,7 @@ static void dispatch(struct ivshmd_server *s, const struct epoll_event *ev)
 int ivshmd_server_handle(struct ivshmd_server *s)
 {
 	struct epoll_event ev[EVENTS_PER_WAIT];
-	unsigned long long now;
+	int64_t now;
 	int n;
 
 	n = epoll_wait(s->epfd, ev, EVENTS_PER_WAIT, 0);
@@ -359,7 +365,7 @@ int ivshmd_server_handle(struct ivshmd_server *s)
 	ivshmd_peer_check_deadlines(s, now);
 	ivshmd_ctl_check_deadlines(s, now);
 	ivshmd_peer_reap(s);
-	/* Only now is no event of this batch left to point at a removed client. */
+	/* Only now is no event of this batch left to point at a removed peer. */
 	ivshmd_peer_bury(s);
 	ivshmd_ctl_reap(s);
 	return 0;

@@ -43,10 +43,10 @@ struct ivshmd_config {
 	enum ivshmd_shm_kind shm_kind;
 	const char *shm_where;		/* POSIX name or directory */
 	uint64_t shm_size;
-	unsigned vectors;		/* eventfds per peer, 1..64 */
+	unsigned vectors;		/* eventfds per peer, 0..64 (0: memory only, no doorbells) */
 	unsigned max_peers;		/* connected peers, pinned ones included */
-	size_t queue_limit;		/* messages per client; 0: default */
-	unsigned send_timeout_ms;	/* a client whose queue stalls this long is dropped */
+	size_t queue_limit;		/* messages queued per peer; 0: default */
+	unsigned send_timeout_ms;	/* a peer whose queue stalls this long is dropped */
 	mode_t sock_mode;		/* no bits for others allowed */
 	gid_t sock_gid;			/* (gid_t)-1: the process's group */
 	const struct ivshmd_pin *pins;	/* copied by ivshmd_server_new() */
@@ -56,7 +56,8 @@ struct ivshmd_config {
 /*
  * Smallest queue limit for a configuration: a full setup (version, ID,
  * memory and every peer's vectors) must fit. The default is that plus room
- * for two rounds of joins by every other peer.
+ * for two rounds of joins (or, without vectors, departures) by every other
+ * peer.
  */
 size_t ivshmd_queue_min(unsigned vectors, unsigned max_peers);
 size_t ivshmd_queue_default(unsigned vectors, unsigned max_peers);
@@ -74,14 +75,14 @@ int ivshmd_server_start(struct ivshmd_server *s);
 /* An fd that polls readable when ivshmd_server_handle() has work. */
 int ivshmd_server_fd(const struct ivshmd_server *s);
 
-/* Milliseconds until the next deadline (stalled client, paused accept), or -1. */
+/* Milliseconds until the next deadline (stalled peer or listing, paused accept), or -1. */
 int ivshmd_server_timeout(const struct ivshmd_server *s);
 
 /* Do all pending work without blocking. Returns 0, or a negative errno if the server is unusable. */
 int ivshmd_server_handle(struct ivshmd_server *s);
 
 /*
- * Disconnect every client (they see EOF), remove the sockets this server
+ * Disconnect every peer (they see EOF), remove the sockets this server
  * created and free the memory unless another process holds it. Accepts NULL.
  */
 void ivshmd_server_free(struct ivshmd_server *s);

@@ -1,6 +1,7 @@
-# Shell functions for the driver tests' guest scripts (tests/03*-driver-*.bats),
-# sourced with `. /usr/bin/uio-test-lib`: the kernel command line that carries a
-# script holds 2 KiB, so what every script needs lives here.
+# The guest test library: shell functions for the driver tests' guest scripts
+# (tests/03*-driver-*.bats). The test overlay puts it at
+# /usr/lib/ivshm-tests/uio-test-lib.sh, and guest_cmd (tests/helpers/driver.bash)
+# sources it before each script.
 
 D=/sys/bus/pci/drivers/uio_ivshmem
 

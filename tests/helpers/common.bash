@@ -1,9 +1,10 @@
 # Shared by every .bats file: `load helpers/common` inside setup/setup_file.
-# Provides the bats-assert/support/file libraries, paths into build/,
-# deadline-based waiting (never fixed sleeps) and stopping of processes, and the
-# private ivshmd a test file may run in its scratch directory.
+# Provides the bats-assert/support/file libraries, paths into build/, the host
+# scripts' library (host/lib/ivshm.sh: wait_for, alive, gone, kill_wait, the console
+# markers IVSHM_CONSOLE_* and readers ivshm_console_*, the deployment defaults
+# IVSHM_*, ...), and the private ivshmd a test file may run in its scratch directory.
+# The builds every file needs were made once for the suite (setup_suite.bash).
 
-bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file
@@ -13,40 +14,17 @@ IVSHM_BUILD=${BUILD:-$IVSHM_TOP/build}
 IVSHM_BIN=$IVSHM_BUILD/bin
 export IVSHM_TOP IVSHM_BUILD IVSHM_BIN
 
-# wait_for TIMEOUT_S CMD...: run CMD every 20 ms until it succeeds or the deadline passes.
-wait_for() {
-	local timeout=$1
-	shift
-	local deadline=$((SECONDS + timeout))
-	until "$@"; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			echo "wait_for: timed out after ${timeout}s: $*" >&2
-			return 1
-		fi
-		sleep 0.02
-	done
-}
+# shellcheck source=../../host/lib/ivshm.sh
+. "$IVSHM_TOP/host/lib/ivshm.sh"
 
 # wait_for_line TIMEOUT_S FILE PATTERN: wait until FILE has a line matching the ERE PATTERN.
 wait_for_line() {
 	wait_for "$1" grep -qE -- "$3" "$2" 2>/dev/null
 }
 
-# alive PID: the process exists and is not a zombie (orphans may never be reaped here).
-alive() {
-	local state
-	state=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null)
-	[ -n "$state" ] && [ "$state" != Z ]
-}
-
-gone() {
-	! alive "$1"
-}
-
-# kill_wait PID [SIGNAL]: signal PID (TERM by default) and wait until it is gone.
-kill_wait() {
-	kill "-${2:-TERM}" "$1" 2>/dev/null || true
-	wait_for 10 gone "$1"
+# archive_files ARCHIVE: the regular files in a gzipped cpio archive (an initramfs), sorted.
+archive_files() {
+	zcat "$1" | cpio -t -v --quiet | awk '$1 ~ /^-/ { print $NF }' | LC_ALL=C sort
 }
 
 # ivshmd_private_start SOCK LOG [IVSHMD OPTIONS...]: a foreground ivshmd -v on SOCK for

@@ -4,11 +4,10 @@
 
 VM="$IVSHM_TOP/host/launch/ivshm-vm"
 
-# exchange_image: bring the guest programs and the guest image up to date (both
-# steps do nothing when nothing changed).
+# exchange_image: the guest programs and the guest image. setup_suite built them;
+# this only finds them up to date unless a source changed.
 exchange_image() {
-	make -s -C "$IVSHM_TOP/guest-apps" >&2 &&
-		"$IVSHM_TOP/host/guest-image/build-image" "$IVSHM_BUILD" >/dev/null
+	make -s -C "$IVSHM_TOP" BUILD="$IVSHM_BUILD" guest >&2
 }
 
 # ivshmd_start VECTORS: the file's private ivshmd on $IVSHMD_SOCK, in $SCRATCH, with
@@ -41,7 +40,7 @@ guest_wait() {
 
 # transcript NAME: the guest's serial log without carriage returns or kernel lines.
 transcript() {
-	tr -d '\r' <"$SCRATCH/$1.log" | grep -v '^\[ *[0-9]*\.[0-9]*\]'
+	ivshm_console_transcript "$SCRATCH/$1.log"
 }
 
 # assert_in_order NAME LINE...: each LINE is a whole line of the transcript, later

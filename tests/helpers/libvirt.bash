@@ -1,55 +1,42 @@
-# For tests/05*-libvirt*.bats: the system-wide ivshmd the installed VM configs expect,
-# and the ivshm-server/ivshm-client domains, always cleaned up.
+# For tests/05*-*.bats: the system-wide ivshmd the installed VM configs expect, and
+# the ivshm-server/ivshm-client domains, always cleaned up. The work is done by the
+# host library (host/lib/ivshmd.sh, libvirt.sh, exchange.sh), as in ivshm-demo.
 
-SYS_SOCK=/run/ivshm/ivshmd.sock
-SYS_PIDFILE=/run/ivshm/ivshmd-test.pid
-export LIBVIRT_DEFAULT_URI=qemu:///system
+SYS_SOCK=$IVSHM_SOCKET
+SYS_PIDFILE=$(dirname "$IVSHM_SOCKET")/ivshmd-test.pid
+export LIBVIRT_DEFAULT_URI=$IVSHM_LIBVIRT_URI
 
-# system_ivshmd_start [EXTRA OPTS]: ivshmd with the installed /etc/default/ivshmd
-# options (later options win), daemonized; returns once it answers.
+# system_ivshmd_start [EXTRA OPTS]: the installed ivshmd with the installed
+# /etc/default/ivshmd options (later options win), daemonized; returns once it answers.
 system_ivshmd_start() {
-	local IVSHMD_OPTS
-	# shellcheck disable=SC1091
-	. /etc/default/ivshmd
-	install -d -m 0755 /run/ivshm
-	# shellcheck disable=SC2086
-	ivshmd $IVSHMD_OPTS "$@" --pidfile "$SYS_PIDFILE" 3>&- 4>&-
-	wait_for 10 ivshmd --list -S "$SYS_SOCK"
+	ivshmd_system_start "$SYS_PIDFILE" "$@"
 }
 
 system_ivshmd_stop() {
-	local pid
-	pid=$(cat "$SYS_PIDFILE" 2>/dev/null) || return 0
-	kill_wait "$pid"
+	ivshmd_system_stop "$SYS_PIDFILE"
 }
 
 libvirt_cleanup() {
-	local role
-	for role in server client; do
-		virsh -q destroy "ivshm-$role" >/dev/null 2>&1 || true
-		virsh -q undefine "ivshm-$role" >/dev/null 2>&1 || true
-	done
+	domain_remove ivshm-server
+	domain_remove ivshm-client
 	system_ivshmd_stop
 }
 
+# guest_log ROLE: the serial log of domain ivshm-ROLE, without carriage returns.
 guest_log() {
-	tr -d '\r' <"/var/log/ivshm/ivshm-$1.log"
+	ivshm_console_text "$(libvirt_log_of "$1")"
 }
 
 guest_done() {
-	guest_log "$1" 2>/dev/null | grep -q '^IVSHM-GUEST-EXIT status='
+	ivshm_console_has_exited "$(libvirt_log_of "$1")"
 }
 
-# run_exchange_round: start the server domain, then the client once the server
-# waits, and wait for both to power off.
+# run_exchange_round: the exchange between the defined domains, as ivshm-demo runs
+# it; fails unless both guests exit 0 and both domains shut off.
 run_exchange_round() {
-	virsh -q start ivshm-server
-	wait_for 60 eval "guest_log server 2>/dev/null | grep -q 'waiting for a client'"
-	virsh -q start ivshm-client
-	wait_for 90 guest_done server
-	wait_for 90 guest_done client
-	wait_for 30 eval "[ \"\$(virsh -q domstate ivshm-server)\" = 'shut off' ]"
-	wait_for 30 eval "[ \"\$(virsh -q domstate ivshm-client)\" = 'shut off' ]"
+	exchange_run 90 libvirt_boot libvirt_log_of || fail "$EXCHANGE_ERROR"
+	wait_for 30 domain_shut_off ivshm-server
+	wait_for 30 domain_shut_off ivshm-client
 }
 
 # assert_in_order TEXT NEEDLE...: each NEEDLE occurs in TEXT after the previous one.
@@ -71,8 +58,8 @@ assert_no_ivshmd_left() {
 	assert_file_not_exists "$SYS_SOCK"
 	assert_file_not_exists "$SYS_SOCK.server"
 	assert_file_not_exists "$SYS_SOCK.client"
-	assert_file_not_exists /run/ivshm/ivshmd.pid
+	assert_file_not_exists "$(dirname "$SYS_SOCK")/ivshmd.pid"
 	# Only the demo's daemon: other test files may run private ivshmds.
-	run pgrep -f -- '--pidfile /run/ivshm/ivshmd.pid'
+	run pgrep -f -- "--pidfile $(dirname "$SYS_SOCK")/ivshmd.pid"
 	assert_failure
 }

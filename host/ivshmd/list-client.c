@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "list.h"
+#include "list-client.h"
+#include "msg.h"
 #include "server.h"
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -27,13 +28,13 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-static int copy_out(int fd, unsigned long long deadline)
+static int copy_out(int fd, int64_t deadline)
 {
 	char buf[4096];
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = (long long)(deadline - ivshm_clock_ms());
+		int64_t left = deadline - ivshm_clock_ms();
 		ssize_t n;
 		int ret;
 
@@ -61,32 +62,31 @@ static int copy_out(int fd, unsigned long long deadline)
 	}
 }
 
-int ivshmd_list(const char *socket_path, int timeout_ms)
+int ivshmd_list_peers(const char *socket_path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	unsigned long long deadline = ivshm_clock_ms() + (unsigned)timeout_ms;
+	int64_t deadline = ivshm_clock_ms() + timeout_ms;
 	int fd, ret, n;
 
 	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s." IVSHMD_CTL_SUFFIX, socket_path);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "ivshmd: socket path too long: %s\n", socket_path);
+		ivshm_msg_err("socket path too long: %s", socket_path);
 		return -ENAMETOOLONG;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ret = -errno;
-		fprintf(stderr, "ivshmd: socket: %s\n", strerror(errno));
+		ivshm_msg_err("socket: %s", strerror(-ret));
 		return ret;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = -errno;
-		fprintf(stderr, "ivshmd: %s: %s (is ivshmd running?)\n", sa.sun_path,
-			strerror(errno));
+		ivshm_msg_err("%s: %s (is ivshmd running?)", sa.sun_path, strerror(-ret));
 		goto out_close;
 	}
 	ret = copy_out(fd, deadline);
 	if (ret)
-		fprintf(stderr, "ivshmd: reading %s: %s\n", sa.sun_path, strerror(-ret));
+		ivshm_msg_err("reading %s: %s", sa.sun_path, strerror(-ret));
 out_close:
 	close(fd);
 	return ret;

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Helpers shared by the host unit tests (cmocka): fd accounting, so a test
+ * can show that a code path closes every fd it was handed.
+ */
+#ifndef IVSHM_HOST_UNIT_H
+#define IVSHM_HOST_UNIT_H
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/mman.h>
+
+/* Open fds of this process (the directory stream's own fd not counted), or -1. */
+static inline int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+static inline bool fd_open(int fd)
+{
+	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
+}
+
+/* A fresh memfd: every one has its own inode, so a received fd can be matched to it. */
+static inline int new_memfd(void)
+{
+	return memfd_create("ivshm-unit", MFD_CLOEXEC);
+}
+
+#endif
