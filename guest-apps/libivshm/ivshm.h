@@ -69,6 +69,23 @@ enum ivshm_mode {
  */
 int ivshm_open(const char *device, unsigned int flags, struct ivshm_dev **devp);
 
+/*
+ * ivshm_open_host - join a doorbell server from a host process, as QEMU's
+ * ivshmem-doorbell device does: the same API then reaches the guests (and
+ * other host peers) on that server.
+ * @socket:  the server's socket, e.g. "/run/ivshm/ivshmd.sock"
+ * @vectors: the server's vector count (its -n), as QEMU's vectors=N
+ * @timeout_ms: how long the setup may take
+ * @devp:    receives the new handle; the caller owns it (ivshm_close()).
+ * The handle has a peer ID, the shared memory and doorbells; its fd
+ * (ivshm_get_fd()) is an epoll fd. If the server goes away the handle keeps
+ * working with the peers it knows.
+ * Returns: 0, -EINVAL, -ETIMEDOUT, -ECONNRESET (the server hung up), -EPROTO
+ * (it broke the protocol), or the errno of socket()/connect()/mmap().
+ */
+int ivshm_open_host(const char *socket, unsigned int vectors, int timeout_ms,
+		    struct ivshm_dev **devp);
+
 /* ivshm_close - unmap and close; accepts NULL. The buffer becomes invalid. */
 void ivshm_close(struct ivshm_dev *dev);
 
@@ -95,7 +112,8 @@ int ivshm_get_vectors(const struct ivshm_dev *dev, unsigned int *nr);
 int ivshm_get_mode(const struct ivshm_dev *dev, enum ivshm_mode *mode);
 
 /*
- * ivshm_get_uio_path - the character device, e.g. "/dev/uio0".
+ * ivshm_get_uio_path - the character device, e.g. "/dev/uio0" (for a host
+ * handle: the server's socket).
  * @path: receives a string owned by @dev, valid until ivshm_close().
  * Returns: 0 or -EINVAL.
  */
