@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # libivshm's logic under cmocka: discovery against a fake sysfs tree, the peer
-# directory against hostile memory, the exchange message, counter arithmetic,
+# directory and channels against hostile memory, ring arithmetic at the index
+# wrap, the exchange message, counter arithmetic,
 # and the shared helpers in common/ (number parsing, clock). Each binary runs
 # twice: plain and under ASan+UBSan. A binary must run as many cases as its
 # source defines test functions (static void NAME(void **state)), so a case
@@ -41,6 +42,8 @@ run_unit() {
 
 @test "unit: the peer directory against hostile memory" { run_unit test-directory; }
 @test "unit: the exchange message (hostile input)" { run_unit test-exchange; }
+@test "unit: ring arithmetic and records across the 2^32 index wrap" { run_unit test-ring; }
+@test "unit: channels between two threads, with a lying peer" { run_unit test-channel; }
 @test "unit: device discovery against a fake sysfs tree" { run_unit test-discover; }
 @test "unit: open, doorbell and wait against a fake device" { run_unit test-open; }
 @test "unit: counter-page arithmetic" { run_unit test-counters; }
@@ -50,6 +53,8 @@ run_unit() {
 
 @test "unit under ASan+UBSan: directory" { run_unit test-directory asan/; }
 @test "unit under ASan+UBSan: exchange message" { run_unit test-exchange asan/; }
+@test "unit under ASan+UBSan: ring arithmetic" { run_unit test-ring asan/; }
+@test "unit under ASan+UBSan: channels" { run_unit test-channel asan/; }
 @test "unit under ASan+UBSan: discovery" { run_unit test-discover asan/; }
 @test "unit under ASan+UBSan: open, doorbell and wait" { run_unit test-open asan/; }
 @test "unit under ASan+UBSan: counters" { run_unit test-counters asan/; }

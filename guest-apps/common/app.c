@@ -15,6 +15,20 @@ int app_open(const char *device, struct ivshm_dev **dev)
 	return err;
 }
 
+int app_open_any(const char *device, const char *host, unsigned int vectors,
+		 struct ivshm_dev **dev)
+{
+	int err;
+
+	if (!host)
+		return app_open(device, dev);
+	/* The server sends its setup at once: ten seconds is a hung server. */
+	err = ivshm_open_host(host, vectors, 10000, dev);
+	if (err)
+		ivshm_msg_err("cannot join the doorbell server at %s: %s", host, ivshm_strerror(err));
+	return err;
+}
+
 int app_open_doorbell(const char *device, struct ivshm_dev **dev, unsigned int *id,
 		      void **buf, size_t *size)
 {

@@ -21,6 +21,14 @@
 /* Open @device (NULL: the first one) and say what failed. Returns 0 or -errno. */
 int app_open(const char *device, struct ivshm_dev **dev);
 
+/*
+ * Open a guest device (@device, NULL: the first one) or, with @host set, join
+ * the doorbell server at that socket as a host peer with @vectors vectors,
+ * saying what failed. Returns 0 or -errno.
+ */
+int app_open_any(const char *device, const char *host, unsigned int vectors,
+		 struct ivshm_dev **dev);
+
 /* Open a doorbell device, with its peer ID and buffer. Returns 0 or -errno. */
 int app_open_doorbell(const char *device, struct ivshm_dev **dev, unsigned int *id,
 		      void **buf, size_t *size);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The peer directory of contracts/ivshm-shm.h: a region header every peer
- * can write identically, and one seqlocked slot per peer that only its owner
- * writes. Readers copy a slot whole between two loads of its sequence word,
- * then check the copy; they never follow a number they have not checked.
+ * can write identically, and slots a peer claims by compare-and-swap and then
+ * alone writes. Readers copy a slot whole between two loads of its sequence
+ * word, then check the copy; they never follow a number they have not checked.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -17,9 +17,9 @@
 
 /* A slot rewritten this many times while we copy it is not worth waiting for. */
 #define SEQ_RETRIES 64
-#define HEARTBEAT_MS 250
-/* A LIVE slot whose heartbeat stood still this long belongs to a dead peer. */
+/* A LIVE slot whose heartbeat stood still this many periods belongs to a dead peer. */
 #define DEAD_PERIODS 4
+#define MAX_HB_PERIOD_MS 60000
 
 #define LOAD32(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE32(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -34,6 +34,11 @@ static struct ivshm_shm_slot *slot_at(const struct ivshm_region *r, unsigned int
 	return (struct ivshm_shm_slot *)(r->base + r->l.dir_off + (size_t)i * IVSHM_SHM_SLOT_SIZE);
 }
 
+char *ivshm__arena_at(const struct ivshm_region *r, unsigned int i)
+{
+	return r->base + r->l.arena_off + (size_t)i * r->l.arena_size;
+}
+
 static const struct ivshm_shm_server *server_page(const struct ivshm_region *r)
 {
 	return (const struct ivshm_shm_server *)(r->base + IVSHM_SHM_SERVER_OFF);
@@ -42,6 +47,7 @@ static const struct ivshm_shm_server *server_page(const struct ivshm_region *r)
 int ivshm__region_init(struct ivshm_region *r, void *base, size_t size, int self_id)
 {
 	memset(r, 0, sizeof(*r));
+	r->slot = -1;
 	if (!base || ivshm_shm_layout(size, &r->l)) {
 		ivshm__log(LOG_DEBUG, "shared memory of %zu bytes is below the %u the directory needs",
 			   size, IVSHM_SHM_MIN_SIZE);
@@ -57,7 +63,7 @@ int ivshm__region_init(struct ivshm_region *r, void *base, size_t size, int self
  * Write the header if nobody has, else compare it with ours field by field.
  * Returns 0, -EPROTONOSUPPORT (another major) or -EUCLEAN (anything else differs).
  */
-static int attach(struct ivshm_region *r)
+int ivshm__attach(struct ivshm_region *r)
 {
 	struct ivshm_shm_header want = {
 		.magic = IVSHM_SHM_MAGIC,
@@ -93,7 +99,6 @@ static int attach(struct ivshm_region *r)
 		return -EPROTONOSUPPORT;
 	}
 	/* A newer minor may only add after hdr_size; the fields we know must agree. */
-	got.minor = want.minor;
 	if (got.hdr_size < sizeof(got) || got.slot_size != want.slot_size ||
 	    got.region_size != want.region_size || got.dir_off != want.dir_off ||
 	    got.arena_off != want.arena_off || got.arena_size != want.arena_size ||
@@ -108,33 +113,51 @@ static int attach(struct ivshm_region *r)
 	return 0;
 }
 
-/* A copy of slot @i taken between two equal, even sequence words. */
-static int slot_copy(const struct ivshm_region *r, unsigned int i, struct ivshm_shm_slot *out)
+int ivshm__seq_copy(const void *shared, void *out, size_t len)
 {
-	const struct ivshm_shm_slot *s = slot_at(r, i);
+	const uint32_t *seqp = shared;
 	uint32_t seq;
 	int tries;
 
 	for (tries = 0; tries < SEQ_RETRIES; tries++) {
-		seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		seq = __atomic_load_n(seqp, __ATOMIC_ACQUIRE);
 		if (seq & 1)
 			continue;
-		memcpy(out, s, sizeof(*out));
+		memcpy(out, shared, len);
 		/* The copy's loads complete before the second load of seq. */
 		atomic_thread_fence(memory_order_acquire);
-		if (LOAD32(&s->seq) == seq) {
-			out->seq = seq;
+		if (LOAD32(seqp) == seq) {
+			memcpy(out, &seq, sizeof(seq));
 			return 0;
 		}
 	}
 	return -EAGAIN;
 }
 
-static int role_ok(const char *role)
+void ivshm__seq_write(void *shared, const void *val, size_t len, uint32_t *seq)
+{
+	uint32_t *seqp = shared;
+
+	*seq |= 1;
+	STORE32(seqp, *seq);
+	/* Readers see the odd word before any field changes. */
+	atomic_thread_fence(memory_order_release);
+	memcpy((char *)shared + sizeof(*seqp), (const char *)val + sizeof(*seqp), len - sizeof(*seqp));
+	/* Every field before the even word: a copy between two equal words has them all. */
+	(*seq)++;
+	__atomic_store_n(seqp, *seq, __ATOMIC_RELEASE);
+}
+
+static int slot_copy(const struct ivshm_region *r, unsigned int i, struct ivshm_shm_slot *out)
+{
+	return ivshm__seq_copy(slot_at(r, i), out, sizeof(*out));
+}
+
+int ivshm__role_ok(const char *role, size_t max)
 {
 	size_t i;
 
-	for (i = 0; i < IVSHM_SHM_ROLE_MAX; i++) {
+	for (i = 0; i < max; i++) {
 		if (role[i] == '\0')
 			return i > 0;
 		if (role[i] < 0x21 || role[i] > 0x7e)
@@ -144,49 +167,51 @@ static int role_ok(const char *role)
 }
 
 /*
- * Check a copied slot. Returns 0 (FREE or a well-formed publication) or
- * -EUCLEAN with the reason logged.
+ * Check a copied slot. Returns 0 (never claimed, or a well-formed
+ * publication) or -EUCLEAN with the reason logged once per publication.
  */
 static int slot_check(struct ivshm_region *r, unsigned int i, const struct ivshm_shm_slot *s)
 {
+	uint32_t owner = (uint32_t)s->owner;
 	const char *why = NULL;
 
 	if (s->state == IVSHM_SHM_SLOT_FREE)
 		return 0;
 	if (s->state > IVSHM_SHM_SLOT_GONE)
 		why = "unknown state";
-	else if (s->peer_id > IVSHMEM_MAX_PEER_ID || s->peer_id % r->l.dir_slots != i)
-		why = "peer ID outside the slot's class";
+	else if (owner == 0 || IVSHM_SHM_OWNER_ID(owner) > IVSHMEM_MAX_PEER_ID)
+		why = "owner out of range";
 	else if (s->vector >= UIO_IVSHMEM_MAX_VECTORS)
 		why = "vector out of range";
-	else if (!role_ok(s->role))
+	else if (!ivshm__role_ok(s->role, sizeof(s->role)))
 		why = "role not printable or not terminated";
-	else if (s->hb_period_ms == 0 || s->hb_period_ms > 60000)
+	else if (s->hb_period_ms == 0 || s->hb_period_ms > MAX_HB_PERIOD_MS)
 		why = "heartbeat period out of range";
 	if (!why)
 		return 0;
-	/* Once per publication: pollers would repeat it every few milliseconds. */
 	if (!r->watch[i].bad_logged || r->watch[i].bad_seq != s->seq)
-		ivshm__log(LOG_ERR, "directory slot %u (peer %u): %s", i, s->peer_id, why);
+		ivshm__log(LOG_ERR, "directory slot %u (owner %#llx): %s", i,
+			   (unsigned long long)s->owner, why);
 	r->watch[i].bad_logged = 1;
 	r->watch[i].bad_seq = s->seq;
 	return -EUCLEAN;
 }
 
 /* The doorbell server's word on whether @id is connected: 1, 0, or -1 (no word). */
-static int server_says(const struct ivshm_region *r, unsigned int i, unsigned int id)
+static int server_says(const struct ivshm_region *r, unsigned int id)
 {
 	const struct ivshm_shm_server *sp = server_page(r);
-	uint32_t seq, live;
+	uint32_t seq, word;
 
-	if (LOAD32(&sp->magic) != IVSHM_SHM_SERVER_MAGIC || LOAD32(&sp->dir_slots) != r->l.dir_slots)
+	if (LOAD32(&sp->magic) != IVSHM_SHM_SERVER_MAGIC || LOAD32(&sp->nr_ids) != IVSHM_SHM_SERVER_IDS ||
+	    id >= IVSHM_SHM_SERVER_IDS)
 		return -1;
 	seq = __atomic_load_n(&sp->seq, __ATOMIC_ACQUIRE);
-	live = LOAD32(&sp->live[i]);
+	word = LOAD32(&sp->live[id / 32]);
 	atomic_thread_fence(memory_order_acquire);
 	if ((seq & 1) || LOAD32(&sp->seq) != seq)
 		return -1;
-	return live == id + 1;
+	return !!(word & (UINT32_C(1) << (id % 32)));
 }
 
 /*
@@ -201,7 +226,7 @@ static int owner_alive(struct ivshm_region *r, unsigned int i, const struct ivsh
 	uint64_t hb = __atomic_load_n(&slot_at(r, i)->heartbeat, __ATOMIC_RELAXED);
 	int server;
 
-	server = server_says(r, i, s->peer_id);
+	server = server_says(r, IVSHM_SHM_OWNER_ID(s->owner));
 	if (server == 0)
 		return 0;
 	if (!w->seen || w->epoch != s->epoch || w->heartbeat != hb) {
@@ -214,26 +239,11 @@ static int owner_alive(struct ivshm_region *r, unsigned int i, const struct ivsh
 	return server == 1 || now - w->since_ms <= (int64_t)s->hb_period_ms * DEAD_PERIODS;
 }
 
-static void to_peer(const struct ivshm_shm_slot *s, int alive, struct ivshm_peer *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->id = s->peer_id;
-	p->vector = s->vector;
-	p->generation = s->seq / 2;
-	p->user = s->user;
-	p->epoch = s->epoch;
-	memcpy(p->role, s->role, sizeof(p->role));
-	if (s->state == IVSHM_SHM_SLOT_GONE)
-		p->state = IVSHM_PEER_GONE;
-	else
-		p->state = alive ? IVSHM_PEER_LIVE : IVSHM_PEER_DEAD;
-}
-
 /*
  * The publication in slot @i as a peer. Returns 0, -ENOENT (never
  * published), -EAGAIN (rewritten under us), -EUCLEAN (corrupt).
  */
-static int read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *p)
+int ivshm__read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *p)
 {
 	struct ivshm_shm_slot s;
 	int err;
@@ -245,36 +255,127 @@ static int read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *
 		return err;
 	if (s.state == IVSHM_SHM_SLOT_FREE)
 		return -ENOENT;
-	to_peer(&s, s.state == IVSHM_SHM_SLOT_LIVE && owner_alive(r, i, &s), p);
+	memset(p, 0, sizeof(*p));
+	p->id = IVSHM_SHM_OWNER_ID(s.owner);
+	p->vector = s.vector;
+	p->generation = s.seq / 2;
+	p->user = s.user;
+	p->epoch = s.epoch;
+	memcpy(p->role, s.role, sizeof(s.role));
+	if (s.state == IVSHM_SHM_SLOT_GONE)
+		p->state = IVSHM_PEER_GONE;
+	else
+		p->state = owner_alive(r, i, &s) ? IVSHM_PEER_LIVE : IVSHM_PEER_DEAD;
 	return 0;
 }
 
+/* Whether slot @i can be claimed by us, given what was last seen in it. */
+static int claimable(struct ivshm_region *r, unsigned int i, uint64_t owner)
+{
+	struct ivshm_peer p;
+	int err;
+
+	if ((uint32_t)owner == 0 || IVSHM_SHM_OWNER_ID(owner) == (uint32_t)r->self_id)
+		return 1;
+	err = ivshm__read_slot(r, i, &p);
+	/* A corrupt slot is nobody's: whoever broke it cannot be trusted to hold it. */
+	if (err == -EUCLEAN)
+		return 1;
+	return !err && p.state != IVSHM_PEER_LIVE;
+}
+
+/*
+ * Take a slot: one whose owner is this ID (an earlier incarnation), a free
+ * one, or one whose owner left or died, by compare-and-swap from what we saw.
+ * Resets its channel table: what the previous owner left there is void.
+ * Returns 0 or -ENOSPC.
+ */
+static int claim(struct ivshm_region *r)
+{
+	struct ivshm_shm_slot *s;
+	uint64_t seen, mine;
+	unsigned int i, pass;
+
+	/* First pass: our own ID's slot, so a restart keeps its place; then any. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < r->l.dir_slots; i++) {
+			s = slot_at(r, i);
+			seen = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
+			if (pass == 0 && ((uint32_t)seen == 0 ||
+					  IVSHM_SHM_OWNER_ID(seen) != (uint32_t)r->self_id))
+				continue;
+			if (!claimable(r, i, seen))
+				continue;
+			mine = ((seen >> 32) + 1) << 32 | ((uint64_t)r->self_id + 1);
+			if (__atomic_compare_exchange_n(&s->owner, &seen, mine, 0, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				goto claimed;
+		}
+	}
+	ivshm__log(LOG_DEBUG, "all %u directory slots are held by live peers", r->l.dir_slots);
+	return -ENOSPC;
+
+claimed:
+	r->slot = (int)i;
+	r->owner = mine;
+	r->seq = LOAD32(&s->seq) & ~1u;
+	if (getrandom(&r->epoch, sizeof(r->epoch), GRND_NONBLOCK) != sizeof(r->epoch))
+		r->epoch = (uint64_t)ivshm_clock_ns() ^ mine;
+	memset(ivshm__arena_at(r, i) + IVSHM_SHM_CHAN_OFF, 0,
+	       IVSHM_SHM_MAX_CHANS * IVSHM_SHM_CHAN_SIZE);
+	r->heap_next = IVSHM_SHM_HEAP_OFF;
+	return 0;
+}
+
+/* Whether our claim still stands: a peer that saw us dead may have taken the slot. */
+static int still_ours(struct ivshm_region *r)
+{
+	if (r->slot < 0)
+		return 0;
+	if (__atomic_load_n(&slot_at(r, (unsigned int)r->slot)->owner, __ATOMIC_ACQUIRE) == r->owner)
+		return 1;
+	ivshm__log(LOG_ERR, "directory slot %d was taken over: this peer looked dead", r->slot);
+	r->slot = -1;
+	r->published = 0;
+	return 0;
+}
+
+int ivshm__claim(struct ivshm_region *r)
+{
+	int err;
+
+	if (r->self_id < 0)
+		return -ENOTSUP;
+	err = ivshm__attach(r);
+	if (err)
+		return err;
+	if (still_ours(r))
+		return 0;
+	return claim(r);
+}
+
+/* Rewrite our slot's line 0 under the seqlock; owner (claimed) and line 1 stay. */
 static void slot_write(struct ivshm_region *r, uint32_t state, const char *role,
 		       unsigned int vector, uint64_t user)
 {
-	struct ivshm_shm_slot *s = slot_at(r, (unsigned int)r->self_id % r->l.dir_slots);
+	struct ivshm_shm_slot val = {
+		.state = state,
+		.vector = vector,
+		.hb_period_ms = IVSHM_HEARTBEAT_MS,
+		/* Whatever the word holds now: the claim is not ours to rewrite. */
+		.owner = __atomic_load_n(&slot_at(r, (unsigned int)r->slot)->owner, __ATOMIC_RELAXED),
+		.epoch = r->epoch,
+		.user = user,
+	};
 
-	r->seq |= 1;
-	STORE32(&s->seq, r->seq);
-	/* Readers see the odd word before any field changes. */
-	atomic_thread_fence(memory_order_release);
-	STORE32(&s->state, state);
-	STORE32(&s->peer_id, (uint32_t)r->self_id);
-	STORE32(&s->vector, vector);
-	__atomic_store_n(&s->epoch, r->epoch, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->user, user, __ATOMIC_RELAXED);
-	memcpy(s->role, role, IVSHM_SHM_ROLE_MAX);
-	STORE32(&s->hb_period_ms, HEARTBEAT_MS);
-	/* Every field before the even word: a reader that copies between two equal words has them all. */
-	r->seq++;
-	__atomic_store_n(&s->seq, r->seq, __ATOMIC_RELEASE);
+	memcpy(val.role, role, sizeof(val.role));
+	ivshm__seq_write(slot_at(r, (unsigned int)r->slot), &val, offsetof(struct ivshm_shm_slot, heartbeat),
+			 &r->seq);
 }
 
 int ivshm__publish(struct ivshm_region *r, const char *role, unsigned int vector, uint64_t user)
 {
 	char name[IVSHM_SHM_ROLE_MAX] = "";
-	unsigned int i;
-	struct ivshm_peer old;
 	size_t len;
 	int err;
 
@@ -284,28 +385,14 @@ int ivshm__publish(struct ivshm_region *r, const char *role, unsigned int vector
 	if (len == 0 || len >= sizeof(name) || vector >= UIO_IVSHMEM_MAX_VECTORS)
 		return -EINVAL;
 	memcpy(name, role, len);
-	if (!role_ok(name))
+	if (!ivshm__role_ok(name, sizeof(name)))
 		return -EINVAL;
-	err = attach(r);
+	err = ivshm__claim(r);
 	if (err)
 		return err;
-
-	i = (unsigned int)r->self_id % r->l.dir_slots;
-	if (!r->published) {
-		/* Our seq continues from the slot's, so generations only grow. */
-		err = read_slot(r, i, &old);
-		if (err == -EAGAIN || err == -EUCLEAN) {
-			ivshm__log(LOG_DEBUG, "taking over unreadable directory slot %u", i);
-		} else if (!err && old.id != (unsigned int)r->self_id && old.state == IVSHM_PEER_LIVE) {
-			ivshm__log(LOG_DEBUG, "directory slot %u is held by live peer %u (same ID modulo %u)",
-				   i, old.id, r->l.dir_slots);
-			return -EADDRINUSE;
-		}
-		r->seq = LOAD32(&slot_at(r, i)->seq) & ~1u;
-		if (getrandom(&r->epoch, sizeof(r->epoch), GRND_NONBLOCK) != sizeof(r->epoch))
-			r->epoch = (uint64_t)ivshm_clock_ns() ^ ((uint64_t)r->self_id << 48);
-	}
 	r->published = 1;
+	memcpy(r->role, name, sizeof(name));
+	r->vector = vector;
 	ivshm__heartbeat(r, 1);
 	slot_write(r, IVSHM_SHM_SLOT_LIVE, name, vector, user);
 	return 0;
@@ -313,17 +400,12 @@ int ivshm__publish(struct ivshm_region *r, const char *role, unsigned int vector
 
 int ivshm__unpublish(struct ivshm_region *r)
 {
-	struct ivshm_shm_slot *s;
-
 	if (!r->published)
 		return -ENOENT;
-	s = slot_at(r, (unsigned int)r->self_id % r->l.dir_slots);
-	r->seq |= 1;
-	STORE32(&s->seq, r->seq);
-	atomic_thread_fence(memory_order_release);
-	STORE32(&s->state, IVSHM_SHM_SLOT_GONE);
-	r->seq++;
-	__atomic_store_n(&s->seq, r->seq, __ATOMIC_RELEASE);
+	if (still_ours(r))
+		slot_write(r, IVSHM_SHM_SLOT_GONE, r->role, r->vector, 0);
+	/* The slot is free for others now: ours to claim again, not to write. */
+	r->slot = -1;
 	r->published = 0;
 	return 0;
 }
@@ -332,15 +414,17 @@ void ivshm__heartbeat(struct ivshm_region *r, int force)
 {
 	int64_t now;
 
-	if (!r->published && !force)
+	if (!r->published)
 		return;
 	now = ivshm_clock_ms();
 	if (!force && now < r->hb_next_ms)
 		return;
-	r->hb_next_ms = now + HEARTBEAT_MS;
+	r->hb_next_ms = now + IVSHM_HEARTBEAT_MS;
+	if (!still_ours(r))
+		return;
 	r->heartbeat++;
-	__atomic_store_n(&slot_at(r, (unsigned int)r->self_id % r->l.dir_slots)->heartbeat,
-			 r->heartbeat, __ATOMIC_RELEASE);
+	__atomic_store_n(&slot_at(r, (unsigned int)r->slot)->heartbeat, r->heartbeat,
+			 __ATOMIC_RELEASE);
 }
 
 int ivshm__heartbeat_due_ms(const struct ivshm_region *r)
@@ -353,23 +437,38 @@ int ivshm__heartbeat_due_ms(const struct ivshm_region *r)
 	return left < 0 ? 0 : (int)left;
 }
 
-int ivshm__get_peer(struct ivshm_region *r, unsigned int id, struct ivshm_peer *p)
+int ivshm__lookup(struct ivshm_region *r, unsigned int id, struct ivshm_peer *p,
+		  unsigned int *slot)
 {
 	struct ivshm_peer got;
-	int err;
+	unsigned int i;
+	int err, found = -ENOENT;
 
 	if (id > IVSHMEM_MAX_PEER_ID)
 		return -EINVAL;
-	err = attach(r);
+	err = ivshm__attach(r);
 	if (err)
 		return err;
-	err = read_slot(r, id % r->l.dir_slots, &got);
-	if (err)
-		return err;
-	if (got.id != id)
-		return -ENOENT;
-	*p = got;
-	return 0;
+	/* A live publication under @id wins over what an old incarnation left behind. */
+	for (i = 0; i < r->l.dir_slots; i++) {
+		if ((uint32_t)__atomic_load_n(&slot_at(r, i)->owner, __ATOMIC_RELAXED) != id + 1)
+			continue;
+		err = ivshm__read_slot(r, i, &got);
+		if (err) {
+			if (found == -ENOENT && err != -ENOENT)
+				found = err;
+			continue;
+		}
+		if (got.id != id || (found == 0 && got.state != IVSHM_PEER_LIVE))
+			continue;
+		*p = got;
+		if (slot)
+			*slot = i;
+		found = 0;
+		if (got.state == IVSHM_PEER_LIVE)
+			break;
+	}
+	return found;
 }
 
 int ivshm__list_peers(struct ivshm_region *r, struct ivshm_peer *peers, unsigned int max,
@@ -379,15 +478,12 @@ int ivshm__list_peers(struct ivshm_region *r, struct ivshm_peer *peers, unsigned
 	unsigned int i, found = 0;
 	int err;
 
-	err = attach(r);
+	err = ivshm__attach(r);
 	if (err)
 		return err;
 	for (i = 0; i < r->l.dir_slots; i++) {
-		err = read_slot(r, i, &p);
-		if (err == -ENOENT || err == -EAGAIN || err == -EUCLEAN)
+		if (ivshm__read_slot(r, i, &p))
 			continue;
-		if (err)
-			return err;
 		if (found < max)
 			peers[found] = p;
 		found++;
@@ -402,14 +498,14 @@ int ivshm__find_once(struct ivshm_region *r, const char *role, struct ivshm_peer
 	unsigned int i;
 	int err;
 
-	err = attach(r);
+	err = ivshm__attach(r);
 	if (err)
 		return err;
 	/* A corrupt or busy slot is skipped: one bad peer must not hide the others. */
 	for (i = 0; i < r->l.dir_slots; i++) {
-		if (read_slot(r, i, &got))
+		if (ivshm__read_slot(r, i, &got))
 			continue;
-		/* Our own slot is ours: nobody else can publish under our ID. */
+		/* Our own publication is not a peer, nor anything claiming our ID. */
 		if (r->self_id >= 0 && got.id == (unsigned int)r->self_id)
 			continue;
 		if (got.state != IVSHM_PEER_LIVE || strncmp(got.role, role, sizeof(got.role)) != 0)
@@ -420,11 +516,23 @@ int ivshm__find_once(struct ivshm_region *r, const char *role, struct ivshm_peer
 	return -ENOENT;
 }
 
-int ivshm__arena(const struct ivshm_region *r, unsigned int id, void **addr, size_t *size)
+int ivshm__user_area(struct ivshm_region *r, unsigned int id, void **addr, size_t *size)
 {
-	if (id > IVSHMEM_MAX_PEER_ID)
-		return -EINVAL;
-	*addr = r->base + r->l.arena_off + (size_t)(id % r->l.dir_slots) * r->l.arena_size;
-	*size = r->l.arena_size;
+	struct ivshm_peer p;
+	unsigned int slot;
+	int err;
+
+	if (r->self_id >= 0 && id == (unsigned int)r->self_id) {
+		err = ivshm__claim(r);
+		if (err)
+			return err;
+		slot = (unsigned int)r->slot;
+	} else {
+		err = ivshm__lookup(r, id, &p, &slot);
+		if (err)
+			return err;
+	}
+	*addr = ivshm__arena_at(r, slot);
+	*size = IVSHM_SHM_USER_SIZE;
 	return 0;
 }

@@ -69,6 +69,23 @@ enum ivshm_mode {
  */
 int ivshm_open(const char *device, unsigned int flags, struct ivshm_dev **devp);
 
+/*
+ * ivshm_open_host - join a doorbell server from a host process, as QEMU's
+ * ivshmem-doorbell device does: the same API then reaches the guests (and
+ * other host peers) on that server.
+ * @socket:  the server's socket, e.g. "/run/ivshm/ivshmd.sock"
+ * @vectors: the server's vector count (its -n), as QEMU's vectors=N
+ * @timeout_ms: how long the setup may take
+ * @devp:    receives the new handle; the caller owns it (ivshm_close()).
+ * The handle has a peer ID, the shared memory and doorbells; its fd
+ * (ivshm_get_fd()) is an epoll fd. If the server goes away the handle keeps
+ * working with the peers it knows.
+ * Returns: 0, -EINVAL, -ETIMEDOUT, -ECONNRESET (the server hung up), -EPROTO
+ * (it broke the protocol), or the errno of socket()/connect()/mmap().
+ */
+int ivshm_open_host(const char *socket, unsigned int vectors, int timeout_ms,
+		    struct ivshm_dev **devp);
+
 /* ivshm_close - unmap and close; accepts NULL. The buffer becomes invalid. */
 void ivshm_close(struct ivshm_dev *dev);
 
@@ -95,7 +112,8 @@ int ivshm_get_vectors(const struct ivshm_dev *dev, unsigned int *nr);
 int ivshm_get_mode(const struct ivshm_dev *dev, enum ivshm_mode *mode);
 
 /*
- * ivshm_get_uio_path - the character device, e.g. "/dev/uio0".
+ * ivshm_get_uio_path - the character device, e.g. "/dev/uio0" (for a host
+ * handle: the server's socket).
  * @path: receives a string owned by @dev, valid until ivshm_close().
  * Returns: 0 or -EINVAL.
  */
@@ -163,15 +181,14 @@ int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced);
  * Rendezvous: the peer directory in the shared memory.
  *
  * libivshm lays the shared memory out (contracts/ivshm-shm.h): a header, a
- * directory with one slot per peer, and one arena per peer. A peer publishes
- * itself under a role ("shm-server", "sensor-0", ...) with the vector it wants
- * to be rung on and one word for the application; others find it by role or
- * ID. Only the owner writes its slot and its arena; everything read from
- * another peer is copied and checked first. Peer IDs share a slot when equal
- * modulo the slot count (64 for 4 MiB and more, one per 64 KiB below): the
- * second such live peer cannot publish (-EADDRINUSE). One process per device
- * publishes (they share the device's peer ID). The shared memory must be at
- * least 256 KiB (-EMSGSIZE below).
+ * directory of slots, and one arena per slot. A peer publishes itself under a
+ * role ("shm-server", "sensor-0", ...) with the vector it wants to be rung on
+ * and one word for the application; others find it by role or ID. A peer
+ * claims a free slot (atomically: two peers never get the same one), then it
+ * alone writes the slot and its arena; everything read from another peer is
+ * copied and checked first. There is one slot per 256 KiB of shared memory
+ * (at least 1 MiB, -EMSGSIZE below; at most 64 slots). One process per device
+ * publishes: they share the device's peer ID.
  *
  * A clean exit (ivshm_unpublish(), ivshm_close()) shows at once as
  * IVSHM_PEER_GONE. A peer that dies shows as IVSHM_PEER_DEAD once its
@@ -179,9 +196,10 @@ int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced);
  * for 1 s as seen by the reader (the first look at a peer cannot tell), or at
  * once when the doorbell server publishes who is connected (ivshmd
  * --publish-peers). A peer that calls nothing in libivshm for longer than that
- * should call ivshm_heartbeat().
+ * should call ivshm_heartbeat(). Guests under QEMU TCG need maxcpus >= 2:
+ * QEMU before 8.1 drops the atomics and fences of single-CPU TCG guests.
  */
-#define IVSHM_ROLE_MAX 32u	/* bytes of a role, NUL included */
+#define IVSHM_ROLE_MAX 24u	/* bytes of a role, NUL included */
 
 enum ivshm_peer_state {
 	IVSHM_PEER_LIVE = 1,	/* published, owner running */
@@ -203,10 +221,10 @@ struct ivshm_peer {
 /*
  * ivshm_publish - publish this peer under @role, to be rung on @vector, with
  * the application word @user; again to change them (the generation grows).
- * @role: 1..31 printable ASCII characters without blanks; copied.
+ * @role: 1..23 printable ASCII characters without blanks; copied.
  * Returns: 0, -ENOTSUP (no peer ID: ivshmem-plain), -EINVAL, -EMSGSIZE,
- * -EADDRINUSE (another live peer holds the slot), -EUCLEAN or
- * -EPROTONOSUPPORT (the shared memory holds a foreign or newer layout).
+ * -ENOSPC (every slot is held by a live peer; some may turn out dead after a
+ * second), -EUCLEAN or -EPROTONOSUPPORT (a foreign or newer layout).
  */
 int ivshm_publish(struct ivshm_dev *dev, const char *role, unsigned int vector, uint64_t user);
 
@@ -238,12 +256,16 @@ int ivshm_list_peers(struct ivshm_dev *dev, struct ivshm_peer *peers, unsigned i
 		     unsigned int *n);
 
 /*
- * ivshm_get_arena - the arena of peer @id (this peer's own, or another's).
- * Only the owner writes its arena (applications may agree otherwise); what
- * another peer's arena holds is hostile input. Valid until ivshm_close().
- * Returns: 0, -EINVAL, -EMSGSIZE.
+ * ivshm_get_user_area - the user page of peer @id's arena: 4 KiB that the
+ * library leaves to the application (this peer's own, or another's). Only the
+ * owner writes it, unless the applications agree otherwise; what another
+ * peer's page holds is hostile input. This peer's own page is usable before
+ * ivshm_publish(), so data can be in place before others find the peer.
+ * Valid until ivshm_close() (another peer's: until it leaves).
+ * Returns: 0, -ENOENT (nothing published under @id), -ENOTSUP (own page of a
+ * device without peer ID), -ENOSPC, -EINVAL, -EMSGSIZE, -EUCLEAN.
  */
-int ivshm_get_arena(struct ivshm_dev *dev, unsigned int id, void **addr, size_t *size);
+int ivshm_get_user_area(struct ivshm_dev *dev, unsigned int id, void **addr, size_t *size);
 
 /*
  * ivshm_heartbeat - tell readers this peer is alive; only needed by a
@@ -251,6 +273,146 @@ int ivshm_get_arena(struct ivshm_dev *dev, unsigned int id, void **addr, size_t 
  * Returns: 0, -ENOENT (not published), -EINVAL.
  */
 int ivshm_heartbeat(struct ivshm_dev *dev);
+
+/*
+ * Channels: messages and byte streams between two peers.
+ *
+ * A channel joins two published peers on a port (a number the applications
+ * choose). Each end owns one single-producer ring in its own arena: it writes
+ * its ring and its indices; it only reads the peer's. Indices are free-running
+ * 32-bit counts, each on its own cache line; everything read from the peer is
+ * loaded once and checked: an index that runs backwards or past the ring, a
+ * record longer than the peer's maximum, or a peer that rewrites a channel it
+ * published breaks the channel for good (-EPROTO, and ivshm_set_log_fn() says
+ * which check). A doorbell goes out only when the other end sleeps.
+ *
+ * Packet channels carry whole messages of at most the sender's max_msg;
+ * stream channels carry bytes and move what fits. Every call with a timeout
+ * waits at most that long (0: do not wait, -EAGAIN when it would) in the
+ * channel's wait mode: interrupt (sleep until the peer rings), poll (spin, no
+ * doorbell ever) or hybrid (spin spin_us, then sleep). While waiting a
+ * channel takes the device's interrupts (ivshm_wait() would not see them).
+ *
+ * Event loops: a non-blocking call that returns -EAGAIN in interrupt or
+ * hybrid mode asks the peer to ring; the device fd (ivshm_get_fd()) then
+ * polls readable when it does: call ivshm_ack() and the channel calls again.
+ *
+ * Errors of channel calls: -EAGAIN, -ETIMEDOUT, -EPIPE (the peer closed and
+ * everything it sent was received), -ECONNRESET (the peer restarted: its end
+ * is another incarnation now), -EHOSTDOWN (the peer died: heartbeat or
+ * server), -EPROTO (the peer broke the protocol; the channel is unusable),
+ * -EPROTOTYPE (the two ends disagree on the channel type), -EMSGSIZE,
+ * -ENOTCONN (this peer is not published), -ENOSPC (no room in this peer's
+ * arena or channel table), -EINVAL.
+ */
+struct ivshm_chan;
+
+enum ivshm_chan_type {
+	IVSHM_CHAN_PACKET = 1,	/* whole messages */
+	IVSHM_CHAN_STREAM = 2,	/* bytes */
+};
+
+enum ivshm_wait_mode {
+	IVSHM_WAIT_INTERRUPT = 0,	/* sleep until the peer rings: no CPU while idle */
+	IVSHM_WAIT_POLL = 1,		/* spin on the peer's index: lowest latency, one CPU busy */
+	IVSHM_WAIT_HYBRID = 2,		/* spin spin_us, then sleep */
+};
+
+struct ivshm_chan_opts {
+	enum ivshm_chan_type type;	/* both ends must agree */
+	uint32_t ring_size;		/* this end's send ring: a power of two, 4 KiB or more;
+					 * 0: 16 KiB */
+	uint32_t max_msg;		/* packet: largest message this end sends; 0: the most
+					 * the ring allows, ring_size / 2 - 8 */
+	enum ivshm_wait_mode wait;
+	unsigned int spin_us;		/* hybrid: 0 means 50 */
+	unsigned int vector;		/* the vector the peer rings for this channel */
+};
+
+struct ivshm_chan_info {
+	unsigned int peer;		/* the other end's peer ID */
+	uint32_t port;
+	enum ivshm_chan_type type;
+	uint32_t tx_ring, rx_ring;	/* ring bytes: this end's, the peer's */
+	uint32_t max_send, max_recv;	/* packet: largest message each way */
+};
+
+struct ivshm_chan_stats {
+	uint64_t sent, received;	/* messages, or calls that moved bytes */
+	uint64_t bytes_sent, bytes_received;
+	uint64_t doorbells;		/* doorbells this end rang */
+	uint64_t sleeps;		/* times this end slept for the peer */
+};
+
+/*
+ * ivshm_chan_open - a channel to peer @peer on @port, once the peer opens or
+ * accepts the same port towards this peer (up to @timeout_ms).
+ * @opts: NULL for a packet channel with the defaults; copied.
+ * @chp:  receives the channel; the caller owns it and frees it with
+ *        ivshm_chan_close() before ivshm_close() of @dev.
+ * Returns: 0, -ETIMEDOUT, -EPROTOTYPE, -ENOTCONN, -ENOSPC, -EPROTO, -EINVAL.
+ */
+int ivshm_chan_open(struct ivshm_dev *dev, unsigned int peer, uint32_t port,
+		    const struct ivshm_chan_opts *opts, int timeout_ms, struct ivshm_chan **chp);
+
+/*
+ * ivshm_chan_accept - the next channel any live peer opens towards this peer
+ * on @port (up to @timeout_ms); ivshm_chan_get_info() tells which peer.
+ * Returns: as ivshm_chan_open().
+ */
+int ivshm_chan_accept(struct ivshm_dev *dev, uint32_t port, const struct ivshm_chan_opts *opts,
+		      int timeout_ms, struct ivshm_chan **chp);
+
+/* ivshm_chan_close - close this end (the peer drains, then gets -EPIPE); accepts NULL. */
+void ivshm_chan_close(struct ivshm_chan *ch);
+
+/*
+ * ivshm_chan_send - send the @len bytes at @msg as one message (packet).
+ * Returns: 0, -EMSGSIZE (@len above this end's max_msg), -EAGAIN,
+ * -ETIMEDOUT, -EPIPE, -ECONNRESET, -EHOSTDOWN, -EPROTO, -EINVAL.
+ */
+int ivshm_chan_send(struct ivshm_chan *ch, const void *msg, size_t len, int timeout_ms);
+
+/*
+ * ivshm_chan_recv - receive one message (packet) into @buf of @size bytes.
+ * @len: receives its length; on -EMSGSIZE the length it needs (the message
+ *       stays queued).
+ * Returns: 0, -EMSGSIZE, -EAGAIN, -ETIMEDOUT, -EPIPE, -ECONNRESET,
+ * -EHOSTDOWN, -EPROTO, -EINVAL.
+ */
+int ivshm_chan_recv(struct ivshm_chan *ch, void *buf, size_t size, size_t *len, int timeout_ms);
+
+/*
+ * ivshm_chan_write - write up to @len bytes (stream): what fits, once at least
+ * one byte does. @done receives the count. Returns: as ivshm_chan_send().
+ */
+int ivshm_chan_write(struct ivshm_chan *ch, const void *buf, size_t len, size_t *done,
+		     int timeout_ms);
+
+/*
+ * ivshm_chan_read - read up to @size bytes (stream), once at least one byte is
+ * there. @done receives the count. Returns: as ivshm_chan_recv().
+ */
+int ivshm_chan_read(struct ivshm_chan *ch, void *buf, size_t size, size_t *done,
+		    int timeout_ms);
+
+/*
+ * ivshm_chan_reserve - room for one message of up to @len bytes, in place in
+ * the ring (packet): fill *@buf, then ivshm_chan_commit(). No other send on
+ * @ch in between. *@buf is valid until the commit.
+ * Returns: as ivshm_chan_send(), and -EBUSY when a reservation is pending.
+ */
+int ivshm_chan_reserve(struct ivshm_chan *ch, size_t len, void **buf, int timeout_ms);
+
+/* ivshm_chan_commit - send the first @len bytes of the reservation. Returns: 0, -EINVAL. */
+int ivshm_chan_commit(struct ivshm_chan *ch, size_t len);
+
+/* ivshm_chan_set_wait - change the wait mode (and the hybrid spin). Returns: 0, -EINVAL. */
+int ivshm_chan_set_wait(struct ivshm_chan *ch, enum ivshm_wait_mode mode, unsigned int spin_us);
+
+/* ivshm_chan_get_info, ivshm_chan_get_stats - copies. Return: 0, -EINVAL. */
+int ivshm_chan_get_info(const struct ivshm_chan *ch, struct ivshm_chan_info *info);
+int ivshm_chan_get_stats(const struct ivshm_chan *ch, struct ivshm_chan_stats *stats);
 
 /*
  * ivshm_log_fn - receives one line explaining why libivshm refused a device,

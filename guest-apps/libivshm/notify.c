@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Doorbells out, interrupts in. The UIO event count says "something fired";
- * the driver's counter page says which vectors and how often.
+ * Doorbells out, interrupts in, whatever the backend. A backend says how
+ * often each vector fired since the device appeared; the difference with
+ * the last report says which vectors fired and how many events merged.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdatomic.h>
-#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "internal.h"
@@ -30,6 +31,49 @@ void ivshm__counters_diff(uint64_t *snapshot, const uint64_t *now, unsigned int 
 	*coalesced = extra;
 }
 
+struct ivshm_dev *ivshm__dev_new(const struct ivshm_ops *ops, void *shm, size_t size,
+				 int peer_id, unsigned int nr_vectors)
+{
+	struct ivshm_dev *dev = calloc(1, sizeof(*dev));
+
+	if (!dev)
+		return NULL;
+	dev->ops = ops;
+	dev->fd = -1;
+	dev->shm = shm;
+	dev->shm_size = size;
+	dev->peer_id = peer_id;
+	dev->nr_vectors = nr_vectors;
+	dev->mode = nr_vectors ? IVSHM_MODE_DOORBELL : IVSHM_MODE_PLAIN;
+	/* Memory too small for the directory still serves plain ivshm_* use. */
+	dev->region_err = ivshm__region_init(&dev->region, shm, size, peer_id);
+	return dev;
+}
+
+int ivshm__dev_baseline(struct ivshm_dev *dev)
+{
+	uint64_t now[UIO_IVSHMEM_MAX_VECTORS];
+	int err;
+
+	if (dev->mode != IVSHM_MODE_DOORBELL)
+		return 0;
+	err = dev->ops->counts(dev, now);
+	if (!err)
+		memcpy(dev->snapshot, now, dev->nr_vectors * sizeof(now[0]));
+	return err;
+}
+
+void ivshm_close(struct ivshm_dev *dev)
+{
+	if (!dev)
+		return;
+	/* Peers see a clean exit at once instead of waiting for the heartbeat to stop. */
+	if (!dev->region_err && dev->region.published)
+		ivshm__unpublish(&dev->region);
+	dev->ops->release(dev);
+	free(dev);
+}
+
 int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
 {
 	if (!dev)
@@ -40,38 +84,23 @@ int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
 		return -EINVAL;
 	/*
 	 * Release: the caller's stores to the shared buffer must be globally
-	 * visible before the doorbell store, or the peer could take the
-	 * interrupt and read stale data.
+	 * visible before the doorbell, or the peer could take the interrupt
+	 * and read stale data.
 	 */
 	atomic_thread_fence(memory_order_release);
-	dev->regs[IVSHMEM_REG_DOORBELL / sizeof(uint32_t)] = (uint32_t)(peer << 16 | vector);
-	return 0;
+	return dev->ops->ring(dev, peer, vector);
 }
 
-/*
- * Consume the UIO event (if any) without blocking and diff the counter page.
- * Returns 0 with *fired possibly 0, or -errno from read().
- */
-static int consume(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
+/* Pending interrupts since the last report, without blocking. */
+int ivshm__consume(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 {
 	uint64_t now[UIO_IVSHMEM_MAX_VECTORS];
-	uint32_t events;
-	unsigned int v;
-	ssize_t n;
+	int err;
 
-	n = read(dev->fd, &events, sizeof(events));
-	/* EIO on a doorbell device: it was unbound under us. */
-	if (n < 0 && errno == EIO)
-		return -ENODEV;
-	if (n < 0 && errno != EAGAIN && errno != EINTR)
-		return -errno;
-	/*
-	 * The driver bumps a counter before it signals the UIO event, so a
-	 * counter load after the event read sees it; acquire also orders our
-	 * later loads of the shared buffer after the peer's pre-doorbell stores.
-	 */
-	for (v = 0; v < dev->nr_vectors; v++)
-		now[v] = __atomic_load_n(&dev->counts[v], __ATOMIC_ACQUIRE);
+	err = dev->ops->counts(dev, now);
+	if (err)
+		return err;
+	/* Acquire: our later loads of the shared memory see the peer's pre-doorbell stores. */
 	atomic_thread_fence(memory_order_acquire);
 	ivshm__counters_diff(dev->snapshot, now, dev->nr_vectors, fired, coalesced);
 	return 0;
@@ -79,10 +108,9 @@ static int consume(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 
 int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t *coalesced)
 {
-	struct pollfd pfd;
-	uint64_t f, c;
 	int64_t start, now;
-	int err, n, left, hb;
+	uint64_t f, c;
+	int err, left, hb;
 
 	if (!dev || timeout_ms < 0)
 		return -EINVAL;
@@ -90,10 +118,10 @@ int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t 
 		return -ENOTSUP;
 	start = ivshm_clock_ms();
 	for (;;) {
-		err = consume(dev, &f, &c);
+		err = ivshm__consume(dev, &f, &c);
 		if (err)
 			return err;
-		/* A UIO event whose counter an earlier call already reported yields nothing. */
+		/* A wake-up whose counts an earlier call already reported yields nothing. */
 		if (f)
 			break;
 		now = ivshm_clock_ms();
@@ -105,13 +133,9 @@ int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t 
 		hb = ivshm__heartbeat_due_ms(&dev->region);
 		if (hb >= 0 && hb < left)
 			left = hb > 0 ? hb : 1;
-		pfd.fd = dev->fd;
-		pfd.events = POLLIN;
-		n = poll(&pfd, 1, left);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
-			return -ENODEV;
+		err = dev->ops->block(dev, left);
+		if (err)
+			return err;
 	}
 	if (fired)
 		*fired = f;
@@ -124,7 +148,7 @@ int ivshm_get_fd(const struct ivshm_dev *dev, int *fd)
 {
 	if (!dev || !fd)
 		return -EINVAL;
-	if (dev->mode != IVSHM_MODE_DOORBELL)
+	if (dev->mode != IVSHM_MODE_DOORBELL || dev->fd < 0)
 		return -ENOTSUP;
 	*fd = dev->fd;
 	return 0;
@@ -139,7 +163,7 @@ int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 		return -EINVAL;
 	if (dev->mode != IVSHM_MODE_DOORBELL)
 		return -ENOTSUP;
-	err = consume(dev, &f, &c);
+	err = ivshm__consume(dev, &f, &c);
 	if (err)
 		return err;
 	if (!f)
@@ -149,4 +173,22 @@ int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 	if (coalesced)
 		*coalesced = c;
 	return 0;
+}
+
+int ivshm_get_counter(const struct ivshm_dev *dev, unsigned int vector, uint64_t *count)
+{
+	uint64_t now[UIO_IVSHMEM_MAX_VECTORS];
+	int err;
+
+	if (!dev || !count)
+		return -EINVAL;
+	if (dev->mode != IVSHM_MODE_DOORBELL)
+		return -ENOTSUP;
+	if (vector >= dev->nr_vectors)
+		return -EINVAL;
+	/* Counting may drain a backend's wake-ups; the snapshot, all the caller sees, stays. */
+	err = dev->ops->counts((struct ivshm_dev *)dev, now);
+	if (!err)
+		*count = now[vector];
+	return err;
 }

@@ -43,7 +43,7 @@ int ivshm_get_uio_path(const struct ivshm_dev *dev, const char **path)
 {
 	if (!dev || !path)
 		return -EINVAL;
-	*path = dev->uio_path;
+	*path = dev->path;
 	return 0;
 }
 
@@ -54,17 +54,5 @@ int ivshm_get_pci_address(const struct ivshm_dev *dev, const char **addr)
 	if (!dev->pci_addr[0])
 		return -ENOENT;
 	*addr = dev->pci_addr;
-	return 0;
-}
-
-int ivshm_get_counter(const struct ivshm_dev *dev, unsigned int vector, uint64_t *count)
-{
-	if (!dev || !count)
-		return -EINVAL;
-	if (dev->mode != IVSHM_MODE_DOORBELL)
-		return -ENOTSUP;
-	if (vector >= dev->nr_vectors)
-		return -EINVAL;
-	*count = __atomic_load_n(&dev->counts[vector], __ATOMIC_ACQUIRE);
 	return 0;
 }

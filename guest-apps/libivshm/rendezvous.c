@@ -66,7 +66,7 @@ int ivshm_get_peer(struct ivshm_dev *dev, unsigned int id, struct ivshm_peer *pe
 	if (!peer)
 		return -EINVAL;
 	err = region(dev, &r);
-	return err ? err : ivshm__get_peer(r, id, peer);
+	return err ? err : ivshm__lookup(r, id, peer, NULL);
 }
 
 int ivshm_list_peers(struct ivshm_dev *dev, struct ivshm_peer *peers, unsigned int max,
@@ -81,7 +81,7 @@ int ivshm_list_peers(struct ivshm_dev *dev, struct ivshm_peer *peers, unsigned i
 	return err ? err : ivshm__list_peers(r, peers, max, n);
 }
 
-int ivshm_get_arena(struct ivshm_dev *dev, unsigned int id, void **addr, size_t *size)
+int ivshm_get_user_area(struct ivshm_dev *dev, unsigned int id, void **addr, size_t *size)
 {
 	struct ivshm_region *r;
 	int err;
@@ -89,7 +89,7 @@ int ivshm_get_arena(struct ivshm_dev *dev, unsigned int id, void **addr, size_t 
 	if (!addr || !size)
 		return -EINVAL;
 	err = region(dev, &r);
-	return err ? err : ivshm__arena(r, id, addr, size);
+	return err ? err : ivshm__user_area(r, id, addr, size);
 }
 
 int ivshm_heartbeat(struct ivshm_dev *dev)

@@ -33,9 +33,9 @@ const char *ivshm_strerror(int err)
 	case EPROTONOSUPPORT:
 		return "the shared memory uses a newer libivshm layout";
 	case EMSGSIZE:
-		return "shared memory too small for the peer directory (needs 256 KiB)";
-	case EADDRINUSE:
-		return "another live peer holds this peer's directory slot";
+		return "shared memory too small for the peer directory (needs 1 MiB)";
+	case ENOSPC:
+		return "every directory slot is held by a live peer";
 	}
 	/* strerrordesc_np() is thread-safe, unlike strerror(). */
 	msg = strerrordesc_np(err);

@@ -38,7 +38,7 @@ static int side_open(const struct pp_opts *o, struct side *s, const char *role, 
 		ivshm_msg_err("vector %u: the device has %u vectors", o->vector, nr);
 		goto out_close;
 	}
-	err = ivshm_get_arena(s->dev, s->id, &buf, &size);
+	err = ivshm_get_user_area(s->dev, s->id, &buf, &size);
 	if (err) {
 		ivshm_msg_err("no arena in the shared memory: %s", ivshm_strerror(err));
 		goto out_close;
@@ -65,7 +65,7 @@ static const struct ivshm_pingpong_line *peer_line(struct side *s, unsigned int 
 	size_t size;
 	void *buf;
 
-	if (ivshm_get_arena(s->dev, id, &buf, &size))
+	if (ivshm_get_user_area(s->dev, id, &buf, &size))
 		return NULL;
 	return buf;
 }

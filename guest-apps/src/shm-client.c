@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		path = "?";
 	printf("shm-client: device %s, peer ID %u, server peer ID %u\n", path, id, server.id);
 
-	err = ivshm_get_arena(dev, server.id, &buf, &size);
+	err = ivshm_get_user_area(dev, server.id, &buf, &size);
 	if (!err)
 		err = exchange_read_message(buf, size, &msg);
 	if (err) {

@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 	printf("shm-server: device %s, peer ID %u, %zu bytes of shared memory\n", path, id, size);
 
 	/* The message first, then the publication that tells clients where to look. */
-	err = ivshm_get_arena(dev, id, &buf, &size);
+	err = ivshm_get_user_area(dev, id, &buf, &size);
 	if (!err && size < sizeof(*m))
 		err = -EMSGSIZE;
 	if (err) {

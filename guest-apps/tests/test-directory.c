@@ -47,9 +47,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct ivshm_shm_slot *slot(struct world *w, unsigned int id)
+/* Slot @i; peers claim the lowest free one, so a gets 0 and b gets 1. */
+static struct ivshm_shm_slot *slot(struct world *w, unsigned int i)
 {
-	return (struct ivshm_shm_slot *)(w->mem + IVSHM_SHM_PAGE + (id % 64) * IVSHM_SHM_SLOT_SIZE);
+	return (struct ivshm_shm_slot *)(w->mem + IVSHM_SHM_PAGE + i * IVSHM_SHM_SLOT_SIZE);
 }
 
 static void layout_follows_the_size(void **state)
@@ -58,14 +59,18 @@ static void layout_follows_the_size(void **state)
 
 	(void)state;
 	assert_int_equal(ivshm_shm_layout(SIZE, &l), 0);
+	assert_int_equal(l.dir_slots, 16);
+	assert_int_equal(l.arena_off, 2 * IVSHM_SHM_PAGE);
+	assert_int_equal(l.arena_size % IVSHM_SHM_PAGE, 0);
+	assert_true(l.arena_off + 16 * l.arena_size <= SIZE);
+	assert_int_equal(ivshm_shm_layout(64u << 20, &l), 0);
 	assert_int_equal(l.dir_slots, 64);
 	assert_int_equal(l.arena_off, 3 * IVSHM_SHM_PAGE);
-	assert_int_equal(l.arena_size % IVSHM_SHM_PAGE, 0);
-	assert_true(l.arena_off + 64 * l.arena_size <= SIZE);
-	assert_int_equal(ivshm_shm_layout(256 << 10, &l), 0);
+	assert_true(l.arena_off + 64 * l.arena_size <= 64u << 20);
+	assert_int_equal(ivshm_shm_layout(1 << 20, &l), 0);
 	assert_int_equal(l.dir_slots, 4);
-	assert_true(l.arena_off + 4 * l.arena_size <= 256 << 10);
-	assert_int_equal(ivshm_shm_layout((256 << 10) - 1, &l), -1);
+	assert_true(l.arena_off + 4 * l.arena_size <= 1 << 20);
+	assert_int_equal(ivshm_shm_layout((1 << 20) - 1, &l), -1);
 }
 
 static void publish_then_find_by_role_and_id(void **state)
@@ -82,10 +87,10 @@ static void publish_then_find_by_role_and_id(void **state)
 	assert_int_equal(p.state, IVSHM_PEER_LIVE);
 	assert_string_equal(p.role, "server");
 	assert_int_equal(ivshm__find_once(&w->b, "client", &p), -ENOENT);
-	assert_int_equal(ivshm__get_peer(&w->b, 1, &p), 0);
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), 0);
 	assert_int_equal(p.id, 1);
-	assert_int_equal(ivshm__get_peer(&w->b, 65, &p), -ENOENT);
-	assert_int_equal(ivshm__get_peer(&w->b, 2, &p), -ENOENT);
+	assert_int_equal(ivshm__lookup(&w->b, 65, &p, NULL), -ENOENT);
+	assert_int_equal(ivshm__lookup(&w->b, 2, &p, NULL), -ENOENT);
 }
 
 static void a_peer_never_finds_itself(void **state)
@@ -103,9 +108,9 @@ static void republish_grows_the_generation(void **state)
 	struct ivshm_peer p1, p2;
 
 	assert_int_equal(ivshm__publish(&w->a, "server", 0, 1), 0);
-	assert_int_equal(ivshm__get_peer(&w->b, 1, &p1), 0);
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p1, NULL), 0);
 	assert_int_equal(ivshm__publish(&w->a, "server", 0, 2), 0);
-	assert_int_equal(ivshm__get_peer(&w->b, 1, &p2), 0);
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p2, NULL), 0);
 	assert_true(p2.generation > p1.generation);
 	assert_int_equal(p2.user, 2);
 	assert_int_equal(p1.epoch, p2.epoch);
@@ -117,8 +122,8 @@ static void a_slot_being_rewritten_is_not_read(void **state)
 	struct ivshm_peer p;
 
 	assert_int_equal(ivshm__publish(&w->a, "server", 0, 0), 0);
-	slot(w, 1)->seq |= 1;
-	assert_int_equal(ivshm__get_peer(&w->b, 1, &p), -EAGAIN);
+	slot(w, 0)->seq |= 1;
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), -EAGAIN);
 	assert_int_equal(ivshm__find_once(&w->b, "server", &p), -ENOENT);
 }
 
@@ -129,7 +134,7 @@ static void clean_exit_is_seen_at_once(void **state)
 
 	assert_int_equal(ivshm__publish(&w->a, "server", 0, 0), 0);
 	assert_int_equal(ivshm__unpublish(&w->a), 0);
-	assert_int_equal(ivshm__get_peer(&w->b, 1, &p), 0);
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), 0);
 	assert_int_equal(p.state, IVSHM_PEER_GONE);
 	assert_int_equal(ivshm__find_once(&w->b, "server", &p), -ENOENT);
 	assert_int_equal(ivshm__unpublish(&w->a), -ENOENT);
@@ -151,16 +156,47 @@ static void list_shows_every_publication(void **state)
 	assert_int_equal(n, 2);
 }
 
-static void same_slot_class_is_refused_while_live(void **state)
+static void claims_are_exclusive_until_a_peer_leaves(void **state)
 {
 	struct world *w = *state;
-	struct ivshm_region c;
+	struct ivshm_region r[5];
+	unsigned int i;
 
-	assert_int_equal(ivshm__region_init(&c, w->mem, SIZE, 65), 0);
+	/* 1 MiB: four slots. */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ivshm__region_init(&r[i], w->mem, 1 << 20, (int)(10 + i)), 0);
+	memset(w->mem, 0, 1 << 20);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(ivshm__publish(&r[i], "p", 0, 0), 0);
+		assert_int_equal(r[i].slot, (int)i);
+	}
+	assert_int_equal(ivshm__publish(&r[4], "p", 0, 0), -ENOSPC);
+	assert_int_equal(ivshm__unpublish(&r[2]), 0);
+	assert_int_equal(ivshm__publish(&r[4], "p", 0, 0), 0);
+	assert_int_equal(r[4].slot, 2);
+	/* The one that left finds no room until another leaves. */
+	assert_int_equal(ivshm__publish(&r[2], "p", 0, 0), -ENOSPC);
+}
+
+static void a_restart_takes_back_its_own_slot(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_region again;
+	struct ivshm_peer p;
+
 	assert_int_equal(ivshm__publish(&w->a, "server", 0, 0), 0);
-	assert_int_equal(ivshm__publish(&c, "other", 0, 0), -EADDRINUSE);
-	assert_int_equal(ivshm__unpublish(&w->a), 0);
-	assert_int_equal(ivshm__publish(&c, "other", 0, 0), 0);
+	assert_int_equal(ivshm__publish(&w->b, "client", 0, 0), 0);
+	/* Peer 1 restarted without leaving: its new incarnation takes slot 0 over. */
+	assert_int_equal(ivshm__region_init(&again, w->mem, SIZE, 1), 0);
+	assert_int_equal(ivshm__publish(&again, "server", 2, 0), 0);
+	assert_int_equal(again.slot, 0);
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), 0);
+	assert_int_equal(p.vector, 2);
+	/* The old incarnation notices and stops writing. */
+	ivshm__heartbeat(&w->a, 1);
+	assert_int_equal(w->a.published, 0);
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), 0);
+	assert_int_equal(p.vector, 2);
 }
 
 static void bad_roles_are_refused(void **state)
@@ -170,11 +206,12 @@ static void bad_roles_are_refused(void **state)
 
 	assert_int_equal(ivshm__publish(&w->a, "", 0, 0), -EINVAL);
 	assert_int_equal(ivshm__publish(&w->a, "has blank", 0, 0), -EINVAL);
-	assert_int_equal(ivshm__publish(&w->a, "0123456789012345678901234567890123", 0, 0), -EINVAL);
+	assert_int_equal(ivshm__publish(&w->a, "012345678901234567890123", 0, 0), -EINVAL);
+	assert_int_equal(ivshm__publish(&w->a, "01234567890123456789012", 0, 0), 0);
 	assert_int_equal(ivshm__publish(&w->a, "x", 64, 0), -EINVAL);
 	assert_int_equal(ivshm__region_init(&plain, w->mem, SIZE, -1), 0);
 	assert_int_equal(ivshm__publish(&plain, "x", 0, 0), -ENOTSUP);
-	assert_int_equal(ivshm__region_init(&plain, w->mem, 128 << 10, 1), -EMSGSIZE);
+	assert_int_equal(ivshm__region_init(&plain, w->mem, 512 << 10, 1), -EMSGSIZE);
 }
 
 /* A hostile peer writes its slot: each lie is refused, and others are still found. */
@@ -189,20 +226,24 @@ static void corrupt_slots_are_refused_and_skipped(void **state)
 	assert_int_equal(ivshm__region_init(&c, w->mem, SIZE, 3), 0);
 	assert_int_equal(ivshm__publish(&w->a, "server", 0, 0), 0);
 	assert_int_equal(ivshm__publish(&c, "server", 0, 0), 0);
-	good = *slot(w, 1);
-	for (i = 0; i < 5; i++) {
-		*slot(w, 1) = good;
+	good = *slot(w, 0);
+	for (i = 0; i < 6; i++) {
+		*slot(w, 0) = good;
 		switch (i) {
-		case 0: slot(w, 1)->peer_id = 2; break;		/* another class */
-		case 1: slot(w, 1)->state = 7; break;
-		case 2: slot(w, 1)->vector = 64; break;
-		case 3: memset(slot(w, 1)->role, 'x', IVSHM_SHM_ROLE_MAX); break;
-		case 4: slot(w, 1)->role[0] = '\n'; break;
+		case 0: slot(w, 0)->owner = 70000; break;	/* ID out of range */
+		case 1: slot(w, 0)->state = 7; break;
+		case 2: slot(w, 0)->vector = 64; break;
+		case 3: memset(slot(w, 0)->role, 'x', IVSHM_SHM_ROLE_MAX); break;
+		case 4: slot(w, 0)->role[0] = '\n'; break;
+		case 5: slot(w, 0)->hb_period_ms = 0; break;
 		}
-		assert_int_equal(ivshm__get_peer(&w->b, 1, &p), -EUCLEAN);
+		assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), i ? -EUCLEAN : -ENOENT);
 		assert_int_equal(ivshm__find_once(&w->b, "server", &p), 0);
 		assert_int_equal(p.id, 3);
 	}
+	/* Whoever broke a slot cannot hold it: a claimer takes it. */
+	assert_int_equal(ivshm__publish(&w->b, "client", 0, 0), 0);
+	assert_int_equal(w->b.slot, 0);
 }
 
 static void foreign_or_mismatched_header_is_refused(void **state)
@@ -216,7 +257,7 @@ static void foreign_or_mismatched_header_is_refused(void **state)
 
 	h->region_size = SIZE * 2;
 	assert_int_equal(ivshm__region_init(&fresh, w->mem, SIZE, 2), 0);
-	assert_int_equal(ivshm__get_peer(&fresh, 1, &p), -EUCLEAN);
+	assert_int_equal(ivshm__lookup(&fresh, 1, &p, NULL), -EUCLEAN);
 
 	h->region_size = SIZE;
 	h->major = IVSHM_SHM_MAJOR + 1;
@@ -232,7 +273,7 @@ static void foreign_or_mismatched_header_is_refused(void **state)
 	h->magic = IVSHM_SHM_MAGIC;
 	h->minor = IVSHM_SHM_MINOR + 3;
 	assert_int_equal(ivshm__region_init(&fresh, w->mem, SIZE, 2), 0);
-	assert_int_equal(ivshm__get_peer(&fresh, 1, &p), 0);
+	assert_int_equal(ivshm__lookup(&fresh, 1, &p, NULL), 0);
 }
 
 /* With the heartbeat period the publisher claims, here 1 ms, a silent peer turns DEAD. */
@@ -243,20 +284,20 @@ static void a_stopped_heartbeat_means_dead(void **state)
 	struct ivshm_peer p;
 
 	assert_int_equal(ivshm__publish(&w->a, "server", 0, 0), 0);
-	slot(w, 1)->seq++;
-	slot(w, 1)->hb_period_ms = 1;
-	slot(w, 1)->seq++;
-	assert_int_equal(ivshm__get_peer(&w->b, 1, &p), 0);
+	slot(w, 0)->seq++;
+	slot(w, 0)->hb_period_ms = 1;
+	slot(w, 0)->seq++;
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), 0);
 	assert_int_equal(p.state, IVSHM_PEER_LIVE);
 	do {
-		assert_int_equal(ivshm__get_peer(&w->b, 1, &p), 0);
+		assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), 0);
 	} while (p.state == IVSHM_PEER_LIVE && ivshm_clock_ms() < deadline);
 	assert_int_equal(p.state, IVSHM_PEER_DEAD);
 	assert_int_equal(ivshm__find_once(&w->b, "server", &p), -ENOENT);
 
 	/* A heartbeat brings it back. */
 	ivshm__heartbeat(&w->a, 1);
-	assert_int_equal(ivshm__get_peer(&w->b, 1, &p), 0);
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), 0);
 	assert_int_equal(p.state, IVSHM_PEER_LIVE);
 }
 
@@ -267,34 +308,41 @@ static void the_server_page_decides_at_once(void **state)
 	struct ivshm_peer p;
 
 	assert_int_equal(ivshm__publish(&w->a, "server", 0, 0), 0);
-	sp->dir_slots = 64;
-	sp->live[1] = 1 + 1;
+	sp->nr_ids = IVSHM_SHM_SERVER_IDS;
+	sp->live[0] = 1u << 1;
 	sp->magic = IVSHM_SHM_SERVER_MAGIC;
-	assert_int_equal(ivshm__get_peer(&w->b, 1, &p), 0);
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), 0);
 	assert_int_equal(p.state, IVSHM_PEER_LIVE);
-	sp->live[1] = 0;
-	assert_int_equal(ivshm__get_peer(&w->b, 1, &p), 0);
+	sp->live[0] = 0;
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), 0);
 	assert_int_equal(p.state, IVSHM_PEER_DEAD);
 	/* A table being rewritten, or of another shape, says nothing. */
 	sp->seq = 1;
-	assert_int_equal(ivshm__get_peer(&w->b, 1, &p), 0);
+	assert_int_equal(ivshm__lookup(&w->b, 1, &p, NULL), 0);
 	assert_int_equal(p.state, IVSHM_PEER_LIVE);
 }
 
-static void arenas_are_disjoint_and_inside(void **state)
+static void user_areas_are_per_peer_and_inside(void **state)
 {
 	struct world *w = *state;
-	void *a1, *a2, *a65;
-	size_t n1, n2, n65;
+	void *a1, *a1b, *a2, *seen;
+	size_t n1, n2, n;
 
-	assert_int_equal(ivshm__arena(&w->a, 1, &a1, &n1), 0);
-	assert_int_equal(ivshm__arena(&w->a, 2, &a2, &n2), 0);
-	assert_int_equal(ivshm__arena(&w->a, 65, &a65, &n65), 0);
-	assert_ptr_equal(a1, a65);
-	assert_int_equal((char *)a2 - (char *)a1, (ptrdiff_t)n1);
+	/* Our own page before publishing: claiming is enough. */
+	assert_int_equal(ivshm__user_area(&w->a, 1, &a1, &n1), 0);
+	assert_int_equal(n1, IVSHM_SHM_USER_SIZE);
+	assert_int_equal(ivshm__user_area(&w->b, 1, &seen, &n), -ENOENT);
+	memcpy(a1, "one", 4);
+	assert_int_equal(ivshm__publish(&w->a, "server", 0, 0), 0);
+	assert_int_equal(ivshm__user_area(&w->a, 1, &a1b, &n1), 0);
+	assert_ptr_equal(a1, a1b);
+	assert_int_equal(ivshm__user_area(&w->b, 1, &seen, &n), 0);
+	assert_ptr_equal(seen, a1);
+	assert_int_equal(ivshm__user_area(&w->b, 2, &a2, &n2), 0);
+	assert_true((char *)a2 >= (char *)a1 + n1 || (char *)a1 >= (char *)a2 + n2);
 	assert_true((char *)a2 + n2 <= w->mem + SIZE);
-	assert_true((char *)a1 >= w->mem + 3 * IVSHM_SHM_PAGE);
-	assert_int_equal(ivshm__arena(&w->a, 65536, &a1, &n1), -EINVAL);
+	assert_true((char *)a1 >= w->mem + 2 * IVSHM_SHM_PAGE);
+	assert_int_equal(ivshm__user_area(&w->b, 65536, &seen, &n), -EINVAL);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -309,13 +357,14 @@ int main(void)
 		T(a_slot_being_rewritten_is_not_read),
 		T(clean_exit_is_seen_at_once),
 		T(list_shows_every_publication),
-		T(same_slot_class_is_refused_while_live),
+		T(claims_are_exclusive_until_a_peer_leaves),
+		T(a_restart_takes_back_its_own_slot),
 		T(bad_roles_are_refused),
 		T(corrupt_slots_are_refused_and_skipped),
 		T(foreign_or_mismatched_header_is_refused),
 		T(a_stopped_heartbeat_means_dead),
 		T(the_server_page_decides_at_once),
-		T(arenas_are_disjoint_and_inside),
+		T(user_areas_are_per_peer_and_inside),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,11 +10,13 @@ IVSHM_GUEST_CMDLINE="console=ttyS0 loglevel=4 panic=-1"
 # guest_qemu ARRAY NAME KERNEL INITRD LOG MEMORY_MB ACCEL: set the array named ARRAY to
 # the QEMU command line booting KERNEL and INITRD: q35, one vCPU, no default devices,
 # the serial console written to LOG, ACCEL tcg or kvm. The functions below add devices
-# and, last, the kernel command line.
+# and, last, the kernel command line. maxcpus=2: QEMU 7.2's TCG drops the atomics and
+# fences of guests that can only ever have one CPU, and libivshm's directory and
+# channels need them across VMs.
 guest_qemu() {
 	local -n guest_qemu_cmd=$1
 	local name=$2 kernel=$3 initrd=$4 log=$5 memory=$6 accel=$7
-	guest_qemu_cmd=(qemu-system-x86_64 -name "$name" -M q35 -m "$memory" -smp 1
+	guest_qemu_cmd=(qemu-system-x86_64 -name "$name" -M q35 -m "$memory" -smp 1,maxcpus=2
 		-nodefaults -no-reboot -display none -monitor none
 		-chardev "file,id=serial0,path=$log" -serial chardev:serial0
 		-kernel "$kernel" -initrd "$initrd")

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Opening a discovered device: open /dev/uioN, map regs, shmem and the
- * counter page (UIO map N lives at offset N * page size), and check the
- * counter page agrees with sysfs before trusting it.
+ * The guest backend: a discovered uio_ivshmem device. Open /dev/uioN, map
+ * regs, shmem and the counter page (UIO map N lives at offset N * page size),
+ * check the counter page agrees with sysfs before trusting it; ring through
+ * the doorbell register, count through the counter page, sleep in poll().
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,14 +32,63 @@ static int map_region(struct ivshm_dev *dev, const struct ivshm_devinfo *info,
 	return 0;
 }
 
-static void unmap_all(struct ivshm_dev *dev)
+static void uio_release(struct ivshm_dev *dev)
 {
 	unsigned int i;
 
 	for (i = 0; i < IVSHM_NR_MAPS; i++)
 		if (dev->map[i])
 			munmap(dev->map[i], dev->map_len[i]);
+	if (dev->fd >= 0)
+		close(dev->fd);
 }
+
+static int uio_ring(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
+{
+	dev->regs[IVSHMEM_REG_DOORBELL / sizeof(uint32_t)] = (uint32_t)(peer << 16 | vector);
+	return 0;
+}
+
+static int uio_counts(struct ivshm_dev *dev, uint64_t *now)
+{
+	uint32_t events;
+	unsigned int v;
+	ssize_t n;
+
+	if (dev->mode != IVSHM_MODE_DOORBELL)
+		return -ENOTSUP;
+	/* Drain the UIO event so poll() sleeps again; the counters say the rest. */
+	n = read(dev->fd, &events, sizeof(events));
+	/* EIO on a doorbell device: it was unbound under us. */
+	if (n < 0 && errno == EIO)
+		return -ENODEV;
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return -errno;
+	/* The driver bumps a counter before it signals the event: a load after the read sees it. */
+	for (v = 0; v < dev->nr_vectors; v++)
+		now[v] = __atomic_load_n(&dev->counts[v], __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+static int uio_block(struct ivshm_dev *dev, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = dev->fd, .events = POLLIN };
+	int n;
+
+	n = poll(&pfd, 1, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return -errno;
+	if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
+		return -ENODEV;
+	return 0;
+}
+
+static const struct ivshm_ops uio_ops = {
+	.ring = uio_ring,
+	.counts = uio_counts,
+	.block = uio_block,
+	.release = uio_release,
+};
 
 /*
  * The counter page must agree with sysfs, and its counts must lie inside the
@@ -52,11 +103,11 @@ static int check_counters(struct ivshm_dev *dev, const struct ivshm_devinfo *inf
 			   info->map_offset[UIO_IVSHMEM_MAP_COUNTERS]);
 	avail = info->map_size[UIO_IVSHMEM_MAP_COUNTERS] - info->map_offset[UIO_IVSHMEM_MAP_COUNTERS];
 	if (c->magic != UIO_IVSHMEM_COUNTERS_MAGIC) {
-		ivshm__log(LOG_DEBUG, "%s: counter page magic %#x", dev->uio_path, c->magic);
+		ivshm__log(LOG_DEBUG, "%s: counter page magic %#x", dev->path, c->magic);
 		return -EBADMSG;
 	}
 	if (c->nr_vectors != dev->nr_vectors) {
-		ivshm__log(LOG_DEBUG, "%s: counter page has %u vectors, sysfs %u", dev->uio_path,
+		ivshm__log(LOG_DEBUG, "%s: counter page has %u vectors, sysfs %u", dev->path,
 			   c->nr_vectors, dev->nr_vectors);
 		return -EBADMSG;
 	}
@@ -64,7 +115,7 @@ static int check_counters(struct ivshm_dev *dev, const struct ivshm_devinfo *inf
 	    c->hdr_size % sizeof(uint64_t) ||
 	    c->hdr_size + (size_t)c->nr_vectors * sizeof(uint64_t) > avail) {
 		ivshm__log(LOG_DEBUG, "%s: counter page header size %u, counter size %u",
-			   dev->uio_path, c->hdr_size, c->count_size);
+			   dev->path, c->hdr_size, c->count_size);
 		return -EBADMSG;
 	}
 	dev->counts = (const uint64_t *)((const char *)c + c->hdr_size);
@@ -76,7 +127,6 @@ int ivshm__open_root(const char *sysroot, const char *devroot, const char *devic
 {
 	struct ivshm_devinfo info;
 	struct ivshm_dev *dev;
-	unsigned int i;
 	int n, err;
 
 	if (!devroot || !devp)
@@ -85,21 +135,18 @@ int ivshm__open_root(const char *sysroot, const char *devroot, const char *devic
 	if (err)
 		return err;
 
-	dev = calloc(1, sizeof(*dev));
+	dev = ivshm__dev_new(&uio_ops, NULL, 0, info.peer_id, info.nr_vectors);
 	if (!dev)
 		return -ENOMEM;
-	n = snprintf(dev->uio_path, sizeof(dev->uio_path), "%s/uio%u", devroot, info.uio_index);
-	if (n < 0 || (size_t)n >= sizeof(dev->uio_path)) {
+	n = snprintf(dev->path, sizeof(dev->path), "%s/uio%u", devroot, info.uio_index);
+	if (n < 0 || (size_t)n >= sizeof(dev->path)) {
 		err = -ENAMETOOLONG;
 		goto out_free;
 	}
 	memcpy(dev->pci_addr, info.pci_addr, sizeof(dev->pci_addr));
-	dev->mode = info.mode;
-	dev->nr_vectors = info.nr_vectors;
-	dev->peer_id = info.peer_id;
 
 	/* Non-blocking: ivshm_wait() polls with a deadline, then reads. */
-	dev->fd = open(dev->uio_path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	dev->fd = open(dev->path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (dev->fd < 0) {
 		err = errno == ENOENT ? -ENODEV : -errno;
 		goto out_free;
@@ -111,26 +158,25 @@ int ivshm__open_root(const char *sysroot, const char *devroot, const char *devic
 	if (!err)
 		err = map_region(dev, &info, UIO_IVSHMEM_MAP_COUNTERS, PROT_READ);
 	if (err)
-		goto out_unmap;
+		goto out_release;
 
 	dev->regs = (volatile uint32_t *)((char *)dev->map[UIO_IVSHMEM_MAP_REGS] +
 					  info.map_offset[UIO_IVSHMEM_MAP_REGS]);
 	dev->shm = (char *)dev->map[UIO_IVSHMEM_MAP_SHMEM] + info.map_offset[UIO_IVSHMEM_MAP_SHMEM];
 	dev->shm_size = info.map_size[UIO_IVSHMEM_MAP_SHMEM] - info.map_offset[UIO_IVSHMEM_MAP_SHMEM];
-	err = check_counters(dev, &info);
-	if (err)
-		goto out_unmap;
-	for (i = 0; i < dev->nr_vectors; i++)
-		dev->snapshot[i] = __atomic_load_n(&dev->counts[i], __ATOMIC_ACQUIRE);
-	/* A buffer too small for the directory still serves plain ivshm_* use. */
 	dev->region_err = ivshm__region_init(&dev->region, dev->shm, dev->shm_size, dev->peer_id);
-
+	err = check_counters(dev, &info);
+	if (!err)
+		err = ivshm__dev_baseline(dev);
+	if (err)
+		goto out_release;
 	*devp = dev;
 	return 0;
 
-out_unmap:
-	unmap_all(dev);
-	close(dev->fd);
+out_release:
+	uio_release(dev);
+	free(dev);
+	return err;
 out_free:
 	free(dev);
 	return err;
@@ -141,16 +187,4 @@ int ivshm_open(const char *device, unsigned int flags, struct ivshm_dev **devp)
 	if (flags)
 		return -EINVAL;
 	return ivshm__open_root("/sys", "/dev", device, devp);
-}
-
-void ivshm_close(struct ivshm_dev *dev)
-{
-	if (!dev)
-		return;
-	/* Peers see a clean exit at once instead of waiting for the heartbeat to stop. */
-	if (!dev->region_err && dev->region.published)
-		ivshm__unpublish(&dev->region);
-	unmap_all(dev);
-	close(dev->fd);
-	free(dev);
 }

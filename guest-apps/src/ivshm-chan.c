@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ivshm-chan: channels from the command line, in a guest or on the host
+ * (--host SOCKET). It publishes this peer under a role, then serves, sends,
+ * meshes with other peers, or plays the hostile peer that sprays the shared
+ * memory. Every message it sends starts with a 64-bit sequence number, and
+ * every receiver checks it, so loss, duplication and reordering show.
+ * One key=value result line per command, for scripts and tests.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "app.h"
+
+#define MAX_MSG   (64u * 1024)
+#define MAX_PEERS 16
+
+struct opts {
+	const char *device, *host, *role, *peer;
+	unsigned int vectors;
+	uint32_t port;
+	uint64_t count, size, delay_ms, seconds;
+	int timeout_ms;
+	int stream, echo;
+	struct ivshm_chan_opts chan;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ivshm-chan [DEVICE] -r ROLE serve [-p PORT] [--count N] [--echo] [--delay-ms D]\n"
+		"       ivshm-chan [DEVICE] -r ROLE send -P PEER_ROLE [-p PORT] [--count N] [--size BYTES] [--echo]\n"
+		"       ivshm-chan [DEVICE] -r ROLE mesh -P ROLE1,ROLE2,... [-p PORT] [--count N]\n"
+		"       ivshm-chan [DEVICE] -r ROLE spray [--seconds S]\n"
+		"       ivshm-chan [DEVICE] peers\n"
+		"DEVICE: -d /dev/uioN|uioN|PCI (default: the first), or --host SOCKET [-n VECTORS]\n"
+		"  -r, --role      publish this peer under ROLE (1..23 printable characters)\n"
+		"  -P, --peer      the peer's role (mesh: every role, this one included)\n"
+		"  -p, --port      channel port (default 1)\n"
+		"  -c, --count     messages (serve: stop after N; default: until the peer closes)\n"
+		"  -s, --size      message bytes, 8..65536 (default 64)\n"
+		"  -e, --echo      serve: send each message back; send: wait for each echo\n"
+		"      --stream    a stream channel instead of packets\n"
+		"      --ring      this end's ring bytes (default 16384)\n"
+		"      --wait      interrupt | poll | hybrid (default interrupt)\n"
+		"      --delay-ms  serve: pause after each message (a slow reader)\n"
+		"      --seconds   spray: how long (default 5)\n"
+		"  -t, --timeout   per call, ms (default 10000)\n"
+		"Result lines:\n"
+		"  chan cmd=serve|send peer=ID messages=N bytes=B doorbells=D sleeps=S result=ok|ERROR\n"
+		"  chan cmd=mesh peer=ID sent=N received=N result=ok|ERROR   (one per other peer)\n"
+		"  chan cmd=spray writes=N\n"
+		"Exit status: 0 success, 1 error (including a peer that broke the protocol), 2 usage.\n");
+}
+
+/* The short name of a channel error, for result lines. */
+static const char *err_name(int err)
+{
+	switch (-err) {
+	case 0: return "ok";
+	case EPIPE: return "EPIPE";
+	case ECONNRESET: return "ECONNRESET";
+	case EHOSTDOWN: return "EHOSTDOWN";
+	case EPROTO: return "EPROTO";
+	case EPROTOTYPE: return "EPROTOTYPE";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EMSGSIZE: return "EMSGSIZE";
+	case EUCLEAN: return "EUCLEAN";
+	default: return "error";
+	}
+}
+
+static void result(const char *cmd, struct ivshm_chan *ch, int err)
+{
+	struct ivshm_chan_stats st = { 0 };
+	struct ivshm_chan_info info = { 0 };
+
+	if (ch) {
+		ivshm_chan_get_stats(ch, &st);
+		ivshm_chan_get_info(ch, &info);
+	}
+	printf("chan cmd=%s peer=%u messages=%llu bytes=%llu doorbells=%llu sleeps=%llu result=%s\n",
+	       cmd, info.peer, (unsigned long long)(st.sent > st.received ? st.sent : st.received),
+	       (unsigned long long)(st.bytes_sent > st.bytes_received ? st.bytes_sent :
+								st.bytes_received),
+	       (unsigned long long)st.doorbells, (unsigned long long)st.sleeps, err_name(err));
+}
+
+/* One message of @o->size bytes carrying @seq; packet or stream alike. */
+static int put_msg(struct ivshm_chan *ch, const struct opts *o, char *buf, uint64_t seq)
+{
+	size_t off = 0, done;
+	int err;
+
+	memcpy(buf, &seq, sizeof(seq));
+	if (!o->stream)
+		return ivshm_chan_send(ch, buf, o->size, o->timeout_ms);
+	while (off < o->size) {
+		err = ivshm_chan_write(ch, buf + off, o->size - off, &done, o->timeout_ms);
+		if (err)
+			return err;
+		off += done;
+	}
+	return 0;
+}
+
+/* The next message into @buf, checking it carries @seq. */
+static int get_msg(struct ivshm_chan *ch, const struct opts *o, char *buf, uint64_t seq)
+{
+	size_t off = 0, done;
+	uint64_t got;
+	int err;
+
+	if (!o->stream) {
+		err = ivshm_chan_recv(ch, buf, MAX_MSG, &done, o->timeout_ms);
+		if (err)
+			return err;
+		if (done != o->size) {
+			ivshm_msg_err("message %llu has %zu bytes, expected %llu",
+				      (unsigned long long)seq, done, (unsigned long long)o->size);
+			return -EBADMSG;
+		}
+	} else {
+		while (off < o->size) {
+			err = ivshm_chan_read(ch, buf + off, o->size - off, &done, o->timeout_ms);
+			if (err)
+				return err;
+			off += done;
+		}
+	}
+	memcpy(&got, buf, sizeof(got));
+	if (got != seq) {
+		ivshm_msg_err("message %llu carries sequence number %llu: lost, doubled or reordered",
+			      (unsigned long long)seq, (unsigned long long)got);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int publish(struct ivshm_dev *dev, const struct opts *o)
+{
+	int err = ivshm_publish(dev, o->role, o->chan.vector, 0);
+
+	if (err)
+		ivshm_msg_err("cannot publish as %s: %s", o->role, ivshm_strerror(err));
+	return err;
+}
+
+static int cmd_serve(struct ivshm_dev *dev, const struct opts *o)
+{
+	static char buf[MAX_MSG];
+	struct ivshm_chan *ch = NULL;
+	uint64_t n;
+	int err;
+
+	if (publish(dev, o))
+		return EXIT_FAIL;
+	err = ivshm_chan_accept(dev, o->port, &o->chan, o->timeout_ms, &ch);
+	if (err) {
+		ivshm_msg_err("accept on port %u: %s", o->port, ivshm_strerror(err));
+		result("serve", NULL, err);
+		return EXIT_FAIL;
+	}
+	printf("chan serving port=%u\n", o->port);
+	for (n = 0; !o->count || n < o->count; n++) {
+		err = get_msg(ch, o, buf, n);
+		if (err)
+			break;
+		if (o->echo)
+			err = put_msg(ch, o, buf, n);
+		if (err)
+			break;
+		if (o->delay_ms)
+			ivshm_clock_sleep_ms((unsigned int)o->delay_ms);
+	}
+	/* The peer closing after all its messages is the normal end. */
+	if (err == -EPIPE && !o->count && n > 0)
+		err = 0;
+	result("serve", ch, err);
+	ivshm_chan_close(ch);
+	return err ? EXIT_FAIL : 0;
+}
+
+static int find(struct ivshm_dev *dev, const char *role, int timeout_ms, struct ivshm_peer *p)
+{
+	int err = ivshm_find_peer(dev, role, timeout_ms, p);
+
+	if (err)
+		ivshm_msg_err("no peer %s: %s", role, ivshm_strerror(err));
+	return err;
+}
+
+static int cmd_send(struct ivshm_dev *dev, const struct opts *o)
+{
+	static char buf[MAX_MSG];
+	struct ivshm_chan *ch = NULL;
+	struct ivshm_peer p;
+	uint64_t n;
+	int err;
+
+	if (publish(dev, o) || find(dev, o->peer, o->timeout_ms, &p))
+		return EXIT_FAIL;
+	err = ivshm_chan_open(dev, p.id, o->port, &o->chan, o->timeout_ms, &ch);
+	if (err) {
+		ivshm_msg_err("open to peer %u port %u: %s", p.id, o->port, ivshm_strerror(err));
+		result("send", NULL, err);
+		return EXIT_FAIL;
+	}
+	memset(buf, 0x5a, sizeof(buf));
+	for (n = 0; n < o->count && !err; n++) {
+		err = put_msg(ch, o, buf, n);
+		if (!err && o->echo)
+			err = get_msg(ch, o, buf, n);
+	}
+	result("send", ch, err);
+	ivshm_chan_close(ch);
+	return err ? EXIT_FAIL : 0;
+}
+
+/*
+ * Every other peer in @o->peer, each pair once: the lower role opens, the
+ * higher accepts; then each side sends @o->count messages and checks what
+ * comes back, alternating so neither ring fills.
+ */
+static int cmd_mesh(struct ivshm_dev *dev, const struct opts *o)
+{
+	static char buf[MAX_MSG];
+	char list[256], *save = NULL, *role;
+	struct ivshm_chan *ch[MAX_PEERS] = { 0 };
+	struct ivshm_peer p;
+	int n = 0, i, err = 0, bad = 0;
+	uint64_t k;
+
+	if (publish(dev, o))
+		return EXIT_FAIL;
+	if (strlen(o->peer) >= sizeof(list))
+		return EXIT_USAGE;
+	strcpy(list, o->peer);
+	for (role = strtok_r(list, ",", &save); role && n < MAX_PEERS;
+	     role = strtok_r(NULL, ",", &save)) {
+		if (strcmp(role, o->role) == 0)
+			continue;
+		if (strcmp(o->role, role) < 0) {
+			err = find(dev, role, o->timeout_ms, &p);
+			if (!err)
+				err = ivshm_chan_open(dev, p.id, o->port, &o->chan, o->timeout_ms, &ch[n]);
+		} else {
+			err = ivshm_chan_accept(dev, o->port, &o->chan, o->timeout_ms, &ch[n]);
+		}
+		if (err) {
+			ivshm_msg_err("channel with %s: %s", role, ivshm_strerror(err));
+			bad = 1;
+			continue;
+		}
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0, err = 0; k < o->count && !err; k++) {
+			err = put_msg(ch[i], o, buf, k);
+			if (!err)
+				err = get_msg(ch[i], o, buf, k);
+		}
+		result("mesh", ch[i], err);
+		bad |= err != 0;
+	}
+	for (i = 0; i < n; i++)
+		ivshm_chan_close(ch[i]);
+	return bad ? EXIT_FAIL : 0;
+}
+
+/*
+ * The hostile peer: random bytes at random places of the shared memory,
+ * outside its own arena's user page, until the time is up.
+ */
+static int cmd_spray(struct ivshm_dev *dev, const struct opts *o)
+{
+	int64_t end = ivshm_clock_ms() + (int64_t)o->seconds * 1000;
+	uint64_t writes = 0, r[2];
+	size_t size, off, len;
+	char *buf;
+
+	if (publish(dev, o) || ivshm_get_shared_buffer(dev, (void **)&buf, &size))
+		return EXIT_FAIL;
+	while (ivshm_clock_ms() < end) {
+		if (getrandom(r, sizeof(r), 0) != sizeof(r))
+			return EXIT_FAIL;
+		/* Mostly small words, where indices and headers live; now and then a run. */
+		len = r[1] % 8 ? 4 : 1 + (size_t)(r[1] >> 8) % 256;
+		off = (size_t)(r[0] % (size - len));
+		if (getrandom(buf + off, len, 0) != (ssize_t)len)
+			return EXIT_FAIL;
+		writes++;
+		if (writes % 64 == 0)
+			ivshm_heartbeat(dev);
+	}
+	printf("chan cmd=spray writes=%llu\n", (unsigned long long)writes);
+	return 0;
+}
+
+static int cmd_peers(struct ivshm_dev *dev)
+{
+	static const char *const state[] = {
+		[IVSHM_PEER_LIVE] = "live", [IVSHM_PEER_GONE] = "gone", [IVSHM_PEER_DEAD] = "dead",
+	};
+	struct ivshm_peer peers[64];
+	unsigned int i, n;
+	int err;
+
+	err = ivshm_list_peers(dev, peers, 64, &n);
+	if (err) {
+		ivshm_msg_err("peers: %s", ivshm_strerror(err));
+		return EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++)
+		printf("peer id=%u role=%s state=%s\n", peers[i].id, peers[i].role,
+		       state[peers[i].state]);
+	return 0;
+}
+
+static int parse_wait(const char *s, enum ivshm_wait_mode *m)
+{
+	if (strcmp(s, "interrupt") == 0)
+		*m = IVSHM_WAIT_INTERRUPT;
+	else if (strcmp(s, "poll") == 0)
+		*m = IVSHM_WAIT_POLL;
+	else if (strcmp(s, "hybrid") == 0)
+		*m = IVSHM_WAIT_HYBRID;
+	else
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_STREAM = 256, OPT_RING, OPT_WAIT, OPT_DELAY, OPT_SECONDS };
+	static const struct option lopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "vectors", required_argument, NULL, 'n' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "peer", required_argument, NULL, 'P' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "size", required_argument, NULL, 's' },
+		{ "echo", no_argument, NULL, 'e' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "stream", no_argument, NULL, OPT_STREAM },
+		{ "ring", required_argument, NULL, OPT_RING },
+		{ "wait", required_argument, NULL, OPT_WAIT },
+		{ "delay-ms", required_argument, NULL, OPT_DELAY },
+		{ "seconds", required_argument, NULL, OPT_SECONDS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = {
+		.vectors = 4, .port = 1, .size = 64, .timeout_ms = 10000, .seconds = 5,
+		.chan = { .type = IVSHM_CHAN_PACKET },
+	};
+	struct ivshm_dev *dev;
+	const char *cmd;
+	uint64_t v;
+	int c, ret;
+
+	ivshm_msg_init("ivshm-chan");
+	while ((c = getopt_long(argc, argv, "d:H:n:r:P:p:c:s:et:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.device = optarg; break;
+		case 'H': o.host = optarg; break;
+		case 'r': o.role = optarg; break;
+		case 'P': o.peer = optarg; break;
+		case 'e': o.echo = 1; break;
+		case OPT_STREAM: o.stream = 1; o.chan.type = IVSHM_CHAN_STREAM; break;
+		case 'n':
+			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &v) || !v)
+				return EXIT_USAGE;
+			o.vectors = (unsigned int)v;
+			break;
+		case 'p':
+			if (app_parse_opt("--port", optarg, UINT32_MAX, &v))
+				return EXIT_USAGE;
+			o.port = (uint32_t)v;
+			break;
+		case 'c':
+			if (app_parse_opt("--count", optarg, UINT32_MAX, &o.count))
+				return EXIT_USAGE;
+			break;
+		case 's':
+			if (app_parse_opt("--size", optarg, MAX_MSG, &o.size) || o.size < 8)
+				return EXIT_USAGE;
+			break;
+		case 't':
+			if (app_parse_opt("--timeout", optarg, INT32_MAX, &v))
+				return EXIT_USAGE;
+			o.timeout_ms = (int)v;
+			break;
+		case OPT_RING:
+			if (app_parse_opt("--ring", optarg, 1u << 30, &v))
+				return EXIT_USAGE;
+			o.chan.ring_size = (uint32_t)v;
+			break;
+		case OPT_WAIT:
+			if (parse_wait(optarg, &o.chan.wait)) {
+				ivshm_msg_err("--wait: interrupt, poll or hybrid, not %s", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_DELAY:
+			if (app_parse_opt("--delay-ms", optarg, 10000, &o.delay_ms))
+				return EXIT_USAGE;
+			break;
+		case OPT_SECONDS:
+			if (app_parse_opt("--seconds", optarg, 86400, &o.seconds))
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[optind];
+	if (strcmp(cmd, "peers") != 0 && !o.role) {
+		ivshm_msg_err("%s needs --role", cmd);
+		return EXIT_USAGE;
+	}
+	if ((strcmp(cmd, "send") == 0 || strcmp(cmd, "mesh") == 0) && (!o.peer || !o.count)) {
+		ivshm_msg_err("%s needs --peer and --count", cmd);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "serve") && strcmp(cmd, "send") && strcmp(cmd, "mesh") &&
+	    strcmp(cmd, "spray") && strcmp(cmd, "peers")) {
+		ivshm_msg_err("unknown command '%s'", cmd);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (app_open_any(o.device, o.host, o.vectors, &dev))
+		return EXIT_FAIL;
+	if (strcmp(cmd, "serve") == 0)
+		ret = cmd_serve(dev, &o);
+	else if (strcmp(cmd, "send") == 0)
+		ret = cmd_send(dev, &o);
+	else if (strcmp(cmd, "mesh") == 0)
+		ret = cmd_mesh(dev, &o);
+	else if (strcmp(cmd, "spray") == 0)
+		ret = cmd_spray(dev, &o);
+	else
+		ret = cmd_peers(dev);
+	ivshm_close(dev);
+	return ret;
+}

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Channels between two peers (threads, each with its own handle) over one
+ * buffer: the calls, back-pressure, index wrap, notification suppression, the
+ * ends of a channel, and a peer that lies in its half or its entry.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "clock.h"
+#include "mem-dev.h"
+
+#define SIZE (4u << 20)
+#define PORT 7
+#define A_ID 1
+#define B_ID 2
+
+struct world {
+	char *mem;
+	struct ivshm_dev *a, *b;
+	struct ivshm_chan *ca, *cb;
+};
+
+static struct ivshm_chan_opts packet = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096 };
+static struct ivshm_chan_opts stream = { .type = IVSHM_CHAN_STREAM, .ring_size = 4096 };
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -1;
+	w->mem = aligned_alloc(IVSHM_SHM_PAGE, SIZE);
+	if (!w->mem)
+		return -1;
+	memset(w->mem, 0, SIZE);
+	w->a = mem_dev_open(w->mem, SIZE, A_ID, 2);
+	w->b = mem_dev_open(w->mem, SIZE, B_ID, 2);
+	if (!w->a || !w->b || ivshm_publish(w->a, "a", 0, 0) || ivshm_publish(w->b, "b", 0, 0))
+		return -1;
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	ivshm_chan_close(w->ca);
+	ivshm_chan_close(w->cb);
+	ivshm_close(w->a);
+	ivshm_close(w->b);
+	free(w->mem);
+	free(w);
+	return 0;
+}
+
+struct opener {
+	struct world *w;
+	const struct ivshm_chan_opts *o;
+	int timeout_ms;
+	int err;
+};
+
+static void *open_a(void *arg)
+{
+	struct opener *op = arg;
+
+	op->err = ivshm_chan_open(op->w->a, B_ID, PORT, op->o, op->timeout_ms, &op->w->ca);
+	return NULL;
+}
+
+/* A opens towards B, B accepts: both ends connected. */
+static void connect_ab(struct world *w, const struct ivshm_chan_opts *oa,
+		       const struct ivshm_chan_opts *ob)
+{
+	struct opener op = { .w = w, .o = oa, .timeout_ms = 5000 };
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, open_a, &op), 0);
+	assert_int_equal(ivshm_chan_accept(w->b, PORT, ob, 5000, &w->cb), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(op.err, 0);
+}
+
+static void open_and_accept_meet(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_chan_info ia, ib;
+
+	connect_ab(w, &packet, &packet);
+	assert_int_equal(ivshm_chan_get_info(w->ca, &ia), 0);
+	assert_int_equal(ivshm_chan_get_info(w->cb, &ib), 0);
+	assert_int_equal(ia.peer, B_ID);
+	assert_int_equal(ib.peer, A_ID);
+	assert_int_equal(ia.port, PORT);
+	assert_int_equal(ia.max_send, 4096 / 2 - 8);
+	assert_int_equal(ib.max_recv, ia.max_send);
+}
+
+static void messages_arrive_whole_and_in_order(void **state)
+{
+	struct world *w = *state;
+	char buf[2048];
+	size_t len;
+	int i;
+
+	connect_ab(w, &packet, &packet);
+	for (i = 0; i < 1000; i++) {
+		memset(buf, i & 0xff, (size_t)(i % 300) + 1);
+		assert_int_equal(ivshm_chan_send(w->ca, buf, (size_t)(i % 300) + 1, 1000), 0);
+		memset(buf, 0, sizeof(buf));
+		assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 1000), 0);
+		assert_int_equal(len, (size_t)(i % 300) + 1);
+		assert_int_equal((unsigned char)buf[0], i & 0xff);
+		assert_int_equal((unsigned char)buf[len - 1], i & 0xff);
+	}
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), -EAGAIN);
+	/* And back: each end sends on its own ring. */
+	assert_int_equal(ivshm_chan_send(w->cb, "pong", 4, 0), 0);
+	assert_int_equal(ivshm_chan_recv(w->ca, buf, sizeof(buf), &len, 0), 0);
+	assert_memory_equal(buf, "pong", 4);
+}
+
+static void too_big_and_too_small(void **state)
+{
+	struct world *w = *state;
+	char big[4096], small[8];
+	size_t len = 0;
+
+	connect_ab(w, &packet, &packet);
+	assert_int_equal(ivshm_chan_send(w->ca, big, 2048 - 7, 0), -EMSGSIZE);
+	assert_int_equal(ivshm_chan_send(w->ca, big, 100, 0), 0);
+	assert_int_equal(ivshm_chan_recv(w->cb, small, sizeof(small), &len, 0), -EMSGSIZE);
+	assert_int_equal(len, 100);
+	/* The message stays for a big enough buffer. */
+	assert_int_equal(ivshm_chan_recv(w->cb, big, sizeof(big), &len, 0), 0);
+	assert_int_equal(len, 100);
+}
+
+/* A full ring pushes back; nothing is lost and the order holds across pads and the wrap. */
+static void back_pressure_keeps_everything_in_order(void **state)
+{
+	struct world *w = *state;
+	uint32_t next_out = 0, next_in = 0, v;
+	char buf[512];
+	size_t len;
+	int err, blocked = 0;
+
+	connect_ab(w, &packet, &packet);
+	/* Start just below 2^32 so the indices wrap on the way. */
+	ivshm__chan_rebase(w->ca, (UINT32_MAX - 3000) & ~7u);
+	ivshm__chan_rebase(w->cb, (UINT32_MAX - 3000) & ~7u);
+	while (next_in < 5000) {
+		for (;;) {
+			memset(buf, 0, sizeof(buf));
+			memcpy(buf, &next_out, sizeof(next_out));
+			err = ivshm_chan_send(w->ca, buf, 100 + next_out % 400, 0);
+			if (err == -EAGAIN) {
+				blocked++;
+				break;
+			}
+			assert_int_equal(err, 0);
+			next_out++;
+		}
+		/* A slow reader: half of what is queued. */
+		do {
+			assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), 0);
+			memcpy(&v, buf, sizeof(v));
+			assert_int_equal(v, next_in);
+			assert_int_equal(len, 100 + next_in % 400);
+			next_in++;
+		} while (next_in < next_out - (next_out - next_in) / 2);
+	}
+	assert_true(blocked > 100);
+}
+
+static void stream_moves_what_fits(void **state)
+{
+	struct world *w = *state;
+	static char out[10000], in[10000];
+	size_t done, got = 0, sent = 0;
+	int i;
+
+	for (i = 0; i < (int)sizeof(out); i++)
+		out[i] = (char)(i * 7);
+	connect_ab(w, &stream, &stream);
+	ivshm__chan_rebase(w->ca, UINT32_MAX - 100);
+	ivshm__chan_rebase(w->cb, UINT32_MAX - 100);
+	assert_int_equal(ivshm_chan_write(w->ca, out, sizeof(out), &done, 0), 0);
+	assert_int_equal(done, 4096);
+	sent = done;
+	assert_int_equal(ivshm_chan_write(w->ca, out + sent, 1, &done, 0), -EAGAIN);
+	while (got < sizeof(in)) {
+		assert_int_equal(ivshm_chan_read(w->cb, in + got, 1000, &done, 0), 0);
+		got += done;
+		if (sent < sizeof(out)) {
+			assert_int_equal(ivshm_chan_write(w->ca, out + sent, sizeof(out) - sent, &done, 0),
+					 0);
+			sent += done;
+		}
+	}
+	assert_memory_equal(in, out, sizeof(out));
+	/* A packet call on a stream channel, and the reverse, are refused. */
+	assert_int_equal(ivshm_chan_send(w->ca, "x", 1, 0), -EINVAL);
+}
+
+static char *ring_of_a(struct world *w)
+{
+	struct ivshm_region *r = &w->a->region;
+
+	return ivshm__arena_at(r, (unsigned int)r->slot) + r->half_off[0] +
+	       sizeof(struct ivshm_shm_half);
+}
+
+static void reserve_then_commit_in_place(void **state)
+{
+	struct world *w = *state;
+	char buf[2048];
+	size_t len;
+	void *p;
+
+	connect_ab(w, &packet, &packet);
+	assert_int_equal(ivshm_chan_reserve(w->ca, 1500, &p, 0), 0);
+	assert_int_equal(ivshm_chan_reserve(w->ca, 10, &p, 0), -EBUSY);
+	assert_int_equal(ivshm_chan_send(w->ca, "x", 1, 0), -EBUSY);
+	memset(p, 'z', 1000);
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), -EAGAIN);
+	assert_int_equal(ivshm_chan_commit(w->ca, 1001), 0);
+	assert_int_equal(ivshm_chan_commit(w->ca, 1), -EINVAL);
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), 0);
+	assert_int_equal(len, 1001);
+	assert_int_equal(buf[999], 'z');
+	/* Twice more: the second reservation cannot fit before the end and starts after a pad. */
+	assert_int_equal(ivshm_chan_reserve(w->ca, 1500, &p, 0), 0);
+	assert_int_equal(ivshm_chan_commit(w->ca, 1500), 0);
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), 0);
+	/* 2524 bytes used so far: 2008 do not fit before the end, so they start at 0 after a pad. */
+	assert_int_equal(ivshm_chan_reserve(w->ca, 2000, &p, 0), 0);
+	assert_ptr_equal(p, ring_of_a(w) + sizeof(struct ivshm_shm_rec));
+	memcpy(p, "wrapped", 8);
+	assert_int_equal(ivshm_chan_commit(w->ca, 8), 0);
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), 0);
+	assert_string_equal(buf, "wrapped");
+}
+
+/* A reader that never sleeps is never rung; one that sleeps is rung once per sleep. */
+static void doorbells_only_for_a_sleeping_peer(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_chan_stats st;
+	uint64_t before;
+	char buf[64];
+	size_t len;
+	int i;
+
+	connect_ab(w, &packet, &packet);
+	before = mem_dev_rung(B_ID);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(ivshm_chan_send(w->ca, "x", 1, 0), 0);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), 0);
+	assert_int_equal(mem_dev_rung(B_ID), before);
+	/* B finds nothing and (interrupt mode) asks to be rung: one doorbell for 20 messages. */
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), -EAGAIN);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(ivshm_chan_send(w->ca, "x", 1, 0), 0);
+	assert_int_equal(mem_dev_rung(B_ID), before + 1);
+	assert_int_equal(ivshm_chan_get_stats(w->ca, &st), 0);
+	assert_int_equal(st.sent, 40);
+	/* In poll mode a reader never asks. */
+	for (i = 0; i < 20; i++)
+		assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), 0);
+	assert_int_equal(ivshm_chan_set_wait(w->cb, IVSHM_WAIT_POLL, 0), 0);
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), -EAGAIN);
+	assert_int_equal(ivshm_chan_send(w->ca, "x", 1, 0), 0);
+	assert_int_equal(mem_dev_rung(B_ID), before + 1);
+}
+
+struct sleeper {
+	struct ivshm_chan *ch;
+	int err;
+	size_t len;
+	char buf[64];
+};
+
+static void *sleep_recv(void *arg)
+{
+	struct sleeper *s = arg;
+
+	s->err = ivshm_chan_recv(s->ch, s->buf, sizeof(s->buf), &s->len, 5000);
+	return NULL;
+}
+
+/* A blocked reader wakes on the doorbell, in every wait mode. */
+static void a_blocked_reader_wakes(void **state)
+{
+	static const enum ivshm_wait_mode modes[] = { IVSHM_WAIT_INTERRUPT, IVSHM_WAIT_POLL,
+						      IVSHM_WAIT_HYBRID };
+	struct world *w = *state;
+	struct sleeper s;
+	pthread_t t;
+	size_t m;
+
+	connect_ab(w, &packet, &packet);
+	for (m = 0; m < 3; m++) {
+		memset(&s, 0, sizeof(s));
+		s.ch = w->cb;
+		assert_int_equal(ivshm_chan_set_wait(w->cb, modes[m], 20), 0);
+		assert_int_equal(pthread_create(&t, NULL, sleep_recv, &s), 0);
+		ivshm_clock_sleep_ms(30);
+		assert_int_equal(ivshm_chan_send(w->ca, "wake", 5, 1000), 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(s.err, 0);
+		assert_string_equal(s.buf, "wake");
+	}
+}
+
+static void close_drains_then_ends(void **state)
+{
+	struct world *w = *state;
+	char buf[64];
+	size_t len;
+
+	connect_ab(w, &packet, &packet);
+	assert_int_equal(ivshm_chan_send(w->ca, "last", 5, 0), 0);
+	ivshm_chan_close(w->ca);
+	w->ca = NULL;
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 1000), 0);
+	assert_string_equal(buf, "last");
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 1000), -EPIPE);
+	assert_int_equal(ivshm_chan_send(w->cb, "x", 1, 1000), -EPIPE);
+}
+
+static void a_departed_peer_ends_a_blocked_call(void **state)
+{
+	struct world *w = *state;
+	int64_t t0;
+	char buf[64];
+	size_t len;
+
+	connect_ab(w, &packet, &packet);
+	assert_int_equal(ivshm_unpublish(w->a), 0);
+	t0 = ivshm_clock_ms();
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 5000), -EPIPE);
+	assert_true(ivshm_clock_ms() - t0 < 1000);
+}
+
+static void types_must_agree(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_chan *ch = NULL;
+	struct opener op = { .w = w, .o = &packet, .timeout_ms = 1500 };
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, open_a, &op), 0);
+	/* B accepts streams only: A's packet request is not for it. */
+	assert_int_equal(ivshm_chan_accept(w->b, PORT, &stream, 200, &ch), -ETIMEDOUT);
+	/* B opens a stream towards A, which offers a packet channel: a clear refusal. */
+	assert_int_equal(ivshm_chan_open(w->b, A_ID, PORT, &stream, 1000, &ch), -EPROTOTYPE);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	/* A saw B's stream end in passing and refused it too, or never saw it. */
+	assert_true(op.err == -EPROTOTYPE || op.err == -ETIMEDOUT);
+	assert_null(ch);
+	assert_null(w->ca);
+}
+
+static void bad_arguments_and_unpublished_peers(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_chan_opts bad = packet;
+	struct ivshm_chan *ch = NULL;
+
+	assert_int_equal(ivshm_chan_open(w->a, A_ID, PORT, NULL, 0, &ch), -EINVAL);
+	bad.ring_size = 5000;
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, PORT, &bad, 0, &ch), -EINVAL);
+	bad.ring_size = 4096;
+	bad.max_msg = 4096;
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, PORT, &bad, 0, &ch), -EINVAL);
+	bad = packet;
+	bad.vector = 2;
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, PORT, &bad, 0, &ch), -EINVAL);
+	assert_int_equal(ivshm_unpublish(w->a), 0);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, PORT, NULL, 0, &ch), -ENOTCONN);
+	assert_int_equal(ivshm_chan_send(NULL, "x", 1, 0), -EINVAL);
+	assert_null(ch);
+}
+
+/* The peer's half as a hostile writer sees it: B's, reached through B's table. */
+static struct ivshm_shm_half *half_of_b(struct world *w)
+{
+	struct ivshm_region *r = &w->b->region;
+
+	return (struct ivshm_shm_half *)(ivshm__arena_at(r, (unsigned int)r->slot) +
+					 r->half_off[0]);
+}
+
+static void expect_broken(struct ivshm_chan *ch, int send)
+{
+	char buf[4096];
+	size_t len;
+
+	if (send)
+		assert_int_equal(ivshm_chan_send(ch, "x", 1, 0), -EPROTO);
+	else
+		assert_int_equal(ivshm_chan_recv(ch, buf, sizeof(buf), &len, 0), -EPROTO);
+	/* For good. */
+	assert_int_equal(ivshm_chan_recv(ch, buf, sizeof(buf), &len, 0), -EPROTO);
+	assert_int_equal(ivshm_chan_send(ch, "x", 1, 0), -EPROTO);
+}
+
+static void lying_indices_break_the_channel(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_shm_half *h;
+
+	connect_ab(w, &packet, &packet);
+	h = half_of_b(w);
+	/* B claims more than its ring holds. */
+	h->prod = 4096 + 8;
+	expect_broken(w->ca, 0);
+}
+
+static void a_consumer_running_backwards_breaks_the_channel(void **state)
+{
+	struct world *w = *state;
+	char buf[64];
+	size_t len;
+
+	connect_ab(w, &packet, &packet);
+	assert_int_equal(ivshm_chan_send(w->ca, "x", 1, 0), 0);
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), 0);
+	assert_int_equal(ivshm_chan_send(w->ca, "x", 1, 0), 0);
+	/* B un-consumes: its consumer index goes back. */
+	half_of_b(w)->cons -= 8;
+	expect_broken(w->ca, 1);
+}
+
+static void a_bad_record_breaks_the_channel(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_shm_half *h;
+	struct ivshm_shm_rec *rec;
+
+	connect_ab(w, &packet, &packet);
+	h = half_of_b(w);
+	rec = (struct ivshm_shm_rec *)(h + 1);
+	/* A record longer than B's maximum message, properly published. */
+	rec->len = 3000;
+	h->prod = 3008;
+	expect_broken(w->ca, 0);
+}
+
+static void a_rewritten_entry_breaks_the_channel(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_region *r = &w->b->region;
+	struct ivshm_shm_chan *e;
+	char buf[64];
+	size_t len;
+
+	connect_ab(w, &packet, &packet);
+	e = (struct ivshm_shm_chan *)(ivshm__arena_at(r, (unsigned int)r->slot) + IVSHM_SHM_CHAN_OFF);
+	/* B moves its ring after A connected: A keeps its copy and calls it broken. */
+	e->seq += 2;
+	e->half_off += 4096;
+	ivshm_clock_sleep_ms(60);
+	assert_int_equal(ivshm_chan_recv(w->ca, buf, sizeof(buf), &len, 0), -EPROTO);
+}
+
+static void a_restarted_peer_resets_the_channel(void **state)
+{
+	struct world *w = *state;
+	char buf[64];
+	size_t len;
+
+	connect_ab(w, &packet, &packet);
+	/* B's process is replaced: same ID, new incarnation, without leaving first. */
+	ivshm_chan_close(w->cb);
+	w->cb = NULL;
+	w->b->region.published = 0;
+	w->b->region.slot = -1;
+	assert_int_equal(ivshm_publish(w->b, "b", 0, 0), 0);
+	assert_int_equal(ivshm_chan_recv(w->ca, buf, sizeof(buf), &len, 1000), -ECONNRESET);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(open_and_accept_meet),
+		T(messages_arrive_whole_and_in_order),
+		T(too_big_and_too_small),
+		T(back_pressure_keeps_everything_in_order),
+		T(stream_moves_what_fits),
+		T(reserve_then_commit_in_place),
+		T(doorbells_only_for_a_sleeping_peer),
+		T(a_blocked_reader_wakes),
+		T(close_drains_then_ends),
+		T(a_departed_peer_ends_a_blocked_call),
+		T(types_must_agree),
+		T(bad_arguments_and_unpublished_peers),
+		T(lying_indices_break_the_channel),
+		T(a_consumer_running_backwards_breaks_the_channel),
+		T(a_bad_record_breaks_the_channel),
+		T(a_rewritten_entry_breaks_the_channel),
+		T(a_restarted_peer_resets_the_channel),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
