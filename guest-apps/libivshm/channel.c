@@ -747,6 +747,7 @@ static int recv_try(struct ivshm_chan *ch, struct attempt *a)
 	uint32_t avail, span;
 	int err;
 
+	/* At most a pad and a record: ivshm__rec_check() refuses a pad at the ring's start. */
 	for (;;) {
 		err = peer_prod(ch, &avail);
 		if (err)

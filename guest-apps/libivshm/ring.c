@@ -61,8 +61,12 @@ int ivshm__rec_check(const struct ivshm_shm_rec *h, uint32_t cons, uint32_t size
 		return -EPROTO;
 	}
 	if (h->flags & IVSHM_SHM_REC_PAD) {
-		/* A pad fills exactly the rest of the ring. */
-		if (h->len != to_end - sizeof(*h) || to_end > avail) {
+		/*
+		 * A pad fills exactly the rest of the ring, and never all of it: a
+		 * record always fits an empty ring, so no sender pads from 0. That
+		 * also bounds a reader to one pad per record.
+		 */
+		if (h->len != to_end - sizeof(*h) || to_end > avail || to_end == size) {
 			ivshm__log(LOG_ERR, "channel record at %u: pad of %u bytes, %u to the ring's end",
 				   cons, h->len, to_end);
 			return -EPROTO;

@@ -84,6 +84,9 @@ static void records_are_checked(void **state)
 	assert_int_equal(span, to_end);
 	h.len -= 8;
 	assert_int_equal(ivshm__rec_check(&h, cons, SIZE, SIZE, 1000, &span), -EPROTO);
+	/* Never a pad over the whole ring: a sender would have fitted the record. */
+	h = (struct ivshm_shm_rec){ .len = SIZE - 8, .flags = IVSHM_SHM_REC_PAD };
+	assert_int_equal(ivshm__rec_check(&h, 0, SIZE, SIZE, 1000, &span), -EPROTO);
 	/* A record may not run over the ring's end. */
 	h = (struct ivshm_shm_rec){ .len = to_end };
 	assert_int_equal(ivshm__rec_check(&h, cons, SIZE, SIZE, SIZE, &span), -EPROTO);
