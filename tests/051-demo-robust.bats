@@ -12,7 +12,7 @@ setup() {
 	load helpers/common
 	load helpers/libvirt
 	DEMO="$IVSHM_TOP/host/demo/ivshm-demo"
-	OUT="$(scratch_dir)/demo.$$.out"
+	OUT="$BATS_TEST_TMPDIR/demo.out"
 }
 
 teardown() {
