@@ -9,6 +9,8 @@
 #   make install    host tools, libivshm and apps, driver sources for DKMS, VM configs,
 #                   guest image; honours DESTDIR/PREFIX
 #   make test-overlay  the probes and scripts the tests add to a guest (never installed)
+#   make fuzz       the libFuzzer targets for FUZZ_SECONDS each (default 600); make test
+#                   runs them briefly
 #   make V=1        show the commands
 #
 # Each component has its own Makefile; this one only orders them.
@@ -32,7 +34,7 @@ LOGDIR   := $(IVSHM_LOG_DIR)
 
 COMPONENTS := host guest-apps guest-driver
 
-.PHONY: all deps host guest-apps guest test-overlay test bench install demo clean
+.PHONY: all deps host guest-apps guest test-overlay test bench fuzz install demo clean
 
 all: host guest-apps guest
 
@@ -54,6 +56,16 @@ test-overlay:
 
 # tests/setup_suite.bash makes all and test-overlay too (for tests/run FILE alone);
 # building first shows compiler errors here rather than in a failed suite set-up.
+# The corpus grows in build/fuzz/corpus across runs; a crash leaves its input there too.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	@$(MAKE) $(if $(filter 1,$(V)),,-s) -C guest-apps fuzz-build
+	@for f in $(BUILD)/fuzz/fuzz-*; do \
+		mkdir -p $(BUILD)/fuzz/corpus/$${f##*/} && \
+		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
+			$(BUILD)/fuzz/corpus/$${f##*/} || exit; \
+	done
+
 test: deps all test-overlay
 	@$(TOP)/tests/run
 

@@ -15,6 +15,8 @@ packages=(
 	bats bats-assert bats-support bats-file gnuplot-nox procps iproute2 socat bc
 	# domain XML checks (xmllint)
 	libxml2-utils
+	# libFuzzer targets (make fuzz, and a bounded run in make test)
+	clang libclang-rt-14-dev
 )
 
 missing=()
