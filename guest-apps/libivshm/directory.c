@@ -20,6 +20,9 @@
 /* A LIVE slot whose heartbeat stood still this many periods belongs to a dead peer. */
 #define DEAD_PERIODS 4
 #define MAX_HB_PERIOD_MS 60000
+/* How long a claim watches a full directory for a dead holder, and how often. */
+#define CLAIM_WAIT_MS (DEAD_PERIODS * IVSHM_HEARTBEAT_MS + 500)
+#define CLAIM_POLL_MS 50
 
 #define LOAD32(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE32(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -292,12 +295,19 @@ static int claimable(struct ivshm_region *r, unsigned int i, uint64_t owner)
  */
 static int claim(struct ivshm_region *r)
 {
+	int64_t give_up = ivshm_clock_ms() + CLAIM_WAIT_MS;
 	struct ivshm_shm_slot *s;
 	uint64_t seen, mine;
 	unsigned int i, pass;
 
-	/* First pass: our own ID's slot, so a restart keeps its place; then any. */
-	for (pass = 0; pass < 2; pass++) {
+	/*
+	 * First pass: our own ID's slot, so a restart keeps its place; then any.
+	 * With every slot held, watch the holders' heartbeats for a while: one
+	 * may have died (a first look cannot tell).
+	 */
+	for (pass = 0; pass < 2 || ivshm_clock_ms() < give_up; pass++) {
+		if (pass >= 2)
+			ivshm_clock_sleep_ms(CLAIM_POLL_MS);
 		for (i = 0; i < r->l.dir_slots; i++) {
 			s = slot_at(r, i);
 			seen = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);

@@ -169,13 +169,26 @@ static void claims_are_exclusive_until_a_peer_leaves(void **state)
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(ivshm__publish(&r[i], "p", 0, 0), 0);
 		assert_int_equal(r[i].slot, (int)i);
+		/* Holders that cannot look dead while the claimer watches them (this thread
+		 * beats for nobody). */
+		slot(w, i)->seq++;
+		slot(w, i)->hb_period_ms = 60000;
+		slot(w, i)->seq++;
 	}
 	assert_int_equal(ivshm__publish(&r[4], "p", 0, 0), -ENOSPC);
 	assert_int_equal(ivshm__unpublish(&r[2]), 0);
 	assert_int_equal(ivshm__publish(&r[4], "p", 0, 0), 0);
 	assert_int_equal(r[4].slot, 2);
-	/* The one that left finds no room until another leaves. */
+	slot(w, 2)->seq++;
+	slot(w, 2)->hb_period_ms = 60000;
+	slot(w, 2)->seq++;
+	/* The one that left finds no room until another leaves, or dies. */
 	assert_int_equal(ivshm__publish(&r[2], "p", 0, 0), -ENOSPC);
+	slot(w, 1)->seq++;
+	slot(w, 1)->hb_period_ms = 1;
+	slot(w, 1)->seq++;
+	assert_int_equal(ivshm__publish(&r[2], "p", 0, 0), 0);
+	assert_int_equal(r[2].slot, 1);
 }
 
 static void a_restart_takes_back_its_own_slot(void **state)

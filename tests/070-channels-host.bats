@@ -1,0 +1,166 @@
+#!/usr/bin/env bats
+# Channels between host peers: processes that join a private ivshmd the way QEMU
+# does (ivshm-chan --host), so every channel behaviour is checked in milliseconds
+# without a guest. The guest tests (071) repeat the essentials across VMs.
+#
+#   ivshmd (1 MiB: 4 directory slots, 4 vectors)
+#     |-- ivshm-chan -r srv serve     \
+#     |-- ivshm-chan -r cli send       > each message carries a sequence number
+#     `-- ivshm-chan -r bad spray     /  that the receiver checks
+
+setup_file() {
+	load helpers/common
+	export SCRATCH="$(scratch_dir)/$$"
+	mkdir -p "$SCRATCH"
+	export SOCK="$SCRATCH/ivshmd.sock"
+	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 1M -n 4
+	export CHAN="$IVSHM_BUILD/guest-apps/bin/ivshm-chan"
+}
+
+teardown_file() {
+	scratch_teardown
+}
+
+setup() {
+	load helpers/common
+	BG=()
+}
+
+teardown() {
+	local p
+	for p in "${BG[@]}"; do
+		kill -KILL -- "-$p" 2>/dev/null || true
+	done
+}
+
+# chan ROLE ARGS...: ivshm-chan as host peer ROLE on the file's ivshmd.
+chan() {
+	local role=$1
+	shift
+	timeout 60 "$CHAN" --host "$SOCK" -n 4 -r "$role" "$@"
+}
+
+# bg NAME CMD ARGS...: ivshm-chan CMD as peer NAME in the background, in a process
+# group of its own (so a kill reaches ivshm-chan itself); output in $SCRATCH/NAME.out,
+# exit status in $SCRATCH/NAME.status; its group ID appended to BG.
+bg() {
+	local name=$1
+	shift
+	rm -f "$SCRATCH/$name.status"
+	setsid bash -c '"$@" >"$0.out" 2>&1; echo $? >"$0.status"' "$SCRATCH/$name" \
+		timeout --foreground 60 "$CHAN" --host "$SOCK" -n 4 -r "$name" "$@" 3>&- 4>&- &
+	BG+=($!)
+	LAST_BG=$!
+}
+
+# published NAME: wait until peer NAME shows as live in the directory.
+published() {
+	wait_for 10 eval "timeout 5 '$CHAN' --host '$SOCK' -n 4 peers | grep -q 'role=$1 state=live'"
+}
+
+# serve_bg NAME ARGS...: a serving peer in the background; returns once it is published.
+serve_bg() {
+	bg "$1" serve "${@:2}"
+	published "$1"
+}
+
+# finished NAME: the background peer's exit status, once it exited.
+finished() {
+	wait_for 30 test -s "$SCRATCH/$1.status"
+	cat "$SCRATCH/$1.status"
+}
+
+@test "echo: 2000 messages go out and come back whole, in order" {
+	serve_bg srv -p 1 --echo --size 200
+	run -0 chan cli send -P srv -p 1 --count 2000 --size 200 --echo
+	assert_output --regexp '^chan cmd=send peer=[0-9]+ messages=2000 bytes=400000 .* result=ok$'
+	assert_equal "$(finished srv)" 0
+	run -0 cat "$SCRATCH/srv.out"
+	assert_line --regexp '^chan cmd=serve peer=[0-9]+ messages=2000 bytes=400000 .* result=ok$'
+}
+
+@test "stream: 64 MiB in 4000-byte writes through a 4 KiB ring, every byte in order" {
+	serve_bg srv -p 2 --stream --size 4000 --ring 4096
+	run -0 chan cli send -P srv -p 2 --stream --size 4000 --ring 4096 --count 16777
+	assert_output --partial 'result=ok'
+	assert_equal "$(finished srv)" 0
+	run -0 cat "$SCRATCH/srv.out"
+	assert_line --regexp '^chan cmd=serve .*messages=[0-9]+ bytes=67108000 .* result=ok$'
+}
+
+@test "a full ring holds the sender back: a slow reader loses nothing and sees the order" {
+	serve_bg srv -p 3 --size 1000 --ring 4096 --delay-ms 1
+	run -0 chan cli send -P srv -p 3 --count 500 --size 1000 --ring 4096
+	assert_output --regexp ' sleeps=[1-9][0-9]* result=ok$'
+	assert_equal "$(finished srv)" 0
+	run -0 cat "$SCRATCH/srv.out"
+	assert_line --regexp '^chan cmd=serve .*messages=500 bytes=500000 .* result=ok$'
+}
+
+@test "doorbells only when the reader sleeps: far fewer than messages under load" {
+	serve_bg srv -p 4 --size 64 --ring 65536
+	run -0 chan cli send -P srv -p 4 --count 200000 --size 64 --ring 65536
+	assert_output --partial 'messages=200000'
+	local rung
+	rung=$(sed -n 's/.* doorbells=\([0-9]*\) .*/\1/p' <<<"$output")
+	[ -n "$rung" ]
+	# Each doorbell answers one sleep of the reader, and a busy reader rarely sleeps.
+	[ "$rung" -lt 20000 ] || fail "$rung doorbells for 200000 messages"
+	assert_equal "$(finished srv)" 0
+}
+
+@test "poll mode rings no doorbell at all" {
+	serve_bg srv -p 5 --wait poll --echo
+	run -0 chan cli send -P srv -p 5 --count 2000 --echo --wait poll
+	# Two doorbells announce the channel; none carry data.
+	assert_output --regexp ' doorbells=[0-2] sleeps=0 result=ok$'
+	assert_equal "$(finished srv)" 0
+}
+
+@test "three peers, each pair with its own channel, all messages checked" {
+	local r
+	for r in p1 p2 p3; do
+		bg "$r" mesh -P p1,p2,p3 -p 6 --count 300
+	done
+	for r in p1 p2 p3; do
+		assert_equal "$(finished "$r")" 0
+		run -0 cat "$SCRATCH/$r.out"
+		assert_equal "$(grep -c '^chan cmd=mesh .* result=ok$' <<<"$output")" 2
+	done
+}
+
+@test "a peer killed mid-stream: the other end gets EHOSTDOWN within the documented bound" {
+	serve_bg srv -p 7 --echo
+	bg cli send -P srv -p 7 --count 100000000 --echo
+	published cli
+	wait_for 10 grep -q '^chan serving' "$SCRATCH/srv.out"
+	kill -KILL -- "-$LAST_BG"
+	local t0=$SECONDS
+	assert_equal "$(finished srv)" 1
+	# Heartbeats every 250 ms, dead after 1 s of silence, looked at every 50 ms.
+	[ $((SECONDS - t0)) -le 3 ] || fail "took $((SECONDS - t0)) s"
+	run -0 cat "$SCRATCH/srv.out"
+	assert_line --regexp '^chan cmd=serve .* result=EHOSTDOWN$'
+}
+
+@test "a peer that closes cleanly: the other end drains, then sees the end" {
+	serve_bg srv -p 8
+	run -0 chan cli send -P srv -p 8 --count 1000
+	assert_equal "$(finished srv)" 0
+	run -0 cat "$SCRATCH/srv.out"
+	assert_line --regexp '^chan cmd=serve .*messages=1000 .* result=ok$'
+}
+
+@test "a peer spraying random bytes over the shared memory: errors, never a crash or a hang" {
+	serve_bg srv -p 9 --echo -t 3000
+	bg cli send -P srv -p 9 --count 100000000 --echo -t 3000
+	published cli
+	run -0 chan bad spray --seconds 4
+	assert_output --regexp '^chan cmd=spray writes=[0-9]+$'
+	# Both ends stop on an error of the API (exit 1), not a signal (128+N) or the timeout (124).
+	assert_equal "$(finished srv)" 1
+	assert_equal "$(finished cli)" 1
+	run -0 cat "$SCRATCH/srv.out" "$SCRATCH/cli.out"
+	assert_line --regexp '^chan cmd=(serve|send) .* result=(EPROTO|ECONNRESET|EHOSTDOWN|EPIPE|ETIMEDOUT|EUCLEAN|error)$'
+	refute_output --regexp 'Segmentation|Aborted|AddressSanitizer'
+}
