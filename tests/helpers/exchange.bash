@@ -23,10 +23,13 @@ ivshmd_start() {
 guest_start() {
 	local name=$1 script=$2
 	shift 2
+	# Bats runs with errexit: a failing launcher must not end the subshell before
+	# the status is written.
 	(
+		rc=0
 		timeout 170 "$VM" --name "$name-$$" --log "$SCRATCH/$name.log" --timeout 150 \
-			"$@" --cmd "$script" >"$SCRATCH/$name.out" 2>&1
-		echo $? >"$SCRATCH/$name.status"
+			"$@" --cmd "$script" >"$SCRATCH/$name.out" 2>&1 || rc=$?
+		echo "$rc" >"$SCRATCH/$name.status"
 	) 3>&- 4>&- &
 }
 
