@@ -30,7 +30,7 @@ static int open_data(struct bench_conn *c, const struct bench_spec *s, enum ivsh
 {
 	struct ivshm_chan_opts o = {
 		.type = type, .ring_size = ring, .wait = (enum ivshm_wait_mode)s->mode,
-		.vector = BENCH_VECTOR,
+		.spin_us = s->spin_us, .vector = BENCH_VECTOR,
 	};
 	int err = ivshm_chan_open(c->dev, c->peer, s->port, &o, c->o->timeout_ms, ch);
 
@@ -44,7 +44,7 @@ static int accept_data(struct bench_conn *c, const struct bench_spec *s,
 {
 	struct ivshm_chan_opts o = {
 		.type = type, .ring_size = ring, .wait = (enum ivshm_wait_mode)s->mode,
-		.vector = BENCH_VECTOR,
+		.spin_us = s->spin_us, .vector = BENCH_VECTOR,
 	};
 	struct ivshm_chan_info info;
 	int err;
@@ -68,16 +68,17 @@ static int accept_data(struct bench_conn *c, const struct bench_spec *s,
 int bench_chan_rtt_client(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r,
 			  struct bench_ctl *done)
 {
-	uint64_t warm = s->count / 10, i, t0, t1;
+	uint64_t warm, i, t0, t1, limit;
 	struct ivshm_chan *ch = NULL;
 	int64_t *lat;
 	size_t len;
 	int err, derr;
 
-	lat = calloc(s->count - warm, sizeof(*lat));
+	lat = calloc(s->count, sizeof(*lat));
 	err = lat ? open_data(c, s, IVSHM_CHAN_PACKET, s->ring, &ch) : -ENOMEM;
 	memset(tx_buf, 0x5a, s->msg_bytes);
-	for (i = 0; !err && i < s->count; i++) {
+	limit = bench_ticks() + bench_ns_ticks((int64_t)c->o->max_ms * 1000000);
+	for (i = 0; !err && i < s->count && (i < 10 || bench_ticks() < limit); i++) {
 		bench_alive(c);
 		bench_seq_put(tx_buf, i);
 		t0 = bench_ticks();
@@ -94,12 +95,13 @@ int bench_chan_rtt_client(struct bench_conn *c, const struct bench_spec *s, stru
 			err = -EBADMSG;
 			break;
 		}
-		if (i >= warm)
-			lat[i - warm] = (int64_t)(t1 - t0);
+		lat[i] = (int64_t)(t1 - t0);
 	}
 	if (!err) {
-		r->count = s->count - warm;
-		err = bench_summarize(lat, r->count, &r->lat);
+		/* The first tenth of what ran warmed up caches and branch predictors. */
+		warm = i / 10;
+		r->count = i - warm;
+		err = bench_summarize(lat + warm, r->count, &r->lat);
 		r->have_lat = !err;
 	}
 	if (ch) {

@@ -163,16 +163,17 @@ static int xfer(int fd, char *buf, size_t len, int out)
 int bench_tcp_rtt_client(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r,
 			 struct bench_ctl *done)
 {
-	uint64_t warm = s->count / 10, i, t0, t1;
+	uint64_t warm, i, t0, t1, limit;
 	int64_t *lat;
 	int fd = -1, err, derr;
 
-	lat = calloc(s->count - warm, sizeof(*lat));
+	lat = calloc(s->count, sizeof(*lat));
 	if (lat)
 		fd = connect_to(c, 1);
 	err = !lat ? -ENOMEM : fd < 0 ? fd : 0;
 	memset(tx_buf, 0x5a, s->msg_bytes);
-	for (i = 0; !err && i < s->count; i++) {
+	limit = bench_ticks() + bench_ns_ticks((int64_t)c->o->max_ms * 1000000);
+	for (i = 0; !err && i < s->count && (i < 10 || bench_ticks() < limit); i++) {
 		bench_alive(c);
 		bench_seq_put(tx_buf, i);
 		t0 = bench_ticks();
@@ -185,12 +186,14 @@ int bench_tcp_rtt_client(struct bench_conn *c, const struct bench_spec *s, struc
 				      (unsigned long long)bench_seq_get(rx_buf));
 			err = -EBADMSG;
 		}
-		if (!err && i >= warm)
-			lat[i - warm] = (int64_t)(t1 - t0);
+		if (!err)
+			lat[i] = (int64_t)(t1 - t0);
 	}
 	if (!err) {
-		r->count = s->count - warm;
-		err = bench_summarize(lat, r->count, &r->lat);
+		/* The first tenth of what ran warmed up caches and branch predictors. */
+		warm = i / 10;
+		r->count = i - warm;
+		err = bench_summarize(lat + warm, r->count, &r->lat);
 		r->have_lat = !err;
 	}
 	if (fd >= 0)

@@ -56,6 +56,7 @@ struct bench_ctl {
 	uint32_t msg_bytes;	/* START */
 	uint32_t port;		/* START: the data channel's */
 	uint32_t ring;		/* START: the client's ring bytes for the data channel */
+	uint32_t spin_us;	/* START: hybrid spin, 0 for the library's default */
 	int32_t status;		/* DONE: 0 or -errno of the server's side */
 	uint64_t count;		/* START: rounds, including the warm-up */
 	uint64_t bytes;		/* DONE: bytes the server received */
@@ -82,12 +83,14 @@ struct bench_opts {
 	uint64_t rounds, line_rounds, wake_rounds;
 	uint32_t ring;		/* the client's stream ring */
 	unsigned int stream_ms;	/* per stream test */
+	unsigned int max_ms;	/* per round-trip test over a channel or TCP */
+	uint32_t spin_us;	/* hybrid channels' spin, 0: the library's default */
 };
 
 /* A test both sides run, with its parameters (the START the client sends). */
 struct bench_spec {
 	enum bench_test test;
-	uint32_t mode, msg_bytes, port, ring;
+	uint32_t mode, msg_bytes, port, ring, spin_us;
 	uint64_t count;
 };
 

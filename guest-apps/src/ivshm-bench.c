@@ -24,6 +24,7 @@
 #define MAX_SIZES  8
 /* Round trips are packets: each message must fit half a ring the arena can hold. */
 #define MAX_RTT_MSG (64u * 1024)
+#define MAX_SPIN_US 1000000u
 
 static const struct test_name {
 	const char *name;
@@ -79,7 +80,7 @@ static void usage(FILE *f)
 		"usage: ivshm-bench [DEVICE] serve [--tcp-listen PORT] [-t MS]\n"
 		"       ivshm-bench [DEVICE] run [--tcp-connect IP:PORT] [--tests LIST] [--sizes LIST]\n"
 		"                   [--rtt-sizes LIST] [--rounds N] [--line-rounds N] [--wake-rounds N]\n"
-		"                   [--stream-ms MS] [--ring BYTES] [-t MS]\n"
+		"                   [--max-ms MS] [--stream-ms MS] [--ring BYTES] [--spin-us US] [-t MS]\n"
 		"DEVICE: -d /dev/uioN|uioN|PCI (default: the first), or --host SOCKET [-n VECTORS]\n"
 		"The server publishes itself as " BENCH_SERVER_ROLE ", the client as " BENCH_CLIENT_ROLE
 		"; the client\n"
@@ -92,12 +93,15 @@ static void usage(FILE *f)
 		"  --line-rounds  round trips of rtt-cacheline (default 100000)\n"
 		"  --wake-rounds  doorbells of wake-* (default 500)\n"
 		"                 (the first tenth of the rounds warm up and is not counted)\n"
+		"  --max-ms       stop a round-trip test over a channel or TCP after this long\n"
+		"                 (default 10000; count= says how many were measured)\n"
 		"  --rtt-sizes    message bytes of the round trips, 8..65536 (default 64; the\n"
 		"                 cache line is always 64)\n"
 		"  --sizes        message bytes of the stream tests, 8..1048576\n"
 		"                 (default 64,4096,65536,1048576)\n"
 		"  --stream-ms    how long each stream test sends (default 1000)\n"
 		"  --ring         the client's ring bytes for stream channels (default 2097152)\n"
+		"  --spin-us      how long hybrid channels spin before they sleep (default: libivshm's)\n"
 		"  -t, --timeout  per call, ms (default 10000)\n"
 		"Result lines (client; times in us with ns digits, an empty value is not measured):\n"
 		"  bench test=rtt|stream transport=ivshm|tcp|cacheline|memcpy mode=interrupt|poll|hybrid|-\n"
@@ -201,7 +205,7 @@ static int spec_of(const struct bench_ctl *m, struct bench_spec *s)
 	    m->mode > (m->test == BENCH_WAKE ? BENCH_WAKE_SPIN : IVSHM_WAIT_HYBRID) ||
 	    m->msg_bytes < 8 || m->msg_bytes > BENCH_MAX_MSG || m->port <= BENCH_CTL_PORT ||
 	    !m->count || m->count > BENCH_MAX_COUNT || m->ring < 4096 || m->ring > (1u << 30) ||
-	    (m->ring & (m->ring - 1)))
+	    (m->ring & (m->ring - 1)) || m->spin_us > MAX_SPIN_US)
 		return -EBADMSG;
 	*s = (struct bench_spec){
 		.test = (enum bench_test)m->test,
@@ -209,6 +213,7 @@ static int spec_of(const struct bench_ctl *m, struct bench_spec *s)
 		.msg_bytes = m->msg_bytes,
 		.port = m->port,
 		.ring = m->ring,
+		.spin_us = m->spin_us,
 		.count = m->count,
 	};
 	return 0;
@@ -311,7 +316,7 @@ static int run_one(struct bench_conn *c, const struct bench_spec *s, struct benc
 {
 	struct bench_ctl m = {
 		.op = BENCH_OP_START, .test = s->test, .mode = s->mode, .msg_bytes = s->msg_bytes,
-		.port = s->port, .ring = s->ring, .count = s->count,
+		.port = s->port, .ring = s->ring, .spin_us = s->spin_us, .count = s->count,
 	}, done;
 	int err;
 
@@ -370,7 +375,7 @@ static int run(struct bench_conn *c, const struct client_opts *co)
 		for (k = 0; k < sz->n && !c->ctl_err; k++) {
 			s = (struct bench_spec){
 				.test = t->test, .mode = t->mode, .port = port++,
-				.msg_bytes = sz->v[k], .ring = o->ring,
+				.msg_bytes = sz->v[k], .ring = o->ring, .spin_us = o->spin_us,
 				.count = t->test == BENCH_RTT_LINE ? o->line_rounds :
 					 t->test == BENCH_WAKE ? o->wake_rounds : o->rounds,
 			};
@@ -440,7 +445,7 @@ static int parse_sizes(const char *opt, const char *list, uint32_t max, struct s
 int main(int argc, char **argv)
 {
 	enum { OPT_LISTEN = 256, OPT_CONNECT, OPT_TESTS, OPT_SIZES, OPT_ROUNDS, OPT_LINE,
-	       OPT_WAKE, OPT_RTT_SIZES, OPT_STREAM_MS, OPT_RING };
+	       OPT_WAKE, OPT_RTT_SIZES, OPT_STREAM_MS, OPT_MAX_MS, OPT_RING, OPT_SPIN };
 	static const struct option lopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "host", required_argument, NULL, 'H' },
@@ -455,13 +460,15 @@ int main(int argc, char **argv)
 		{ "wake-rounds", required_argument, NULL, OPT_WAKE },
 		{ "rtt-sizes", required_argument, NULL, OPT_RTT_SIZES },
 		{ "stream-ms", required_argument, NULL, OPT_STREAM_MS },
+		{ "max-ms", required_argument, NULL, OPT_MAX_MS },
 		{ "ring", required_argument, NULL, OPT_RING },
+		{ "spin-us", required_argument, NULL, OPT_SPIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_opts o = {
 		.vectors = 4, .timeout_ms = 10000, .rounds = 10000, .line_rounds = 100000,
-		.wake_rounds = 500, .ring = 2u << 20, .stream_ms = 1000,
+		.wake_rounds = 500, .ring = 2u << 20, .stream_ms = 1000, .max_ms = 10000,
 	};
 	struct client_opts co = {
 		.rtt = { .v = { 64 }, .n = 1 },
@@ -510,9 +517,11 @@ int main(int argc, char **argv)
 					     &o.wake_rounds) = v;
 			break;
 		case OPT_STREAM_MS:
-			if (app_parse_opt("--stream-ms", optarg, 600000, &v) || !v)
+		case OPT_MAX_MS:
+			if (app_parse_opt(ch == OPT_MAX_MS ? "--max-ms" : "--stream-ms", optarg, 600000,
+					  &v) || !v)
 				return EXIT_USAGE;
-			o.stream_ms = (unsigned int)v;
+			*(ch == OPT_MAX_MS ? &o.max_ms : &o.stream_ms) = (unsigned int)v;
 			break;
 		case OPT_RING:
 			if (app_parse_opt("--ring", optarg, 1u << 30, &v) || v < 4096 || (v & (v - 1))) {
@@ -520,6 +529,11 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			o.ring = (uint32_t)v;
+			break;
+		case OPT_SPIN:
+			if (app_parse_opt("--spin-us", optarg, MAX_SPIN_US, &v))
+				return EXIT_USAGE;
+			o.spin_us = (uint32_t)v;
 			break;
 		case 'h':
 			usage(stdout);
