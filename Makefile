@@ -72,6 +72,10 @@ test: deps all test-overlay
 bench: deps all
 	@$(TOP)/tests/bench/run
 
+# ivshmd under churn, fds and RSS flat: IVSHM_SOAK_SECONDS (default 300, hours on demand).
+soak:
+	@$(MAKE) $(if $(filter 1,$(V)),,-s) -C host soak
+
 install: all
 	@for d in $(COMPONENTS); do $(MAKE) -C $$d install || exit; done
 	@printf '  %-7s %s\n' INSTALL "guest image, VM configs"

@@ -29,6 +29,27 @@ CFLAGS    ?= -O2 -g
 override CFLAGS += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP
 LDFLAGS   ?=
 
+# --- Hardening (ivshmd's owner) ----------------------------------------------
+# Every host binary, libivshm.so and the guest programs: stack protector,
+# stack clash probes, fortified libc calls (they need optimisation, so only
+# when CFLAGS optimise), position independence, full RELRO with immediate
+# binding. Executables link as PIE (the host Makefile adds -pie; -pie here
+# would break -shared) and the static guest programs as static-PIE:
+# guest-apps' STATIC is overridden, except for sanitizer builds, which cannot
+# link statically. -frecord-gcc-switches keeps each object's flags in the
+# binary (a section never loaded), so tests/091-elf-hardening.bats can read
+# them from the ELF files, static ones included.
+HARDEN_CFLAGS := -fstack-protector-strong -fstack-clash-protection -fPIE -frecord-gcc-switches
+ifneq ($(filter -O1 -O2 -O3 -Os -Og -Ofast,$(CFLAGS)),)
+HARDEN_CFLAGS += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+override CFLAGS += $(HARDEN_CFLAGS)
+override LDFLAGS += -Wl,-z,relro -Wl,-z,now
+ifneq ($(SANITIZE),1)
+override STATIC := -static-pie
+endif
+# --- end of hardening ----------------------------------------------------------
+
 # make SANITIZE=1 BUILD=build/asan: AddressSanitizer + UBSan build of host code.
 ifeq ($(SANITIZE),1)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -1,7 +1,10 @@
 #!/usr/bin/env bats
-# Peer IDs: the lowest free ID is reused, pinned names keep their ID across
-# reconnects on their own socket, a second connection to a live pin and peers
-# beyond --max-peers are refused, and --list shows who is connected.
+# Peer IDs: they go upward and a freed one is not handed out at once (as in
+# QEMU's server), pinned names keep their ID across reconnects on their own
+# socket, a second connection to a live pin and peers beyond --max-peers are
+# refused, only the users a pin allows may take it, no user holds more than
+# its quota of unpinned IDs, a flood of refused connections leaves a few log
+# lines, and --list shows who is connected. Each test gets fresh servers.
 
 bats_require_minimum_version 1.5.0
 
@@ -9,8 +12,8 @@ setup_file() {
 	load helpers/common
 	load helpers/ivshmd
 	srv_dir_create
-	srv_start plain -n 2
-	srv_start pinned -n 4 --peer server=1 --peer client=2 --max-peers 4
+	# Other users must reach the sockets: the mode and group guard them, not the directory.
+	chmod 0755 "$SRV_DIR"
 }
 
 teardown_file() {
@@ -22,13 +25,17 @@ teardown_file() {
 setup() {
 	load helpers/common
 	load helpers/ivshmd
+	load helpers/ivshmd-hardening
+	srv_start plain -n 2
+	srv_start pinned -n 4 --peer server=1 --peer client=2 --max-peers 4
 }
 
 teardown() {
-	peers_stop_all
+	srvs_stop_all
 }
 
-@test "the lowest free ID is reused" {
+# A doorbell still aimed at a departed peer must not reach whoever took its place.
+@test "IDs go upward: a freed ID is not handed to the next peer" {
 	local sock
 	sock=$(srv_sock plain)
 	peer_stay a "$sock" -n 2
@@ -38,13 +45,14 @@ teardown() {
 	peer_stop b
 	srv_wait_peers plain 2
 	peer_stay d "$sock" -n 2
-	assert_equal "$(peer_id d)" 1
+	assert_equal "$(peer_id d)" 3
 	peer_stop a
 	srv_wait_peers plain 2
 	peer_stay e "$sock" -n 2
-	assert_equal "$(peer_id e)" 0
+	assert_equal "$(peer_id e)" 4
+	run -0 peer -S "$sock" -n 2 --repeat 3
 	peer_stay f "$sock" -n 2
-	assert_equal "$(peer_id f)" 3
+	assert_equal "$(peer_id f)" 8
 }
 
 @test "pinned names get their ID on their socket; others skip pinned IDs" {
@@ -99,11 +107,11 @@ teardown() {
 	peer_stay client "$sock.client" -n 4
 	srv_wait_peers pinned 2
 	run -0 timeout 10 "$IVSHMD_BIN/ivshmd" --list -S "$sock"
-	assert_line --index 0 --regexp '^ID +PID +UID +GID +VECTORS +QUEUED +NAME$'
+	assert_line --index 0 --regexp '^ID +PID +UID +GID +VECTORS +QUEUED +STALL_MS +NAME$'
 	pid=$(cat "$SRV_DIR/client.ppid")
 	pid=$(pgrep -P "$pid" ivshm-peer)
-	assert_line --index 2 --regexp "^2 +$pid +$(id -u) +$(id -g) +4 +0 +client$"
-	assert_line --index 1 --regexp "^0 +[0-9]+ +$(id -u) +$(id -g) +4 +0 +-$"
+	assert_line --index 2 --regexp "^2 +$pid +$(id -u) +$(id -g) +4 +0 +0 +client$"
+	assert_line --index 1 --regexp "^0 +[0-9]+ +$(id -u) +$(id -g) +4 +0 +0 +-$"
 	assert_equal "${#lines[@]}" 3
 }
 
@@ -130,4 +138,90 @@ teardown() {
 	assert_output --partial "no more than --max-peers"
 	run -0 ls "$SRV_DIR"
 	refute_output --partial bad.sock
+}
+
+# The issue's attack: one process of another user took both pinned IDs.
+@test "--peer-allow: only the users and groups a pin allows may take it" {
+	getent passwd libvirt-qemu >/dev/null || skip "no libvirt-qemu user"
+	local sock
+	srv_start allow -n 1 --group kvm --peer server=1 --peer client=2 \
+		--peer-allow server=libvirt-qemu --peer-allow client=@kvm,12345
+	sock=$(srv_sock allow)
+	run -1 as_user nobody kvm timeout 10 "$IVSHMD_BIN/ivshm-peer" -S "$sock.server" -n 1
+	assert_line eof
+	wait_for_line 5 "$(srv_log allow)" "refused pid [0-9]+ uid 65534 gid $(getent group kvm | cut -d: -f3) on $sock.server: not allowed to take pinned peer 'server' \\(ID 1\\)"
+	run -0 as_user libvirt-qemu kvm timeout 10 "$IVSHMD_BIN/ivshm-peer" -S "$sock.server" -n 1 -q
+	# The group entry lets any user of that group in.
+	run -0 as_user nobody kvm timeout 10 "$IVSHMD_BIN/ivshm-peer" -S "$sock.client" -n 1 -q
+	# ivshmd's own user may always.
+	run -0 peer -S "$sock.server" -n 1 -q
+	srv_wait_peers allow 0
+	run -0 grep -c 'not allowed' "$(srv_log allow)"
+	assert_output 1
+}
+
+@test "--peer-allow names a pin and existing users and groups" {
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --peer-allow vm=root
+	assert_output --partial "--peer-allow 'vm=root': no --peer of that name"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --peer vm=1 \
+		--peer-allow vm=no-such-user-$$
+	assert_output --partial "no such user 'no-such-user-$$'"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --peer vm=1 \
+		--peer-allow vm=@no-such-group-$$
+	assert_output --partial "no such group 'no-such-group-$$'"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" --peer vm=1 \
+		--peer-allow vm=root,,daemon
+	assert_output --partial "expected USER or @GROUP"
+	assert_not_exists "$SRV_DIR/bad.sock"
+}
+
+@test "a user holds at most its quota of unpinned IDs; pinned peers and ivshmd's user still get in" {
+	local sock i
+	srv_start quota -n 1 --group nogroup --max-peers 8 --peer server=1 --peer client=2 \
+		--peer-allow server=libvirt-qemu --peer-allow client=libvirt-qemu
+	sock=$(srv_sock quota)
+	# Six unpinned slots: nobody gets half of them by default.
+	for i in 0 1 2; do
+		peer_stay_as nobody nogroup "n$i" "$sock" -n 1
+	done
+	run -1 as_user nobody nogroup timeout 10 "$IVSHMD_BIN/ivshm-peer" -S "$sock" -n 1
+	assert_line eof
+	wait_for_line 5 "$(srv_log quota)" "refused pid [0-9]+ uid 65534: the user holds 3 unpinned peers, its quota \\(--uid-quota\\)"
+	peer_stay r0 "$sock" -n 1
+	peer_stay r1 "$sock" -n 1
+	peer_stay r2 "$sock" -n 1
+	srv_wait_peers quota 6
+	peer_stop n0
+	srv_wait_peers quota 5
+	peer_stay_as nobody nogroup n3 "$sock" -n 1
+	srv_stop quota
+	srv_start quota2 -n 1 --group nogroup --uid-quota 1
+	peer_stay_as nobody nogroup m0 "$(srv_sock quota2)" -n 1
+	run -1 as_user nobody nogroup timeout 10 "$IVSHMD_BIN/ivshm-peer" -S "$(srv_sock quota2)" -n 1
+	assert_line eof
+}
+
+# refuse_and_check SOCKET LOG: one more refused connection; true once LOG counts the suppressed.
+refuse_and_check() {
+	timeout 5 socat -u "UNIX-CONNECT:$1" /dev/null 2>/dev/null || true
+	grep -qE '^ivshmd: [0-9]+ similar messages suppressed$' "$2"
+}
+
+# The issue saw some 5,600 warnings in 25 s from one flood.
+@test "a flood of refused connections costs a few log lines a second, with a count of the rest" {
+	local sock start lines secs
+	sock=$(srv_sock pinned)
+	peer_stay holder "$sock.server" -n 4
+	start=$SECONDS
+	flood "$sock.server" 800
+	secs=$((SECONDS - start + 1))
+	run -0 grep -cE "refused pid [0-9]+ uid [0-9]+ on $sock.server: pinned peer 'server'" "$(srv_log pinned)"
+	lines=$output
+	echo "# flood: 800 connections in ${secs}s, $lines refusal lines" >&3
+	[ "$lines" -ge 1 ]
+	[ "$lines" -le $((5 * (secs + 1))) ]
+	# What was held back is counted, not lost: a refusal in a later second says how many.
+	wait_for 10 refuse_and_check "$sock.server" "$(srv_log pinned)"
+	run -0 cat "$(peer_out holder)"
+	refute_line --regexp '^(leave|eof)'
 }

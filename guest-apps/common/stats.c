@@ -12,9 +12,10 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int64_t rank(const int64_t *sorted, size_t n, unsigned int pct)
+/* Per mille, so p99.9 is a rank like the others. */
+static int64_t rank(const int64_t *sorted, size_t n, unsigned int permille)
 {
-	size_t k = ((size_t)pct * n + 99) / 100;
+	size_t k = ((size_t)permille * n + 999) / 1000;
 
 	return sorted[k ? k - 1 : 0];
 }
@@ -25,8 +26,9 @@ int stats_summarize(int64_t *samples, size_t n, struct latency_stats *out)
 		return -EINVAL;
 	qsort(samples, n, sizeof(*samples), cmp_i64);
 	out->min = samples[0];
-	out->p50 = rank(samples, n, 50);
-	out->p99 = rank(samples, n, 99);
+	out->p50 = rank(samples, n, 500);
+	out->p99 = rank(samples, n, 990);
+	out->p999 = rank(samples, n, 999);
 	out->max = samples[n - 1];
 	return 0;
 }

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Latency summaries for the benchmark: min, p50, p99, max. */
+/* Latency summaries for the benchmarks: min, p50, p99, p99.9, max. */
 #ifndef IVSHM_STATS_H
 #define IVSHM_STATS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+/* In the unit of the samples (the pingpong counts µs, ivshm-bench ns). */
 struct latency_stats {
-	int64_t min, p50, p99, max;
+	int64_t min, p50, p99, p999, max;
 };
 
 /*

@@ -15,6 +15,11 @@
 #include "conn.h"
 #include "output.h"
 
+/* Linux 6.3 (MFD_NOEXEC_SEAL adds it); Debian 12's headers predate it. */
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
 int conn_open(struct conn *c, const char *path, unsigned vectors, bool keep)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -76,7 +81,7 @@ static void seal_names(int fd, char *buf, size_t len)
 {
 	static const struct { int bit; const char *name; } names[] = {
 		{ F_SEAL_SEAL, "seal" }, { F_SEAL_SHRINK, "shrink" },
-		{ F_SEAL_GROW, "grow" }, { F_SEAL_WRITE, "write" },
+		{ F_SEAL_GROW, "grow" }, { F_SEAL_WRITE, "write" }, { F_SEAL_EXEC, "exec" },
 	};
 	int seals = fcntl(fd, F_GET_SEALS);
 	size_t used = 0;

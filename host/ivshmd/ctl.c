@@ -19,23 +19,30 @@
 /* Listings in flight at once; more connections are closed unanswered. */
 #define CTL_MAX_CLIENTS 8
 
+/*
+ * STALL_MS: how long a peer's queue has been stuck on its full socket (0:
+ * not stuck); it is dropped for good at --send-timeout.
+ */
 static char *listing(const struct ivshmd_server *s, size_t *len)
 {
+	int64_t now = ivshm_clock_ms();
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
 	int bad;
 
 	if (!f)
 		return NULL;
-	bad = fprintf(f, "%-6s %-8s %-6s %-6s %-7s %-7s %s\n",
-		      "ID", "PID", "UID", "GID", "VECTORS", "QUEUED", "NAME") < 0;
+	bad = fprintf(f, "%-6s %-8s %-6s %-6s %-7s %-7s %-8s %s\n",
+		      "ID", "PID", "UID", "GID", "VECTORS", "QUEUED", "STALL_MS", "NAME") < 0;
 	for (unsigned id = 0; !bad && id < s->id_hi; id++) {
 		const struct ivshmd_peer *p = s->by_id[id];
 
 		if (!ivshmd_peer_alive(p))
 			continue;
-		bad = fprintf(f, "%-6u %-8d %-6u %-6u %-7u %-7zu %s\n", p->id, (int)p->cred.pid,
-			      (unsigned)p->cred.uid, (unsigned)p->cred.gid, s->vectors, p->q.len,
+		bad = fprintf(f, "%-6u %-8d %-6u %-6u %-7u %-7zu %-8lld %s\n", p->id,
+			      (int)p->cred.pid, (unsigned)p->cred.uid, (unsigned)p->cred.gid,
+			      s->vectors, p->q.len,
+			      p->want_out ? (long long)(now - p->progress_ms) : 0LL,
 			      p->pin >= 0 ? s->pins[p->pin].name : "-") < 0;
 	}
 	if (fclose(f) != 0 || bad) {
@@ -108,14 +115,14 @@ void ivshmd_ctl_accept(struct ivshmd_server *s)
 		if (fd < 0) {
 			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
 				return;
-			ivshmd_log_ratelimited(&s->accept_log_ms, LOG_WARNING,
+			ivshmd_log_limited(&s->accept_log, LOG_WARNING,
 					       "accept on %s: %s; pausing accepts",
 					       s->ctl.l.path.path, strerror(errno));
 			ivshmd_server_pause_accept(s);
 			return;
 		}
 		if (s->nctls >= CTL_MAX_CLIENTS) {
-			ivshmd_log_ratelimited(&s->accept_log_ms, LOG_WARNING,
+			ivshmd_log_limited(&s->accept_log, LOG_WARNING,
 					       "too many listings in flight; dropped one");
 			close(fd);
 			continue;

@@ -28,6 +28,27 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Whoever listens on PATH.ctl writes to our terminal: print text and line
+ * breaks only, anything else (escape sequences, control bytes, bytes above
+ * ASCII) as \xHH, so a spoofed control socket cannot drive the terminal.
+ */
+static int write_escaped(const char *in, size_t n)
+{
+	char out[4 * 4096 + 1];
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if ((c >= 0x20 && c < 0x7f && c != '\\') || c == '\n')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", c);
+	}
+	return write_all(1, out, o);
+}
+
 static int copy_out(int fd, int64_t deadline)
 {
 	char buf[4096];
@@ -56,7 +77,7 @@ static int copy_out(int fd, int64_t deadline)
 		}
 		if (n == 0)
 			return 0;
-		ret = write_all(1, buf, (size_t)n);
+		ret = write_escaped(buf, (size_t)n);
 		if (ret)
 			return ret;
 	}

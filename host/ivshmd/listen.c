@@ -204,6 +204,42 @@ out_path:
 	return ret;
 }
 
+int ivshmd_listen_adopt(struct ivshmd_listener *l, const char *path, int fd)
+{
+	struct sockaddr_un sa, want;
+	socklen_t len = sizeof(sa);
+	struct stat st;
+	int on = 0, ret;
+	socklen_t olen = sizeof(on);
+	char *tmp;
+
+	l->fd = -1;
+	if (asprintf(&tmp, "%s" TMP_SUFFIX, path) < 0)
+		return -ENOMEM;
+	ret = fill_addr(&want, tmp);
+	free(tmp);
+	if (ret)
+		return ret;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) < 0 || !on ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX ||
+	    strcmp(sa.sun_path, want.sun_path))
+		return -EINVAL;
+	if (fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK) < 0)
+		return -errno;
+	ret = ivshmd_pathref_init(&l->path, path);
+	if (ret)
+		return ret;
+	if (fstatat(l->path.dirfd, l->path.base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISSOCK(st.st_mode)) {
+		ivshmd_pathref_release(&l->path);
+		return -ENOENT;
+	}
+	l->path.dev = st.st_dev;
+	l->path.ino = st.st_ino;
+	l->fd = fd;
+	return 0;
+}
+
 void ivshmd_listen_close(struct ivshmd_listener *l)
 {
 	if (l->fd < 0)

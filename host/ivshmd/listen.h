@@ -26,6 +26,14 @@ struct ivshmd_listener {
 int ivshmd_listen_open(struct ivshmd_listener *l, const char *path, mode_t mode, gid_t gid);
 
 /*
+ * Take over fd, a socket an earlier ivshmd listened on at path (kept across
+ * a restart): it must still be listening, bound where ivshmd binds it, and
+ * path must still be a socket. Returns 0 (l owns fd) or a negative errno (fd
+ * is left to the caller).
+ */
+int ivshmd_listen_adopt(struct ivshmd_listener *l, const char *path, int fd);
+
+/*
  * Connect to path and hang up. Returns 0 when nobody answers (no socket,
  * ECONNREFUSED), -EADDRINUSE when a server accepts, or another negative errno.
  */

@@ -82,14 +82,25 @@ void ivshmd_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void ivshmd_log_ratelimited(int64_t *last, int level, const char *fmt, ...)
+void ivshmd_log_limited(struct ivshmd_ratelimit *rl, int level, const char *fmt, ...)
 {
 	int64_t now = ivshm_clock_ms();
+	unsigned burst = rl->burst ? rl->burst : 1;
 	va_list ap;
 
-	if (*last && now - *last < 1000)
+	if (!rl->window_ms || now - rl->window_ms >= 1000) {
+		rl->window_ms = now;
+		rl->sent = 0;
+	}
+	if (rl->sent >= burst) {
+		rl->suppressed++;
 		return;
-	*last = now;
+	}
+	rl->sent++;
+	if (rl->suppressed) {
+		ivshmd_log(level, "%lu similar messages suppressed", rl->suppressed);
+		rl->suppressed = 0;
+	}
 	va_start(ap, fmt);
 	vlog(level, fmt, ap);
 	va_end(ap);

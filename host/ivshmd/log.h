@@ -18,11 +18,22 @@ void ivshmd_log_to_syslog(void);
 void ivshmd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
- * Like ivshmd_log(), but at most once per second per *last (a caller-owned
- * timestamp in ms, 0 initially), so a condition that repeats on every event
- * (EMFILE) cannot flood the log.
+ * A caller-owned rate limit: at most burst messages per second; the others
+ * are counted and the count is logged with the next message let through.
+ * Zero-initialize, then set burst (0 counts as 1).
  */
-void ivshmd_log_ratelimited(int64_t *last, int level, const char *fmt, ...)
+struct ivshmd_ratelimit {
+	unsigned burst;
+	int64_t window_ms;	/* start of the current one-second window */
+	unsigned sent;		/* messages logged in it */
+	unsigned long suppressed;
+};
+
+/*
+ * Like ivshmd_log(), under rl, so a condition that repeats on every event
+ * (EMFILE, a flood of refused connections) cannot flood the log.
+ */
+void ivshmd_log_limited(struct ivshmd_ratelimit *rl, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 #endif

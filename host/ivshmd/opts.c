@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,10 @@ enum {
 	OPT_QUEUE_LIMIT,
 	OPT_SEND_TIMEOUT,
 	OPT_LIST,
+	OPT_PEER_ALLOW,
+	OPT_UID_QUOTA,
+	OPT_SHM_REUSE,
+	OPT_PUBLISH_PEERS,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +44,10 @@ static const struct option long_opts[] = {
 	{ "queue-limit",  required_argument, NULL, OPT_QUEUE_LIMIT },
 	{ "send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT },
 	{ "list",         no_argument,       NULL, OPT_LIST },
+	{ "peer-allow",   required_argument, NULL, OPT_PEER_ALLOW },
+	{ "uid-quota",    required_argument, NULL, OPT_UID_QUOTA },
+	{ "shm-reuse",    no_argument,       NULL, OPT_SHM_REUSE },
+	{ "publish-peers", no_argument,      NULL, OPT_PUBLISH_PEERS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -49,17 +58,22 @@ static void usage(FILE *f)
 "       ivshmd --list [-S PATH]   print the peers connected to a running ivshmd\n"
 "\n"
 "Options (the short ones are QEMU ivshmem-server's):\n"
-"  -S, --socket PATH      UNIX socket QEMU connects to (default " IVSHMD_DEFAULT_SOCKET ")\n"
+"  -S, --socket PATH      UNIX socket QEMU connects to (default " IVSHMD_DEFAULT_SOCKET ");\n"
+"                         its directory and those above it must be root's or ours and\n"
+"                         not writable by group or others (unless sticky)\n"
 "  -l, --size SIZE        shared memory size from 4K to 512G, K, M, G, T suffixes or\n"
 "                         0x and hex digits; rounded up to a power of two (default 4M)\n"
 "  -n, --vectors N        interrupt vectors (eventfds) per peer, 0-%u (default %u);\n"
 "                         QEMU's vectors=N must match; 0x hex and 0 octal as in QEMU;\n"
 "                         0: memory only, no doorbells\n"
 "  -M, --shm-name NAME    use the POSIX shared memory object NAME (/dev/shm/NAME)\n"
-"                         instead of a sealed memfd; reused if it has the right size,\n"
-"                         removed at exit if ivshmd created it\n"
-"  -m, --shm-dir DIR      back the memory with an unlinked file in DIR (e.g. a\n"
-"                         hugetlbfs mount); SIZE must be a multiple of its page size\n"
+"                         instead of a sealed memfd; removed at exit if ivshmd created\n"
+"                         it. UNSEALED: any peer can resize it and crash the others\n"
+"      --shm-reuse        with -M, share an existing object of the right size (ours,\n"
+"                         mode 0600 or less, one link); without it one is refused\n"
+"  -m, --shm-dir DIR      a hugetlbfs DIR: a sealed memfd of its huge pages; any other\n"
+"                         DIR: an unlinked file there, UNSEALED (as -M); SIZE must be a\n"
+"                         multiple of DIR's page size\n"
 "  -F, --foreground       do not daemonize (log to stderr; use under systemd)\n"
 "  -p, --pidfile PATH     write the server's pid to PATH (locked, removed at exit)\n"
 "  -v, --verbose          log joins and leaves; twice for debug messages\n"
@@ -68,16 +82,32 @@ static void usage(FILE *f)
 "  -P, --peer NAME=ID     pin peer ID to the socket PATH.NAME: a VM connecting there\n"
 "                         always gets ID; a second connection while it is connected\n"
 "                         is refused. Repeatable (up to %u); other peers never get ID\n"
+"      --peer-allow NAME=WHO[,WHO...]\n"
+"                         only these may take pinned peer NAME: WHO is a user or\n"
+"                         @group, name or number, matched against the connecting\n"
+"                         process (SO_PEERCRED); ivshmd's own user always may\n"
 "      --max-peers N      connected peers at most, pinned ones included (default %u)\n"
+"      --uid-quota N      unpinned peers one user may hold (default: half the unpinned\n"
+"                         slots); ivshmd's own user is not limited\n"
 "      --queue-limit N    messages queued per peer before it is dropped (default\n"
 "                         3 + 3 * vectors * max-peers, 3 + 2 * max-peers with -n 0)\n"
-"      --send-timeout MS  drop a peer whose queue makes no progress this long (default %u)\n"
+"      --send-timeout MS  drop a peer whose queue makes no progress this long (default\n"
+"                         %u). A QEMU that is stopped (SIGSTOP, a debugger, heavy\n"
+"                         swapping) while others come and go is dropped for good:\n"
+"                         QEMU never reconnects. Warned at half the time; --list shows\n"
+"                         STALL_MS\n"
+"      --publish-peers    keep a table of the connected peer IDs in the server page of\n"
+"                         the shared memory (offset 2048, contracts/ivshm-shm.h), so\n"
+"                         libivshm sees a peer that died at once; off by default\n"
 "      --list             connect to PATH.ctl and print ID, PID, UID, GID, VECTORS,\n"
-"                         QUEUED and NAME of each connected peer\n"
+"                         QUEUED, STALL_MS and NAME of each connected peer\n"
 "  -h, --help             this help\n"
 "\n"
-"Without -F, ivshmd daemonizes once its sockets listen and logs to syslog.\n"
-"SIGTERM or SIGINT: peers see EOF, sockets and pidfile are removed.\n",
+"Without -F, ivshmd daemonizes once its sockets listen, logs to syslog and\n"
+"supervises the server: if it dies, it is restarted with the same memory,\n"
+"listening sockets and connected peers (as systemd does with the unit's fd store).\n"
+"SIGTERM or SIGINT: peers see EOF, sockets and pidfile are removed.\n"
+"SIGUSR2: re-execute the binary in place (an upgrade), keeping memory, sockets and peers.\n",
 		UIO_IVSHMEM_MAX_VECTORS, IVSHMD_DEFAULT_VECTORS, IVSHMD_MAX_PINS,
 		IVSHMD_DEFAULT_MAX_PEERS, IVSHMD_DEFAULT_SEND_TIMEOUT_MS);
 }
@@ -137,6 +167,76 @@ static int parse_pin(struct ivshmd_opts *o, const char *arg)
 	pin->name[n] = '\0';
 	pin->id = (unsigned)id;
 	return 0;
+}
+
+/* A user (name or number) or @group (name or number). */
+static int parse_who(const char *opt, const char *arg, const char *who, size_t len,
+		     struct ivshmd_allow *a)
+{
+	char name[256];
+	uint64_t v;
+
+	if (len && who[0] == '@') {
+		a->group = true;
+		who++;
+		len--;
+	}
+	if (!len || len >= sizeof(name))
+		return bad(opt, arg, "expected USER or @GROUP, names or numbers, separated by commas");
+	memcpy(name, who, len);
+	name[len] = '\0';
+	if (!ivshm_num_parse(name, IVSHM_NUM_DEC, 0, UINT32_MAX - 1, &v)) {
+		a->id = (uint32_t)v;
+		return 0;
+	}
+	errno = 0;
+	if (a->group) {
+		struct group *gr = getgrnam(name);
+
+		if (gr) {
+			a->id = gr->gr_gid;
+			return 0;
+		}
+	} else {
+		struct passwd *pw = getpwnam(name);
+
+		if (pw) {
+			a->id = pw->pw_uid;
+			return 0;
+		}
+	}
+	ivshm_msg_err("%s '%s': no such %s '%s'", opt, arg, a->group ? "group" : "user", name);
+	return -EINVAL;
+}
+
+/* NAME=WHO[,WHO...] for a pin given with --peer. */
+static int resolve_allow(struct ivshmd_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '='), *who;
+	struct ivshmd_pin *pin = NULL;
+
+	if (!eq || eq == arg)
+		return bad("--peer-allow", arg, "expected NAME=USER,@GROUP,...");
+	for (unsigned i = 0; i < o->cfg.npins; i++)
+		if (strlen(o->pins[i].name) == (size_t)(eq - arg) &&
+		    !strncmp(o->pins[i].name, arg, (size_t)(eq - arg)))
+			pin = &o->pins[i];
+	if (!pin)
+		return bad("--peer-allow", arg, "no --peer of that name");
+	for (who = eq + 1;; who++) {
+		size_t len = strcspn(who, ",");
+		int ret;
+
+		if (pin->nallow >= IVSHMD_MAX_ALLOW)
+			return bad("--peer-allow", arg, "more than 16 users and groups for one peer");
+		ret = parse_who("--peer-allow", arg, who, len, &pin->allow[pin->nallow]);
+		if (ret)
+			return ret;
+		pin->nallow++;
+		who += len;
+		if (!*who)
+			return 0;
+	}
 }
 
 static int parse_group(const char *arg, gid_t *gid)
@@ -233,6 +333,22 @@ static int parse_one(struct ivshmd_opts *o, int c, const char *arg)
 	case OPT_LIST:
 		o->list = true;
 		return 0;
+	case OPT_PEER_ALLOW:
+		if (o->nallow >= IVSHMD_MAX_PINS)
+			return bad("--peer-allow", arg, "too many allow-lists");
+		o->allow[o->nallow++].arg = arg;
+		return 0;
+	case OPT_UID_QUOTA:
+		if (ivshm_num_parse(arg, IVSHM_NUM_DEC, 1, IVSHMD_MAX_PEERS, &v))
+			return bad("--uid-quota", arg, "must be 1 to 65536");
+		cfg->uid_quota = (unsigned)v;
+		return 0;
+	case OPT_SHM_REUSE:
+		cfg->shm_reuse = true;
+		return 0;
+	case OPT_PUBLISH_PEERS:
+		cfg->publish_peers = true;
+		return 0;
 	}
 	usage(stderr);
 	return -EINVAL;
@@ -269,6 +385,12 @@ int ivshmd_opts_parse(struct ivshmd_opts *o, int argc, char **argv)
 	if (optind < argc) {
 		ivshm_msg_err("unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
+	}
+	for (unsigned i = 0; i < o->nallow; i++) {
+		int ret = resolve_allow(o, o->allow[i].arg);
+
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

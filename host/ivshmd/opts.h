@@ -9,9 +9,16 @@
 
 #include "server.h"
 
+/* --peer-allow NAME=WHO,... as given; resolved once every --peer is known. */
+struct ivshmd_allow_arg {
+	const char *arg;
+};
+
 struct ivshmd_opts {
 	struct ivshmd_config cfg;	/* cfg.pins points into pins */
 	struct ivshmd_pin pins[IVSHMD_MAX_PINS];
+	struct ivshmd_allow_arg allow[IVSHMD_MAX_PINS];
+	unsigned nallow;
 	bool foreground;
 	bool list;
 	const char *pidfile;

@@ -11,6 +11,56 @@
 #include "log.h"
 #include "pathref.h"
 
+static int check_dir(const char *dir, const char *what)
+{
+	struct stat st;
+	const char *why = NULL;
+
+	if (stat(dir, &st) < 0) {
+		int err = -errno;
+
+		ivshmd_log(LOG_ERR, "directory %s of the %s: %s", dir, what, strerror(errno));
+		return err;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		why = "belongs to another user";
+	else if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+		why = "is writable by group or others without the sticky bit";
+	if (!why)
+		return 0;
+	ivshmd_log(LOG_ERR, "directory %s of the %s %s (uid %u, mode %04o): another user could "
+		   "replace the %s; refusing", dir, what, why, (unsigned)st.st_uid,
+		   (unsigned)(st.st_mode & 07777), what);
+	return -EPERM;
+}
+
+int ivshmd_pathref_check_dirs(const char *path, const char *what)
+{
+	char *copy, *dir, *slash;
+	int err;
+
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	dir = realpath(dirname(copy), NULL);
+	free(copy);
+	if (!dir) {
+		err = -errno;
+		ivshmd_log(LOG_ERR, "directory of %s: %s", path, strerror(errno));
+		return err;
+	}
+	/* From the directory up to /, each one resolved: a symlink stands for its target. */
+	for (;;) {
+		err = check_dir(dir[0] ? dir : "/", what);
+		slash = strrchr(dir, '/');
+		if (err || !slash || !dir[0])
+			break;
+		*slash = '\0';
+	}
+	free(dir);
+	return err;
+}
+
 int ivshmd_pathref_init(struct ivshmd_pathref *p, const char *path)
 {
 	char *dcopy, *bcopy;

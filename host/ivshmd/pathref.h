@@ -26,4 +26,14 @@ int ivshmd_pathref_claim(struct ivshmd_pathref *p);
 /* Unlinks the path if it is still the claimed inode, then frees everything. */
 void ivshmd_pathref_release(struct ivshmd_pathref *p);
 
+/*
+ * Whether the directory holding path, and every directory above it, is safe
+ * for a file others rely on (a socket, a pidfile): owned by root or by us,
+ * and not writable by group or others unless sticky, so no other user can
+ * rename or replace what ivshmd puts there. Logs the offending directory and
+ * returns -EPERM, another negative errno if a directory cannot be examined,
+ * or 0. what names the file in the message.
+ */
+int ivshmd_pathref_check_dirs(const char *path, const char *what);
+
 #endif

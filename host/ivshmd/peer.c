@@ -7,10 +7,18 @@
  * walks its peers; ivshmd_peer_reap() removes it between events and
  * announces the departure, and its memory is freed after the event batch,
  * so no epoll event or loop ever points at freed memory.
+ *
+ * Every join and leave is also written ahead to the record (record.h): the
+ * peers it will be announced to are marked DIRTY first, then the change is
+ * recorded, then announced; a peer whose queue has drained is marked CLEAN
+ * again between events. Peers and their eventfds go to the fd store
+ * (store.h) when they join and leave it when they go, so a restarted
+ * ivshmd can take them back (ivshmd_peer_restore).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -18,8 +26,10 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "ids.h"
 #include "log.h"
 #include "server-priv.h"
+#include "store.h"
 
 /* Connections taken per readiness event, so one busy socket cannot starve the rest. */
 #define ACCEPT_BURST 16
@@ -38,6 +48,8 @@ static const struct {
 	[IVSHMD_LEAVE_OVERFLOW]		= { "send queue overflow (not reading)", LOG_WARNING },
 	[IVSHMD_LEAVE_QUEUE_FAILED]	= { "queueing a message failed", LOG_WARNING },
 	[IVSHMD_LEAVE_STALLED]		= { "stopped reading (send timeout)", LOG_WARNING },
+	[IVSHMD_LEAVE_RESTART]		= { "its stream was mid-update when ivshmd restarted",
+					    LOG_WARNING },
 	[IVSHMD_LEAVE_EPOLL_FAILED]	= { "epoll_ctl failed", LOG_WARNING },
 };
 
@@ -89,8 +101,10 @@ static void flush(struct ivshmd_server *s, struct ivshmd_peer *p)
 	if (!ivshmd_peer_alive(p))
 		return;
 	ret = ivshmd_sendq_flush(&p->q, p->fd, &progress);
-	if (progress)
+	if (progress) {
 		p->progress_ms = ivshm_clock_ms();
+		p->stall_warned = false;
+	}
 	if (ret == 0)
 		set_out(s, p, false);
 	else if (ret == -EAGAIN)
@@ -101,6 +115,28 @@ static void flush(struct ivshmd_server *s, struct ivshmd_peer *p)
 		ivshmd_peer_fail(s, p, IVSHMD_LEAVE_SEND_FAILED, -ret);
 }
 
+/* Written ahead of anything queued for p (record.h). */
+static void mark_dirty(struct ivshmd_server *s, struct ivshmd_peer *p)
+{
+	if (p->dirty)
+		return;
+	p->dirty = true;
+	ivshmd_record_set(&s->rec, p->id, IVSHMD_REC_DIRTY);
+	p->next_dirty = s->dirty;
+	s->dirty = p;
+}
+
+/* Every alive peer but except, before a change that will be announced to them. */
+static void mark_others_dirty(struct ivshmd_server *s, const struct ivshmd_peer *except)
+{
+	for (unsigned id = 0; id < s->id_hi; id++) {
+		struct ivshmd_peer *p = s->by_id[id];
+
+		if (p != except && ivshmd_peer_alive(p))
+			mark_dirty(s, p);
+	}
+}
+
 static int push(struct ivshmd_server *s, struct ivshmd_peer *p, int64_t value,
 		struct ivshmd_fdref *ref)
 {
@@ -108,6 +144,7 @@ static int push(struct ivshmd_server *s, struct ivshmd_peer *p, int64_t value,
 
 	if (!ivshmd_peer_alive(p))
 		return -EPIPE;
+	mark_dirty(s, p);
 	if (!p->q.len)
 		p->progress_ms = ivshm_clock_ms();
 	ret = ivshmd_sendq_push(&p->q, value, ref);
@@ -136,35 +173,89 @@ static const char *pin_name(const struct ivshmd_server *s, const struct ivshmd_p
 	return p->pin >= 0 ? s->pins[p->pin].name : NULL;
 }
 
-/* Returns the ID for a new peer on pl, or -1 (logged) to refuse it. */
+static bool allowed(const struct ivshmd_pin *pin, const struct ucred *cred)
+{
+	/* Our own user can reach the memory anyway. */
+	if (!pin->nallow || cred->uid == geteuid())
+		return true;
+	for (unsigned i = 0; i < pin->nallow; i++) {
+		const struct ivshmd_allow *a = &pin->allow[i];
+
+		if (a->group ? cred->gid == a->id : cred->uid == a->id)
+			return true;
+	}
+	return false;
+}
+
+/* Unpinned peers connected from uid. */
+static unsigned held_by(const struct ivshmd_server *s, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (unsigned id = 0; id < s->id_hi; id++) {
+		const struct ivshmd_peer *p = s->by_id[id];
+
+		if (p && p->pin < 0 && p->cred.uid == uid)
+			n++;
+	}
+	return n;
+}
+
+static bool id_taken(const void *ctx, unsigned id)
+{
+	const struct ivshmd_server *s = ctx;
+
+	return s->by_id[id] || id_pinned(s, id);
+}
+
+/*
+ * Returns the ID for a new peer on pl, or -1 (logged, rate-limited: a flood
+ * of refused connections must not flood the log) to refuse it.
+ */
 static int pick_id(struct ivshmd_server *s, const struct ivshmd_peer_listener *pl,
 		   const struct ucred *cred)
 {
+	int id;
+
 	if (pl->pin >= 0) {
 		const struct ivshmd_pin *pin = &s->pins[pl->pin];
 		const struct ivshmd_peer *holder = s->by_id[pin->id];
 
+		if (!allowed(pin, cred)) {
+			ivshmd_log_limited(&s->refuse_log, LOG_WARNING, "refused pid %d uid %u gid %u "
+					   "on %s: not allowed to take pinned peer '%s' (ID %u)",
+					   (int)cred->pid, (unsigned)cred->uid, (unsigned)cred->gid,
+					   pl->l.path.path, pin->name, pin->id);
+			return -1;
+		}
 		if (holder) {
-			ivshmd_log(LOG_WARNING, "refused pid %d uid %u on %s: pinned peer '%s' (ID %u) "
-				   "is still connected from pid %d", (int)cred->pid,
-				   (unsigned)cred->uid, pl->l.path.path, pin->name, pin->id,
-				   (int)holder->cred.pid);
+			ivshmd_log_limited(&s->refuse_log, LOG_WARNING, "refused pid %d uid %u on %s: "
+					   "pinned peer '%s' (ID %u) is still connected from pid %d",
+					   (int)cred->pid, (unsigned)cred->uid, pl->l.path.path,
+					   pin->name, pin->id, (int)holder->cred.pid);
 			return -1;
 		}
 		return (int)pin->id;
 	}
 	if (s->nunpinned >= s->max_peers - s->npins) {
-		ivshmd_log(LOG_WARNING, "refused pid %d uid %u: %u peers connected, the maximum "
-			   "(%u slots, %u reserved for pinned peers)", (int)cred->pid,
-			   (unsigned)cred->uid, s->npeers, s->max_peers, s->npins);
+		ivshmd_log_limited(&s->refuse_log, LOG_WARNING, "refused pid %d uid %u: %u peers "
+				   "connected, the maximum (%u slots, %u reserved for pinned peers)",
+				   (int)cred->pid, (unsigned)cred->uid, s->npeers, s->max_peers,
+				   s->npins);
 		return -1;
 	}
-	for (unsigned id = 0; id < IVSHMD_MAX_PEERS; id++)
-		if (!s->by_id[id] && !id_pinned(s, id))
-			return (int)id;
-	ivshmd_log(LOG_WARNING, "refused pid %d uid %u: no free peer ID", (int)cred->pid,
-		   (unsigned)cred->uid);
-	return -1;
+	if (cred->uid != geteuid() && held_by(s, cred->uid) >= s->uid_quota) {
+		ivshmd_log_limited(&s->refuse_log, LOG_WARNING, "refused pid %d uid %u: the user "
+				   "holds %u unpinned peers, its quota (--uid-quota)", (int)cred->pid,
+				   (unsigned)cred->uid, s->uid_quota);
+		return -1;
+	}
+	id = ivshmd_ids_pick(IVSHMD_MAX_PEERS, &s->next_id, id_taken, s);
+	s->rec.hdr->next_id = s->next_id;
+	if (id < 0)
+		ivshmd_log_limited(&s->refuse_log, LOG_WARNING, "refused pid %d uid %u: no free "
+				   "peer ID", (int)cred->pid, (unsigned)cred->uid);
+	return id;
 }
 
 static void free_peer(struct ivshmd_peer *p)
@@ -229,6 +320,36 @@ static bool hung_up(int fd)
 	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
+static void store_peer(const struct ivshmd_server *s, const struct ivshmd_peer *p)
+{
+	if (!ivshmd_store_enabled())
+		return;
+	ivshmd_store_add(p->fd, "peer.%u", p->id);
+	for (unsigned i = 0; i < s->vectors; i++)
+		ivshmd_store_add(ivshmd_fdref_fd(p->vec[i]), "peer.%u.v%u", p->id, i);
+}
+
+static void unstore_peer(const struct ivshmd_server *s, const struct ivshmd_peer *p)
+{
+	if (!ivshmd_store_enabled())
+		return;
+	ivshmd_store_remove("peer.%u", p->id);
+	for (unsigned i = 0; i < s->vectors; i++)
+		ivshmd_store_remove("peer.%u.v%u", p->id, i);
+}
+
+/* Into the tables, counters and the published page. */
+static void link_peer(struct ivshmd_server *s, struct ivshmd_peer *p)
+{
+	s->by_id[p->id] = p;
+	if (p->id >= s->id_hi)
+		s->id_hi = p->id + 1;
+	s->npeers++;
+	if (p->pin < 0)
+		s->nunpinned++;
+	ivshmd_publish_set(&s->pub, p->id, true);
+}
+
 static void admit(struct ivshmd_server *s, struct ivshmd_peer_listener *pl, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -282,12 +403,12 @@ static void admit(struct ivshmd_server *s, struct ivshmd_peer_listener *pl, int 
 		goto out_free;
 	}
 
-	s->by_id[p->id] = p;
-	if (p->id >= s->id_hi)
-		s->id_hi = p->id + 1;
-	s->npeers++;
-	if (p->pin < 0)
-		s->nunpinned++;
+	/* Only peers that will hear of the join must wait for it. */
+	if (s->vectors)
+		mark_others_dirty(s, p);
+	mark_dirty(s, p);
+	store_peer(s, p);
+	link_peer(s, p);
 	name = pin_name(s, p);
 	ivshmd_log(LOG_INFO, "peer %u joined (pid %d, uid %u, gid %u%s%s%s)", p->id,
 		   (int)cred.pid, (unsigned)cred.uid, (unsigned)cred.gid,
@@ -328,7 +449,7 @@ static void shed(struct ivshmd_server *s, struct ivshmd_peer_listener *pl, int e
 			close(fd);
 		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
-	ivshmd_log_ratelimited(&s->accept_log_ms, LOG_WARNING, "accept on %s: %s; %s",
+	ivshmd_log_limited(&s->accept_log, LOG_WARNING, "accept on %s: %s; %s",
 			       pl->l.path.path, strerror(err),
 			       fd >= 0 ? "refused a connection" : "pausing accepts");
 	if (fd < 0)
@@ -358,7 +479,7 @@ void ivshmd_peer_accept(struct ivshmd_server *s, struct ivshmd_peer_listener *pl
 			shed(s, pl, errno);
 			return;
 		default:
-			ivshmd_log_ratelimited(&s->accept_log_ms, LOG_WARNING,
+			ivshmd_log_limited(&s->accept_log, LOG_WARNING,
 					       "accept on %s: %s; pausing accepts",
 					       pl->l.path.path, strerror(errno));
 			ivshmd_server_pause_accept(s);
@@ -379,7 +500,8 @@ void ivshmd_peer_event(struct ivshmd_server *s, struct ivshmd_peer *p, uint32_t 
 			ivshmd_peer_fail(s, p, IVSHMD_LEAVE_SENT_DATA, 0);
 			return;
 		}
-		if (n == 0) {
+		/* A peer closing with messages unread resets the connection: still a hang-up. */
+		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
 			ivshmd_peer_fail(s, p, IVSHMD_LEAVE_CLOSED, 0);
 			return;
 		}
@@ -396,16 +518,26 @@ void ivshmd_peer_event(struct ivshmd_server *s, struct ivshmd_peer *p, uint32_t 
 		flush(s, p);
 }
 
-static void log_leave(const struct ivshmd_server *s, const struct ivshmd_peer *p)
+static void log_leave(struct ivshmd_server *s, const struct ivshmd_peer *p)
 {
 	const char *name = pin_name(s, p);
 
+	if (p->why == IVSHMD_LEAVE_STALLED) {
+		s->stall_drops++;
+		ivshmd_log(LOG_WARNING, "peer %u left (pid %d%s%s%s): stopped reading for %u ms "
+			   "(--send-timeout); dropped for good: a QEMU that was stopped (SIGSTOP, a "
+			   "debugger, heavy swapping) does not reconnect", p->id, (int)p->cred.pid,
+			   name ? ", pinned '" : "", name ? name : "", name ? "'" : "",
+			   s->send_timeout_ms);
+		return;
+	}
 	ivshmd_log(leave_reasons[p->why].level, "peer %u left (pid %d%s%s%s): %s%s%s", p->id,
 		   (int)p->cred.pid, name ? ", pinned '" : "", name ? name : "", name ? "'" : "",
 		   leave_reasons[p->why].text, p->err ? ": " : "", p->err ? strerror(p->err) : "");
 }
 
-static void remove_peer(struct ivshmd_server *s, struct ivshmd_peer *p)
+/* Out of the tables, counters and the published page. */
+static void unlink_peer(struct ivshmd_server *s, struct ivshmd_peer *p)
 {
 	s->by_id[p->id] = NULL;
 	while (s->id_hi && !s->by_id[s->id_hi - 1])
@@ -416,7 +548,26 @@ static void remove_peer(struct ivshmd_server *s, struct ivshmd_peer *p)
 	if (p->want_out)
 		s->nstuck--;
 	p->want_out = false;
+	ivshmd_publish_set(&s->pub, p->id, false);
+}
+
+/* Tell every remaining peer that id left. */
+static void announce_leave(struct ivshmd_server *s, unsigned id)
+{
+	for (unsigned other = 0; other < s->id_hi; other++) {
+		struct ivshmd_peer *o = s->by_id[other];
+
+		if (ivshmd_peer_alive(o) && !push(s, o, id, NULL))
+			flush(s, o);
+	}
+}
+
+static void remove_peer(struct ivshmd_server *s, struct ivshmd_peer *p)
+{
+	unlink_peer(s, p);
 	log_leave(s, p);
+	mark_others_dirty(s, p);
+	ivshmd_record_set(&s->rec, p->id, IVSHMD_REC_NONE);
 
 	if (epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->fd, NULL) < 0)
 		ivshmd_log(LOG_DEBUG, "epoll_ctl DEL peer %u: %s", p->id, strerror(errno));
@@ -432,12 +583,8 @@ static void remove_peer(struct ivshmd_server *s, struct ivshmd_peer *p)
 	p->next_gone = s->graveyard;
 	s->graveyard = p;
 
-	for (unsigned id = 0; id < s->id_hi; id++) {
-		struct ivshmd_peer *other = s->by_id[id];
-
-		if (ivshmd_peer_alive(other) && !push(s, other, p->id, NULL))
-			flush(s, other);
-	}
+	announce_leave(s, p->id);
+	unstore_peer(s, p);
 }
 
 void ivshmd_peer_reap(struct ivshmd_server *s)
@@ -467,9 +614,20 @@ void ivshmd_peer_check_deadlines(struct ivshmd_server *s, int64_t now)
 		return;
 	for (unsigned id = 0; id < s->id_hi; id++) {
 		struct ivshmd_peer *p = s->by_id[id];
+		int64_t stalled;
 
-		if (ivshmd_peer_alive(p) && p->want_out && now - p->progress_ms >= s->send_timeout_ms)
+		if (!ivshmd_peer_alive(p) || !p->want_out)
+			continue;
+		stalled = now - p->progress_ms;
+		if (stalled >= s->send_timeout_ms) {
 			ivshmd_peer_fail(s, p, IVSHMD_LEAVE_STALLED, 0);
+		} else if (!p->stall_warned && stalled >= s->send_timeout_ms / 2) {
+			p->stall_warned = true;
+			ivshmd_log(LOG_WARNING, "peer %u (pid %d) has not read for %lld ms: it is "
+				   "dropped for good unless it reads within %lld ms (--send-timeout)",
+				   p->id, (int)p->cred.pid, (long long)stalled,
+				   (long long)(s->send_timeout_ms - stalled));
+		}
 	}
 }
 
@@ -485,7 +643,7 @@ int64_t ivshmd_peer_next_deadline(const struct ivshmd_server *s)
 
 		if (!ivshmd_peer_alive(p) || !p->want_out)
 			continue;
-		d = p->progress_ms + s->send_timeout_ms;
+		d = p->progress_ms + (p->stall_warned ? s->send_timeout_ms : s->send_timeout_ms / 2);
 		if (!next || d < next)
 			next = d;
 	}
@@ -502,12 +660,173 @@ void ivshmd_peer_disconnect_all(struct ivshmd_server *s)
 		if (!p)
 			continue;
 		s->by_id[id] = NULL;
+		/* The store's copy would keep the connection open: the peer must see EOF. */
+		unstore_peer(s, p);
+		ivshmd_record_set(&s->rec, id, IVSHMD_REC_NONE);
+		ivshmd_publish_set(&s->pub, id, false);
 		free_peer(p);
 	}
 	s->id_hi = 0;
 	s->npeers = 0;
 	s->nunpinned = 0;
 	s->dying = NULL;
+	s->dirty = NULL;
 	s->nstuck = 0;
 	ivshmd_peer_bury(s);
+}
+
+void ivshmd_peer_settle(struct ivshmd_server *s)
+{
+	struct ivshmd_peer **pp = &s->dirty;
+
+	while (*pp) {
+		struct ivshmd_peer *p = *pp;
+
+		if (ivshmd_peer_alive(p) && p->q.len) {
+			pp = &p->next_dirty;
+			continue;
+		}
+		*pp = p->next_dirty;
+		p->dirty = false;
+		/* A departed peer's entry was cleared when it left. */
+		if (ivshmd_peer_alive(p))
+			ivshmd_record_set(&s->rec, p->id, IVSHMD_REC_CLEAN);
+	}
+}
+
+bool ivshmd_peer_all_clean(const struct ivshmd_server *s)
+{
+	return !s->dirty;
+}
+
+/* A kept connection: still a connected stream socket, with its credentials. */
+static int kept_socket(int fd, struct ucred *cred)
+{
+	socklen_t len = sizeof(*cred);
+	int type;
+	socklen_t tlen = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
+		return -EINVAL;
+	return fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+static int pin_of(const struct ivshmd_server *s, unsigned id)
+{
+	for (unsigned i = 0; i < s->npins; i++)
+		if (s->pins[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* Peer id from the kept fds, or a negative errno after closing whatever was taken. */
+static int restore_one(struct ivshmd_server *s, struct ivshmd_inherited *in, unsigned id)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	char name[IVSHMD_STORE_NAME_MAX];
+	struct ivshmd_peer *p;
+	int fd, ret = -ENOENT;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->watch = WATCH_PEER;
+	p->id = id;
+	p->pin = pin_of(s, id);
+	ivshmd_sendq_init(&p->q, s->queue_limit);
+	snprintf(name, sizeof(name), "peer.%u", id);
+	p->fd = ivshmd_inherit_take(in, name);
+	for (unsigned i = 0; i < s->vectors; i++) {
+		snprintf(name, sizeof(name), "peer.%u.v%u", id, i);
+		fd = ivshmd_inherit_take(in, name);
+		if (fd < 0)
+			goto out_free;
+		if (ivshmd_fdref_new(fd, &p->vec[i])) {
+			close(fd);
+			ret = -ENOMEM;
+			goto out_free;
+		}
+	}
+	if (p->fd < 0 || ivshmd_record_get(&s->rec, id) != IVSHMD_REC_CLEAN)
+		goto out_free;
+	ret = kept_socket(p->fd, &p->cred);
+	if (ret)
+		goto out_free;
+	ev.data.ptr = p;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, p->fd, &ev) < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	link_peer(s, p);
+	return 0;
+
+out_free:
+	unstore_peer(s, p);
+	free_peer(p);
+	return ret;
+}
+
+void ivshmd_peer_restore(struct ivshmd_server *s, struct ivshmd_inherited *in)
+{
+	unsigned kept = 0, dropped = 0, first_dropped = 0;
+	uint8_t *gone;
+
+	gone = calloc(IVSHMD_RECORD_IDS / 8, 1);
+	if (!gone) {
+		ivshmd_log(LOG_ERR, "restoring peers: out of memory; they are disconnected");
+		return;
+	}
+	for (unsigned id = 0; id < IVSHMD_RECORD_IDS; id++) {
+		if (ivshmd_record_get(&s->rec, id) == IVSHMD_REC_NONE)
+			continue;
+		if (restore_one(s, in, id) == 0) {
+			kept++;
+			continue;
+		}
+		/* Its kept fds, if any, are closed now; ivshmd_inherit_release() drops the names. */
+		ivshmd_record_set(&s->rec, id, IVSHMD_REC_NONE);
+		gone[id / 8] |= 1u << (id % 8);
+		if (!dropped++)
+			first_dropped = id;
+	}
+	/* Every peer kept was CLEAN, so it knew every recorded peer: each dropped one is news. */
+	for (unsigned id = 0; dropped && id < IVSHMD_RECORD_IDS; id++) {
+		struct ivshmd_peer fake = { .id = id, .why = IVSHMD_LEAVE_RESTART, .pin = -1 };
+
+		if (!(gone[id / 8] & (1u << (id % 8))))
+			continue;
+		log_leave(s, &fake);
+		announce_leave(s, id);
+	}
+	free(gone);
+	if (kept || dropped)
+		ivshmd_log(dropped ? LOG_WARNING : LOG_INFO, "restart: kept %u peers with their "
+			   "connections and eventfds; dropped %u (first: ID %u) whose streams were "
+			   "mid-update", kept, dropped, first_dropped);
+	if (s->rec.hdr->next_id < IVSHMD_MAX_PEERS)
+		s->next_id = s->rec.hdr->next_id;
+}
+
+int ivshmd_peer_foreach_fd(const struct ivshmd_server *s,
+			   int (*fn)(void *ctx, int fd, const char *name), void *ctx)
+{
+	char name[IVSHMD_STORE_NAME_MAX];
+
+	for (unsigned id = 0; id < s->id_hi; id++) {
+		const struct ivshmd_peer *p = s->by_id[id];
+		int ret;
+
+		if (!ivshmd_peer_alive(p))
+			continue;
+		snprintf(name, sizeof(name), "peer.%u", id);
+		ret = fn(ctx, p->fd, name);
+		for (unsigned i = 0; !ret && i < s->vectors; i++) {
+			snprintf(name, sizeof(name), "peer.%u.v%u", id, i);
+			ret = fn(ctx, ivshmd_fdref_fd(p->vec[i]), name);
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
 }

@@ -10,8 +10,12 @@
 #include <sys/socket.h>
 
 #include "fdref.h"
+#include "inherit.h"
 #include "listen.h"
+#include "log.h"
 #include "proto.h"
+#include "publish.h"
+#include "record.h"
 #include "sendq.h"
 #include "server.h"
 #include "shm.h"
@@ -39,6 +43,7 @@ enum ivshmd_leave {
 	IVSHMD_LEAVE_QUEUE_FAILED,	/* queueing a message failed (memory) */
 	IVSHMD_LEAVE_STALLED,		/* no progress for --send-timeout */
 	IVSHMD_LEAVE_EPOLL_FAILED,
+	IVSHMD_LEAVE_RESTART,		/* not kept across a restart */
 };
 
 struct ivshmd_peer_listener {
@@ -58,6 +63,9 @@ struct ivshmd_peer {
 	struct ivshmd_sendq q;
 	int64_t progress_ms;		/* last byte sent, or queue became non-empty */
 	bool want_out;			/* EPOLLOUT armed: the queue is stuck on a full socket */
+	bool stall_warned;		/* its stall was logged at half the send timeout */
+	bool dirty;			/* recorded DIRTY: messages on their way (record.h) */
+	struct ivshmd_peer *next_dirty;
 	enum ivshmd_leave why;		/* set once the peer must go */
 	int err;			/* errno detail for why, or 0 */
 	struct ivshmd_peer *next_dying;
@@ -90,6 +98,10 @@ struct ivshmd_server {
 
 	struct ivshmd_shm shm;
 	struct ivshmd_fdref *shm_ref;
+	struct ivshmd_record rec;
+	struct ivshmd_publish pub;
+	bool publish_peers;
+	struct ivshmd_inherited *inherited;	/* fds kept from before a restart, until started */
 
 	int epfd;
 	int reserve_fd;			/* spent to shed a connection on EMFILE */
@@ -100,13 +112,18 @@ struct ivshmd_server {
 		struct ivshmd_listener l;
 	} ctl;
 	int64_t accept_resume_ms;	/* listeners paused until then; 0: not paused */
-	int64_t accept_log_ms;
+	struct ivshmd_ratelimit accept_log;
+	struct ivshmd_ratelimit refuse_log;	/* refused peers: a flood must not flood the log */
 
 	struct ivshmd_peer **by_id;	/* IVSHMD_MAX_PEERS entries */
 	unsigned id_hi;			/* one past the highest ID in use */
+	unsigned next_id;		/* where the search for an unpinned ID starts */
+	unsigned uid_quota;
 	unsigned npeers;
 	unsigned nunpinned;
 	struct ivshmd_peer *dying;	/* peers with why set, not yet removed */
+	struct ivshmd_peer *dirty;	/* peers recorded DIRTY */
+	unsigned long stall_drops;	/* peers dropped for --send-timeout since start */
 	unsigned nstuck;		/* peers with want_out */
 	struct ivshmd_peer *graveyard;
 
@@ -130,6 +147,19 @@ void ivshmd_peer_check_deadlines(struct ivshmd_server *s, int64_t now);
 /* Earliest send deadline, or 0 when no peer is stuck. */
 int64_t ivshmd_peer_next_deadline(const struct ivshmd_server *s);
 void ivshmd_peer_disconnect_all(struct ivshmd_server *s);
+/* Records every peer whose queue has drained as CLEAN; between events. */
+void ivshmd_peer_settle(struct ivshmd_server *s);
+/* Whether every peer is recorded CLEAN. */
+bool ivshmd_peer_all_clean(const struct ivshmd_server *s);
+/*
+ * Take back the peers a restarted server kept (names in store.h): those
+ * recorded CLEAN with their connection and every eventfd; any other recorded
+ * peer is dropped and announced as gone to the ones kept.
+ */
+void ivshmd_peer_restore(struct ivshmd_server *s, struct ivshmd_inherited *in);
+/* Hand every kept fd to fn with its store name (for a re-exec). */
+int ivshmd_peer_foreach_fd(const struct ivshmd_server *s,
+			   int (*fn)(void *ctx, int fd, const char *name), void *ctx);
 
 /* ctl.c */
 void ivshmd_ctl_accept(struct ivshmd_server *s);

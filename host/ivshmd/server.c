@@ -10,13 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
 #include "server-priv.h"
+#include "store.h"
 
 #define EVENTS_PER_WAIT 64
+/* Refusals logged per second at most; the rest are counted. */
+#define IVSHMD_REFUSE_LOG_BURST 5
 /* How long listeners stay deaf after accept() fails with no way to shed the connection. */
 #define ACCEPT_PAUSE_MS 100
 
@@ -31,6 +35,13 @@ size_t ivshmd_queue_default(unsigned vectors, unsigned max_peers)
 	size_t per_round = (size_t)(vectors ? vectors : 1) * max_peers;
 
 	return ivshmd_queue_min(vectors, max_peers) + 2 * per_round;
+}
+
+unsigned ivshmd_uid_quota_default(unsigned max_peers, unsigned npins)
+{
+	unsigned unpinned = max_peers > npins ? max_peers - npins : 0;
+
+	return unpinned > 1 ? unpinned / 2 : 1;
 }
 
 static bool pin_name_valid(const char *name)
@@ -62,6 +73,11 @@ static int check_pins(const struct ivshmd_config *cfg)
 		if (!pin_name_valid(p->name)) {
 			ivshmd_log(LOG_ERR, "pinned peer name '%s': use 1 to %u of [A-Za-z0-9_-], not '%s'",
 				   p->name, IVSHMD_PIN_NAME_MAX, IVSHMD_CTL_SUFFIX);
+			return -EINVAL;
+		}
+		if (p->nallow > IVSHMD_MAX_ALLOW) {
+			ivshmd_log(LOG_ERR, "pinned peer '%s': more than %u allowed users and groups",
+				   p->name, IVSHMD_MAX_ALLOW);
 			return -EINVAL;
 		}
 		if (p->id > IVSHMEM_MAX_PEER_ID) {
@@ -113,7 +129,84 @@ static int check_config(const struct ivshmd_config *cfg)
 	return check_pins(cfg);
 }
 
-int ivshmd_server_new(const struct ivshmd_config *cfg, struct ivshmd_server **out)
+/*
+ * Zeroed memory, every page in place: IDs are handed out upward through the
+ * whole range, and the table must not grow the RSS as they go.
+ */
+static void *populated(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* The header a record of this configuration carries. */
+static struct ivshmd_record_hdr record_hdr(const struct ivshmd_server *s)
+{
+	return (struct ivshmd_record_hdr){
+		.shm_size = s->shm.size,
+		.shm_kind = (uint32_t)s->shm.kind,
+		.shm_created = s->shm.name != NULL,
+		.vectors = s->vectors,
+	};
+}
+
+/*
+ * The record and the memory an earlier ivshmd kept, if it served the same
+ * memory: same backing, size and vectors. Otherwise both start afresh (and
+ * no kept peer survives: the record is empty).
+ */
+static int open_state(struct ivshmd_server *s, const struct ivshmd_config *cfg,
+		      struct ivshmd_inherited *in)
+{
+	int rfd = in ? ivshmd_inherit_take(in, "record") : -1;
+	int sfd = in ? ivshmd_inherit_take(in, "shm") : -1;
+	struct ivshmd_record_hdr h;
+	bool kept = false;
+	int ret;
+
+	if (rfd >= 0 && ivshmd_record_adopt(&s->rec, rfd) == 0) {
+		const struct ivshmd_record_hdr *h = s->rec.hdr;
+
+		rfd = -1;
+		kept = sfd >= 0 && h->shm_size == cfg->shm_size && h->vectors == cfg->vectors &&
+		       h->shm_kind == (uint32_t)cfg->shm_kind &&
+		       ivshmd_shm_adopt(&s->shm, cfg->shm_kind, cfg->shm_where, cfg->shm_size, sfd,
+					h->shm_created) == 0;
+		if (kept)
+			sfd = -1;
+		else
+			ivshmd_log(LOG_WARNING, "restart: the kept memory does not fit this "
+				   "configuration; serving new memory to peers that connect now");
+	}
+	if (rfd >= 0)
+		close(rfd);
+	if (sfd >= 0)
+		close(sfd);
+	if (!s->rec.hdr) {
+		ret = ivshmd_record_create(&s->rec);
+		if (ret) {
+			ivshmd_log(LOG_ERR, "creating the restart record: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	if (kept) {
+		ivshmd_log(LOG_INFO, "restart: serving the memory kept from before (%llu bytes)",
+			   (unsigned long long)s->shm.size);
+		return 0;
+	}
+	ret = ivshmd_shm_open(&s->shm, cfg->shm_kind, cfg->shm_where, cfg->shm_size,
+			      cfg->shm_reuse);
+	if (ret)
+		return ret;
+	h = record_hdr(s);
+	ivshmd_record_reset(&s->rec, &h);
+	return 0;
+}
+
+int ivshmd_server_new(const struct ivshmd_config *cfg, struct ivshmd_inherited *in,
+		      struct ivshmd_server **out)
 {
 	struct ivshmd_server *s;
 	int ret;
@@ -127,8 +220,10 @@ int ivshmd_server_new(const struct ivshmd_config *cfg, struct ivshmd_server **ou
 	s->epfd = -1;
 	s->reserve_fd = -1;
 	s->shm.fd = -1;
+	s->rec.fd = -1;
 	s->ctl.l.fd = -1;
 	s->ctl.l.path.dirfd = -1;
+	s->inherited = in;
 	s->vectors = cfg->vectors;
 	s->max_peers = cfg->max_peers;
 	s->queue_limit = cfg->queue_limit ? cfg->queue_limit :
@@ -137,10 +232,15 @@ int ivshmd_server_new(const struct ivshmd_config *cfg, struct ivshmd_server **ou
 	s->sock_mode = cfg->sock_mode;
 	s->sock_gid = cfg->sock_gid;
 	s->npins = cfg->npins;
+	s->uid_quota = cfg->uid_quota ? cfg->uid_quota :
+		       ivshmd_uid_quota_default(cfg->max_peers, cfg->npins);
+	s->accept_log.burst = 1;
+	s->refuse_log.burst = IVSHMD_REFUSE_LOG_BURST;
+	s->publish_peers = cfg->publish_peers;
 	s->socket_path = strdup(cfg->socket_path);
 	s->pins = calloc(cfg->npins ? cfg->npins : 1, sizeof(*s->pins));
 	s->pinned_ids = calloc(IVSHMD_MAX_PEERS / 8, 1);
-	s->by_id = calloc(IVSHMD_MAX_PEERS, sizeof(*s->by_id));
+	s->by_id = populated(IVSHMD_MAX_PEERS * sizeof(*s->by_id));
 	if (!s->socket_path || !s->pins || !s->pinned_ids || !s->by_id) {
 		ret = -ENOMEM;
 		goto out_free;
@@ -150,14 +250,21 @@ int ivshmd_server_new(const struct ivshmd_config *cfg, struct ivshmd_server **ou
 		s->pinned_ids[cfg->pins[i].id / 8] |= 1u << (cfg->pins[i].id % 8);
 	}
 
-	ret = ivshmd_shm_open(&s->shm, cfg->shm_kind, cfg->shm_where, cfg->shm_size);
+	ret = open_state(s, cfg, in);
 	if (ret)
 		goto out_free;
+	if (s->publish_peers) {
+		ret = ivshmd_publish_start(&s->pub, s->shm.fd, s->shm.page);
+		if (ret)
+			goto out_free;
+	}
 	ret = ivshmd_fdref_new(s->shm.fd, &s->shm_ref);
 	if (ret)
 		goto out_free;
 	/* From here the reference owns the fd; ivshmd_shm_close() only unlinks the name. */
 	s->shm.fd = -1;
+	ivshmd_store_add(s->rec.fd, "record");
+	ivshmd_store_add(ivshmd_fdref_fd(s->shm_ref), "shm");
 
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0) {
@@ -192,33 +299,65 @@ static int watch(struct ivshmd_server *s, int fd, void *ptr)
 	return 0;
 }
 
+/* The store name of a listener: "listen", "listen.NAME" or "ctl". */
+static void listener_name(char *buf, size_t len, const char *suffix)
+{
+	if (!suffix)
+		snprintf(buf, len, "listen");
+	else if (!strcmp(suffix, IVSHMD_CTL_SUFFIX))
+		snprintf(buf, len, IVSHMD_CTL_SUFFIX);
+	else
+		snprintf(buf, len, "listen.%s", suffix);
+}
+
 static int open_listener(struct ivshmd_server *s, struct ivshmd_listener *l, const char *suffix,
 			 void *ptr)
 {
+	char name[IVSHMD_STORE_NAME_MAX];
 	char *path;
-	int ret;
+	int fd = -1, ret;
 
 	if (asprintf(&path, "%s%s%s", s->socket_path, suffix ? "." : "", suffix ? suffix : "") < 0)
 		return -ENOMEM;
-	ret = ivshmd_listen_open(l, path, s->sock_mode, s->sock_gid);
+	listener_name(name, sizeof(name), suffix);
+	if (s->inherited)
+		fd = ivshmd_inherit_take(s->inherited, name);
+	if (fd >= 0 && ivshmd_listen_adopt(l, path, fd) == 0) {
+		ivshmd_log(LOG_DEBUG, "kept listening on %s", path);
+	} else {
+		if (fd >= 0) {
+			ivshmd_log(LOG_WARNING, "restart: the kept socket for %s is no longer usable; "
+				   "making a new one", path);
+			close(fd);
+		}
+		ret = ivshmd_listen_open(l, path, s->sock_mode, s->sock_gid);
+		if (ret) {
+			free(path);
+			return ret;
+		}
+	}
 	free(path);
-	if (ret)
-		return ret;
 	ret = watch(s, l->fd, ptr);
-	if (ret)
+	if (ret) {
 		ivshmd_listen_close(l);
-	return ret;
+		return ret;
+	}
+	ivshmd_store_add(l->fd, "%s", name);
+	return 0;
 }
 
 /*
  * A live ivshmd answers on its control socket: asking there first keeps a
  * probe off the peer sockets, where it would join and leave as a phantom peer.
+ * A control socket kept across a restart is our own.
  */
 static int check_ctl(struct ivshmd_server *s)
 {
 	char *path;
 	int ret;
 
+	if (s->inherited && ivshmd_inherit_has(s->inherited, IVSHMD_CTL_SUFFIX))
+		return 0;
 	if (asprintf(&path, "%s." IVSHMD_CTL_SUFFIX, s->socket_path) < 0)
 		return -ENOMEM;
 	ret = ivshmd_listen_probe(path);
@@ -234,6 +373,9 @@ int ivshmd_server_start(struct ivshmd_server *s)
 	unsigned n = 1 + s->npins;
 	int ret;
 
+	ret = ivshmd_pathref_check_dirs(s->socket_path, "socket");
+	if (ret)
+		return ret;
 	ret = check_ctl(s);
 	if (ret)
 		return ret;
@@ -254,8 +396,15 @@ int ivshmd_server_start(struct ivshmd_server *s)
 	ret = open_listener(s, &s->ctl.l, IVSHMD_CTL_SUFFIX, &s->ctl);
 	if (ret)
 		goto out_close;
+	if (s->inherited) {
+		ivshmd_peer_restore(s, s->inherited);
+		ivshmd_inherit_release(s->inherited);
+		s->inherited = NULL;
+		ivshmd_peer_settle(s);
+	}
 	ivshmd_log(LOG_INFO, "listening on %s (%llu bytes of %s, %u vectors, up to %u peers)",
 		   s->socket_path, (unsigned long long)s->shm.size,
+		   s->shm.huge ? "sealed memfd of huge pages" :
 		   s->shm.kind == IVSHMD_SHM_MEMFD ? "sealed memfd" :
 		   s->shm.kind == IVSHMD_SHM_POSIX ? "POSIX shm" : "file", s->vectors, s->max_peers);
 	for (unsigned i = 0; i < s->npins; i++)
@@ -365,10 +514,34 @@ int ivshmd_server_handle(struct ivshmd_server *s)
 	ivshmd_peer_check_deadlines(s, now);
 	ivshmd_ctl_check_deadlines(s, now);
 	ivshmd_peer_reap(s);
+	ivshmd_peer_settle(s);
 	/* Only now is no event of this batch left to point at a removed peer. */
 	ivshmd_peer_bury(s);
 	ivshmd_ctl_reap(s);
 	return 0;
+}
+
+bool ivshmd_server_settled(const struct ivshmd_server *s)
+{
+	return ivshmd_peer_all_clean(s);
+}
+
+int ivshmd_server_foreach_fd(const struct ivshmd_server *s,
+			     int (*fn)(void *ctx, int fd, const char *name), void *ctx)
+{
+	char name[IVSHMD_STORE_NAME_MAX];
+	int ret;
+
+	ret = fn(ctx, s->rec.fd, "record");
+	if (!ret)
+		ret = fn(ctx, ivshmd_fdref_fd(s->shm_ref), "shm");
+	for (unsigned i = 0; !ret && i < s->nlisteners; i++) {
+		listener_name(name, sizeof(name), i ? s->pins[i - 1].name : NULL);
+		ret = fn(ctx, s->listeners[i].l.fd, name);
+	}
+	if (!ret)
+		ret = fn(ctx, s->ctl.l.fd, IVSHMD_CTL_SUFFIX);
+	return ret ? ret : ivshmd_peer_foreach_fd(s, fn, ctx);
 }
 
 void ivshmd_server_free(struct ivshmd_server *s)
@@ -386,9 +559,12 @@ void ivshmd_server_free(struct ivshmd_server *s)
 		close(s->reserve_fd);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	ivshmd_publish_stop(&s->pub);
 	ivshmd_fdref_put(s->shm_ref);
 	ivshmd_shm_close(&s->shm);
-	free(s->by_id);
+	ivshmd_record_close(&s->rec);
+	if (s->by_id)
+		munmap(s->by_id, IVSHMD_MAX_PEERS * sizeof(*s->by_id));
 	free(s->pinned_ids);
 	free(s->pins);
 	free(s->socket_path);

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
+#include <linux/memfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,21 +15,49 @@
 #include "log.h"
 #include "shm.h"
 
+/* Linux 6.3; Debian 12's headers predate them. */
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+#define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
 bool ivshmd_shm_size_valid(uint64_t size)
 {
 	return size >= IVSHMD_SHM_MIN_SIZE && size <= IVSHMD_SHM_MAX_SIZE &&
 	       (size & (size - 1)) == 0;
 }
 
-static int open_memfd(uint64_t size)
+/*
+ * MFD_NOEXEC_SEAL where the kernel has it: with vm.memfd_noexec=2 a memfd
+ * without it is refused, and nothing ever needs to execute this memory.
+ * Older kernels reject the unknown flag with EINVAL.
+ */
+static int memfd(unsigned flags)
 {
-	const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	int fd = memfd_create("ivshmd", flags | MFD_NOEXEC_SEAL);
+
+	if (fd < 0 && errno == EINVAL)
+		fd = memfd_create("ivshmd", flags);
+	return fd;
+}
+
+/* huge_shift: log2 of the huge page size, or 0 for normal pages. */
+static int open_memfd(struct ivshmd_shm *shm, uint64_t size, unsigned huge_shift)
+{
+	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	int fd, err;
 
-	fd = memfd_create("ivshmd", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (huge_shift)
+		flags |= MFD_HUGETLB | (huge_shift << MFD_HUGE_SHIFT);
+	fd = memfd(flags);
 	if (fd < 0) {
 		err = -errno;
-		ivshmd_log(LOG_ERR, "memfd_create: %s", strerror(errno));
+		ivshmd_log(LOG_ERR, "memfd_create%s: %s", huge_shift ? " (huge pages)" : "",
+			   strerror(errno));
 		return err;
 	}
 	if (ftruncate(fd, (off_t)size) < 0) {
@@ -37,11 +67,12 @@ static int open_memfd(uint64_t size)
 		goto out_close;
 	}
 	/* No peer may resize the memory under the others, and nobody may lift the seals. */
-	if (fcntl(fd, F_ADD_SEALS, seals) < 0) {
+	if (fcntl(fd, F_ADD_SEALS, SEALS) < 0) {
 		err = -errno;
 		ivshmd_log(LOG_ERR, "sealing the memfd: %s", strerror(errno));
 		goto out_close;
 	}
+	shm->sealed = true;
 	return fd;
 
 out_close:
@@ -50,11 +81,35 @@ out_close:
 }
 
 /*
- * An existing object of the right size is shared as it is (ivshmem-plain
+ * What a POSIX object must be for ivshmd to serve it: anything another user
+ * could have planted, read or resized is refused.
+ */
+static int check_object(const char *name, const struct stat *st)
+{
+	const char *why = NULL;
+
+	if (!S_ISREG(st->st_mode))
+		why = "is not a regular file";
+	else if (st->st_uid != geteuid())
+		why = "belongs to another user";
+	else if (st->st_mode & 077)
+		why = "has permissions for group or others";
+	else if (st->st_nlink != 1)
+		why = "has more than one link";
+	if (!why)
+		return 0;
+	ivshmd_log(LOG_ERR, "shared memory %s %s (uid %u, mode %04o, %lu links); refusing it",
+		   name, why, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777),
+		   (unsigned long)st->st_nlink);
+	return -EPERM;
+}
+
+/*
+ * A new object, or with reuse an existing one of the right size (ivshmem-plain
  * guests may use it too); one of another size is refused rather than
  * truncated under whoever maps it.
  */
-static int open_posix(struct ivshmd_shm *shm, const char *name, uint64_t size)
+static int open_posix(struct ivshmd_shm *shm, const char *name, uint64_t size, bool reuse)
 {
 	struct stat st;
 	bool created = true;
@@ -64,10 +119,17 @@ static int open_posix(struct ivshmd_shm *shm, const char *name, uint64_t size)
 		ivshmd_log(LOG_ERR, "invalid POSIX shared memory name '%s'", name);
 		return -EINVAL;
 	}
+	/* glibc adds O_NOFOLLOW: a symlink under the name is refused. */
 	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
+		if (!reuse) {
+			ivshmd_log(LOG_ERR, "shared memory %s exists; pass --shm-reuse to share it, "
+				   "or remove it", name);
+			return -EEXIST;
+		}
 		created = false;
-		fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+		/* O_NONBLOCK: a FIFO planted under the name must not block the open. */
+		fd = shm_open(name, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
 	}
 	if (fd < 0) {
 		err = -errno;
@@ -77,6 +139,13 @@ static int open_posix(struct ivshmd_shm *shm, const char *name, uint64_t size)
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
 		ivshmd_log(LOG_ERR, "fstat %s: %s", name, strerror(errno));
+		goto out_close;
+	}
+	err = check_object(name, &st);
+	if (err)
+		goto out_close;
+	if (!created && fcntl(fd, F_SETFL, 0) < 0) {
+		err = -errno;
 		goto out_close;
 	}
 	if (!created && st.st_size != 0 && (uint64_t)st.st_size != size) {
@@ -110,22 +179,11 @@ out_close:
 }
 
 /* An unlinked file: nothing to leak in the directory when we exit. */
-static int open_in_dir(const char *dir, uint64_t size)
+static int open_file_in(const char *dir, uint64_t size)
 {
-	struct statfs sf;
 	char *path;
 	int fd, err;
 
-	if (statfs(dir, &sf) < 0) {
-		err = -errno;
-		ivshmd_log(LOG_ERR, "shared memory directory %s: %s", dir, strerror(errno));
-		return err;
-	}
-	if (sf.f_bsize > 0 && size % (uint64_t)sf.f_bsize) {
-		ivshmd_log(LOG_ERR, "size %llu is not a multiple of the %ld-byte pages of %s",
-			   (unsigned long long)size, (long)sf.f_bsize, dir);
-		return -EINVAL;
-	}
 	if (asprintf(&path, "%s/ivshmd.XXXXXX", dir) < 0)
 		return -ENOMEM;
 	fd = mkostemp(path, O_CLOEXEC);
@@ -156,10 +214,40 @@ out_free:
 }
 
 /*
+ * A hugetlbfs directory names a huge page size: a memfd of that page size
+ * draws on the same pool and, unlike a file there, can be sealed. Any other
+ * directory gets an unlinked file, which cannot.
+ */
+static int open_in_dir(struct ivshmd_shm *shm, const char *dir, uint64_t size)
+{
+	struct statfs sf;
+	unsigned shift = 0;
+	int err;
+
+	if (statfs(dir, &sf) < 0) {
+		err = -errno;
+		ivshmd_log(LOG_ERR, "shared memory directory %s: %s", dir, strerror(errno));
+		return err;
+	}
+	if (sf.f_bsize > 0 && size % (uint64_t)sf.f_bsize) {
+		ivshmd_log(LOG_ERR, "size %llu is not a multiple of the %ld-byte pages of %s",
+			   (unsigned long long)size, (long)sf.f_bsize, dir);
+		return -EINVAL;
+	}
+	if (sf.f_type != HUGETLBFS_MAGIC)
+		return open_file_in(dir, size);
+	while (((uint64_t)1 << shift) < (uint64_t)sf.f_bsize)
+		shift++;
+	shm->huge = true;
+	shm->page = (uint64_t)sf.f_bsize;
+	return open_memfd(shm, size, shift);
+}
+
+/*
  * QEMU maps the fd MAP_SHARED over its whole fstat size when the device is
  * realized; fail here, at start-up, if that cannot work (hugetlbfs without
- * enough huge pages, a filesystem without shared mappings). For hugetlbfs the
- * mapping also reserves the pages for the file.
+ * enough huge pages, a filesystem without shared mappings). For huge pages
+ * the mapping also reserves them.
  */
 static int check_mappable(int fd, uint64_t size)
 {
@@ -186,27 +274,44 @@ static int check_mappable(int fd, uint64_t size)
 	return 0;
 }
 
+static void warn_unsealed(const struct ivshmd_shm *shm, const char *where)
+{
+	if (shm->sealed)
+		return;
+	ivshmd_log(LOG_WARNING, "%s %s cannot be sealed: any peer can resize it (ftruncate) and "
+		   "every other VM's QEMU dies with SIGBUS on its next access; the default memfd "
+		   "(or -m on hugetlbfs) is sealed", shm->kind == IVSHMD_SHM_POSIX ? "-M" : "-m",
+		   where);
+}
+
+static int check_size(uint64_t size)
+{
+	if (ivshmd_shm_size_valid(size))
+		return 0;
+	ivshmd_log(LOG_ERR, "shared memory size %llu: must be a power of two from %llu to %llu",
+		   (unsigned long long)size, (unsigned long long)IVSHMD_SHM_MIN_SIZE,
+		   (unsigned long long)IVSHMD_SHM_MAX_SIZE);
+	return -EINVAL;
+}
+
 int ivshmd_shm_open(struct ivshmd_shm *shm, enum ivshmd_shm_kind kind, const char *where,
-		    uint64_t size)
+		    uint64_t size, bool reuse)
 {
 	int fd, err;
 
-	*shm = (struct ivshmd_shm){ .fd = -1, .size = size, .kind = kind };
-	if (!ivshmd_shm_size_valid(size)) {
-		ivshmd_log(LOG_ERR, "shared memory size %llu: must be a power of two from %llu to %llu",
-			   (unsigned long long)size, (unsigned long long)IVSHMD_SHM_MIN_SIZE,
-			   (unsigned long long)IVSHMD_SHM_MAX_SIZE);
-		return -EINVAL;
-	}
+	*shm = (struct ivshmd_shm){ .fd = -1, .size = size, .kind = kind, .page = 4096 };
+	err = check_size(size);
+	if (err)
+		return err;
 	switch (kind) {
 	case IVSHMD_SHM_POSIX:
-		fd = open_posix(shm, where, size);
+		fd = open_posix(shm, where, size, reuse);
 		break;
 	case IVSHMD_SHM_DIR:
-		fd = open_in_dir(where, size);
+		fd = open_in_dir(shm, where, size);
 		break;
 	default:
-		fd = open_memfd(size);
+		fd = open_memfd(shm, size, 0);
 		break;
 	}
 	if (fd < 0)
@@ -217,6 +322,71 @@ int ivshmd_shm_open(struct ivshmd_shm *shm, enum ivshmd_shm_kind kind, const cha
 		ivshmd_shm_close(shm);
 		return err;
 	}
+	warn_unsealed(shm, where);
+	return 0;
+}
+
+/* Whether the POSIX name (glibc's /dev/shm) still names the file st describes. */
+static bool named_by(const char *name, const struct stat *st, struct stat *named)
+{
+	char path[NAME_MAX + 16];
+
+	while (*name == '/')
+		name++;
+	if (!*name || strchr(name, '/'))
+		return false;
+	snprintf(path, sizeof(path), "/dev/shm/%s", name);
+	return lstat(path, named) == 0 && named->st_dev == st->st_dev &&
+	       named->st_ino == st->st_ino;
+}
+
+static int adopt_check(struct ivshmd_shm *shm, const char *where, int fd)
+{
+	struct stat st, named;
+	struct statfs sf;
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (fstat(fd, &st) < 0 || fstatfs(fd, &sf) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != shm->size) {
+		ivshmd_log(LOG_WARNING, "kept memory has %lld bytes, not %llu", (long long)st.st_size,
+			   (unsigned long long)shm->size);
+		return -EINVAL;
+	}
+	shm->huge = sf.f_type == HUGETLBFS_MAGIC;
+	if (shm->huge)
+		shm->page = (uint64_t)sf.f_bsize;
+	shm->sealed = seals >= 0 && (seals & SEALS) == SEALS;
+	if (shm->kind == IVSHMD_SHM_MEMFD && !shm->sealed)
+		return -EINVAL;
+	if (shm->kind != IVSHMD_SHM_POSIX)
+		return 0;
+	/* The object must still be the one under the name, or -M no longer names it. */
+	if (!named_by(where, &st, &named)) {
+		ivshmd_log(LOG_WARNING, "kept memory is no longer the shared memory %s", where);
+		return -ESTALE;
+	}
+	return check_object(where, &st);
+}
+
+int ivshmd_shm_adopt(struct ivshmd_shm *shm, enum ivshmd_shm_kind kind, const char *where,
+		     uint64_t size, int fd, bool created)
+{
+	int err;
+
+	*shm = (struct ivshmd_shm){ .fd = -1, .size = size, .kind = kind, .page = 4096 };
+	err = check_size(size);
+	if (!err)
+		err = adopt_check(shm, where, fd);
+	if (err)
+		return err;
+	if (kind == IVSHMD_SHM_POSIX && created) {
+		shm->name = strdup(where);
+		if (!shm->name)
+			return -ENOMEM;
+	}
+	shm->fd = fd;
+	warn_unsealed(shm, where);
 	return 0;
 }
 

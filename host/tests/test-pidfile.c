@@ -3,7 +3,10 @@
  * ivshmd's path references (pathref.c) and pidfile (pidfile.c), in a private
  * directory: a file is removed only while it is still the one ivshmd made,
  * through the directory it was made in; a pidfile is never followed through
- * a symlink, and the lock, not the file, says a server runs.
+ * a symlink, and the lock, not the file, says a server runs: a write lock,
+ * which nobody else's read lock or flock() can fake; a pidfile another user
+ * planted, linked or may write, or one in a directory others can write, is
+ * refused.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -149,6 +153,20 @@ static void pathref_survives_chdir(void **state)
 	assert_false(exists(rel));
 }
 
+/* The pid written and nothing else, mode 0644. */
+static void assert_ours(const char *path)
+{
+	char buf[32], want[32];
+	struct stat st;
+
+	read_file(path, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "%d\n", (int)getpid());
+	assert_string_equal(buf, want);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(st.st_nlink, 1);
+}
+
 static void pidfile_lifecycle(void **state)
 {
 	struct fixture *f = *state;
@@ -156,6 +174,7 @@ static void pidfile_lifecycle(void **state)
 	char buf[32], want[32];
 
 	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), 0);
+	assert_ours(f->path);
 	read_file(f->path, buf, sizeof(buf));
 	snprintf(want, sizeof(want), "%d\n", (int)getpid());
 	assert_string_equal(buf, want);
@@ -225,6 +244,110 @@ static void pidfile_in_a_missing_directory(void **state)
 	ivshmd_pidfile_remove(&pf);
 }
 
+/* Planted by another user, it could be rewritten later with a PID others would kill. */
+static void pidfile_of_another_user(void **state)
+{
+	struct fixture *f = *state;
+	struct ivshmd_pidfile pf;
+	char buf[32];
+
+	make_file(f->path, "1\n");
+	assert_int_equal(chown(f->path, 65534, 65534), 0);
+	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), -EPERM);
+	read_file(f->path, buf, sizeof(buf));
+	assert_string_equal(buf, "1\n");
+	ivshmd_pidfile_remove(&pf);
+}
+
+/* A hard link to another file: writing the pid would overwrite that file. */
+static void pidfile_with_two_links(void **state)
+{
+	struct fixture *f = *state;
+	struct ivshmd_pidfile pf;
+	char target[160], buf[32];
+
+	snprintf(target, sizeof(target), "%s/target", f->dir);
+	make_file(target, "precious");
+	assert_int_equal(link(target, f->path), 0);
+	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), -EPERM);
+	read_file(target, buf, sizeof(buf));
+	assert_string_equal(buf, "precious");
+}
+
+static void pidfile_writable_by_others(void **state)
+{
+	struct fixture *f = *state;
+	struct ivshmd_pidfile pf;
+
+	make_file(f->path, "1\n");
+	assert_int_equal(chmod(f->path, 0666), 0);
+	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), -EPERM);
+	assert_int_equal(chmod(f->path, 0620), 0);
+	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), -EPERM);
+	assert_int_equal(chmod(f->path, 0644), 0);
+	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), 0);
+	assert_ours(f->path);
+	ivshmd_pidfile_remove(&pf);
+}
+
+/*
+ * Anyone who can read the pidfile can flock() it or take a read lock: that
+ * must not pass for a running server and keep ivshmd from starting.
+ */
+static void pidfile_readers_locks_are_no_server(void **state)
+{
+	struct fixture *f = *state;
+	struct flock rd = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	struct ivshmd_pidfile pf;
+	struct stat held, now;
+	int reader;
+
+	make_file(f->path, "1\n");
+	reader = open(f->path, O_RDONLY | O_CLOEXEC);
+	assert_true(reader >= 0);
+	assert_int_equal(flock(reader, LOCK_EX | LOCK_NB), 0);
+	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), 0);
+	assert_ours(f->path);
+	ivshmd_pidfile_remove(&pf);
+	close(reader);
+
+	make_file(f->path, "1\n");
+	reader = open(f->path, O_RDONLY | O_CLOEXEC);
+	assert_true(reader >= 0);
+	assert_int_equal(fcntl(reader, F_OFD_SETLK, &rd), 0);
+	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), 0);
+	assert_ours(f->path);
+	/* A fresh file took the name; the reader keeps the old one. */
+	assert_int_equal(fstat(reader, &held), 0);
+	assert_int_equal(stat(f->path, &now), 0);
+	assert_true(held.st_ino != now.st_ino);
+	ivshmd_pidfile_remove(&pf);
+	assert_false(exists(f->path));
+	close(reader);
+}
+
+/* In a directory others can write, the pidfile could be swapped under us. */
+static void pidfile_in_a_directory_others_write(void **state)
+{
+	struct fixture *f = *state;
+	struct ivshmd_pidfile pf;
+
+	assert_int_equal(chmod(f->dir, 0777), 0);
+	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), -EPERM);
+	assert_false(exists(f->path));
+	assert_int_equal(chmod(f->dir, 0770), 0);
+	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), -EPERM);
+	/* Sticky, as /tmp: others cannot rename or remove our file. */
+	assert_int_equal(chmod(f->dir, 01777), 0);
+	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), 0);
+	ivshmd_pidfile_remove(&pf);
+	assert_int_equal(chown(f->dir, 65534, 65534), 0);
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_int_equal(ivshmd_pidfile_create(&pf, f->path), -EPERM);
+	assert_int_equal(chown(f->dir, 0, 0), 0);
+	assert_int_equal(chmod(f->dir, 0700), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -238,6 +361,11 @@ int main(void)
 		T(pidfile_never_through_a_symlink),
 		T(pidfile_replaced),
 		T(pidfile_in_a_missing_directory),
+		T(pidfile_of_another_user),
+		T(pidfile_with_two_links),
+		T(pidfile_writable_by_others),
+		T(pidfile_readers_locks_are_no_server),
+		T(pidfile_in_a_directory_others_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

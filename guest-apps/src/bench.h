@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ivshm-bench: what its files share. The client drives, the server follows:
+ * for each test the client sends a START on the control channel, the server
+ * answers READY once its end is set up, both run the test, and the server
+ * closes it with a DONE that carries what only it measured.
+ */
+#ifndef IVSHM_BENCH_H
+#define IVSHM_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "stats.h"
+
+#define BENCH_SERVER_ROLE "bench-server"
+#define BENCH_CLIENT_ROLE "bench-client"
+#define BENCH_CTL_PORT    1u
+#define BENCH_MAX_MSG     (1u << 20)
+#define BENCH_MAX_COUNT   10000000u
+#define BENCH_VECTOR      0u
+
+enum bench_test {
+	BENCH_RTT_CHAN,		/* ping-pong over a packet channel */
+	BENCH_RTT_TCP,		/* the same over TCP_NODELAY */
+	BENCH_RTT_LINE,		/* each side spins on the other's cache line: the floor */
+	BENCH_STREAM_CHAN,	/* a stream channel, one way, for a time */
+	BENCH_STREAM_TCP,	/* the same over TCP */
+	BENCH_STREAM_MEMCPY,	/* memcpy inside the client: the ceiling */
+	BENCH_WAKE,		/* one doorbell, rung to wake time across the guests */
+	BENCH_NR_TESTS
+};
+
+enum bench_op {
+	BENCH_OP_START = 1,
+	BENCH_OP_READY,
+	BENCH_OP_DONE,
+	BENCH_OP_QUIT,
+};
+
+/* The wake test's receiver: asleep in poll(), or spinning on the counters. */
+enum bench_wake {
+	BENCH_WAKE_SLEEP = 0,
+	BENCH_WAKE_SPIN = 1,
+};
+
+#define BENCH_CTL_MAGIC 0x4e425649u	/* "IVBN" */
+
+/* One control message, both ways; a received one is checked before use. */
+struct bench_ctl {
+	uint32_t magic;
+	uint32_t op;
+	uint32_t test;		/* START */
+	uint32_t mode;		/* START: ivshm_wait_mode, or bench_wake */
+	uint32_t msg_bytes;	/* START */
+	uint32_t port;		/* START: the data channel's */
+	uint32_t ring;		/* START: the client's ring bytes for the data channel */
+	uint32_t spin_us;	/* START: hybrid spin, 0 for the library's default */
+	int32_t status;		/* DONE: 0 or -errno of the server's side */
+	uint64_t count;		/* START: rounds, including the warm-up */
+	uint64_t bytes;		/* DONE: bytes the server received */
+	uint64_t doorbells;	/* DONE: the server's channel statistics */
+	uint64_t sleeps;
+	int64_t lat_ns[4];	/* DONE, wake: p50, p99, p99.9, max of what the server saw */
+};
+
+/* What one test measured, for its result line. */
+struct bench_result {
+	uint64_t count;		/* rounds or messages */
+	int have_lat;
+	struct latency_stats lat;	/* ns */
+	double mib_per_s;	/* < 0: not measured */
+	uint64_t doorbells, sleeps, peer_doorbells, peer_sleeps;
+	int64_t extra_ns;	/* wake: the doorbell write's own cost (p50) */
+};
+
+struct bench_opts {
+	const char *device, *host;
+	unsigned int vectors;
+	int timeout_ms;
+	const char *tcp;	/* client: "A.B.C.D:PORT"; server: "PORT" */
+	uint64_t rounds, line_rounds, wake_rounds;
+	uint32_t ring;		/* the client's stream ring */
+	unsigned int stream_ms;	/* per stream test */
+	unsigned int max_ms;	/* per round-trip test over a channel or TCP */
+	uint32_t spin_us;	/* hybrid channels' spin, 0: the library's default */
+};
+
+/* A test both sides run, with its parameters (the START the client sends). */
+struct bench_spec {
+	enum bench_test test;
+	uint32_t mode, msg_bytes, port, ring, spin_us;
+	uint64_t count;
+};
+
+/* Both sides' connection: the device, the control channel, the peer. */
+struct bench_conn {
+	struct ivshm_dev *dev;
+	struct ivshm_chan *ctl;
+	unsigned int peer;
+	int lfd;		/* server: the TCP listener, or -1 */
+	int ctl_err;		/* the control channel failed: no further test */
+	uint64_t alive_at;	/* ticks of the next heartbeat (bench_alive()) */
+	const struct bench_opts *o;
+};
+
+/* Clock: rdtsc where there is one (a guest's clock_gettime may be a slow HPET read). */
+int bench_clock_init(void);
+uint64_t bench_ticks(void);
+int64_t bench_ticks_ns(int64_t ticks);
+uint64_t bench_ns_ticks(int64_t ns);
+
+/* Latency samples in ticks, summarized in ns. Returns 0 or -EINVAL. */
+int bench_summarize(int64_t *ticks, size_t n, struct latency_stats *out);
+
+/*
+ * The tests. A client half runs the client's side and ends by taking the
+ * server's DONE (bench_ctl_done()) into @done; a server half sends READY
+ * (bench_ctl_ready()) once the peer may start, and fills @done. Both return
+ * 0 or -errno.
+ */
+typedef int bench_client_fn(struct bench_conn *c, const struct bench_spec *s,
+			    struct bench_result *r, struct bench_ctl *done);
+typedef int bench_server_fn(struct bench_conn *c, const struct bench_spec *s,
+			    struct bench_ctl *done);
+
+/* bench-chan.c: channels, cache lines, doorbells; bench-tcp.c: TCP. */
+bench_client_fn bench_chan_rtt_client, bench_chan_stream_client, bench_line_client,
+	bench_wake_client, bench_tcp_rtt_client, bench_tcp_stream_client;
+bench_server_fn bench_chan_rtt_server, bench_chan_stream_server, bench_line_server,
+	bench_wake_server, bench_tcp_rtt_server, bench_tcp_stream_server;
+
+/* memcpy of @s->msg_bytes blocks through a buffer of @s->ring bytes, for the stream time. */
+int bench_memcpy(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r);
+
+/* The TCP listener of the server, made before it serves anything. Returns 0 or -errno. */
+int bench_tcp_listen(const char *port, int *lfd);
+
+/*
+ * Control messages (ivshm-bench.c): READY and DONE from the server, DONE
+ * taken by the client (it waits long enough for the server to give up on a
+ * test first). Return 0, -EBADMSG for a malformed or unexpected message, or
+ * the channel's error.
+ */
+int bench_ctl_ready(struct bench_conn *c);
+/*
+ * Keep our heartbeat going in loops that call nothing of libivshm (spins on
+ * cache lines, TCP, memcpy): the peer would take us for dead after a second.
+ * Cheap enough for every turn.
+ */
+void bench_alive(struct bench_conn *c);
+int bench_ctl_done(struct bench_conn *c, struct bench_ctl *done);
+
+/* The 8-byte sequence number at the start of every benchmark message. */
+static inline uint64_t bench_seq_get(const void *p)
+{
+	uint64_t v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void bench_seq_put(void *p, uint64_t v)
+{
+	__builtin_memcpy(p, &v, sizeof(v));
+}
+
+#endif /* IVSHM_BENCH_H */

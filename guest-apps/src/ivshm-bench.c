@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ivshm-bench: what channels cost between two peers, against TCP between the
+ * same two and against the limits of the machine: a cache-line ping-pong
+ * (the floor of a round trip) and memcpy (the ceiling of a stream). The
+ * server follows, the client drives every test in one run and prints one
+ * result line per test; tests/bench/report turns them into the table, the
+ * CSV and the plot. In a guest or on the host (--host SOCKET).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "parse.h"
+
+/* The server waits this long for the next test: the client's own tests (memcpy) run between. */
+#define IDLE_MS    60000
+/* Heartbeats from bench_alive(): well inside the second after which a peer looks dead. */
+#define ALIVE_NS   (100 * 1000000)
+#define MAX_SIZES  8
+/* Round trips are packets: each message must fit half a ring the arena can hold. */
+#define MAX_RTT_MSG (64u * 1024)
+#define MAX_SPIN_US 1000000u
+
+static const struct test_name {
+	const char *name;
+	enum bench_test test;
+	uint32_t mode;
+} test_names[] = {
+	{ "rtt-cacheline", BENCH_RTT_LINE, 0 },
+	{ "rtt-poll", BENCH_RTT_CHAN, IVSHM_WAIT_POLL },
+	{ "rtt-hybrid", BENCH_RTT_CHAN, IVSHM_WAIT_HYBRID },
+	{ "rtt-interrupt", BENCH_RTT_CHAN, IVSHM_WAIT_INTERRUPT },
+	{ "rtt-tcp", BENCH_RTT_TCP, 0 },
+	{ "stream-memcpy", BENCH_STREAM_MEMCPY, 0 },
+	{ "stream-poll", BENCH_STREAM_CHAN, IVSHM_WAIT_POLL },
+	{ "stream-hybrid", BENCH_STREAM_CHAN, IVSHM_WAIT_HYBRID },
+	{ "stream-interrupt", BENCH_STREAM_CHAN, IVSHM_WAIT_INTERRUPT },
+	{ "stream-tcp", BENCH_STREAM_TCP, 0 },
+	{ "wake-sleep", BENCH_WAKE, BENCH_WAKE_SLEEP },
+	{ "wake-spin", BENCH_WAKE, BENCH_WAKE_SPIN },
+};
+#define NR_NAMES (sizeof(test_names) / sizeof(test_names[0]))
+
+static bench_client_fn *const client_fns[BENCH_NR_TESTS] = {
+	[BENCH_RTT_CHAN] = bench_chan_rtt_client,
+	[BENCH_RTT_TCP] = bench_tcp_rtt_client,
+	[BENCH_RTT_LINE] = bench_line_client,
+	[BENCH_STREAM_CHAN] = bench_chan_stream_client,
+	[BENCH_STREAM_TCP] = bench_tcp_stream_client,
+	[BENCH_WAKE] = bench_wake_client,
+};
+
+static bench_server_fn *const server_fns[BENCH_NR_TESTS] = {
+	[BENCH_RTT_CHAN] = bench_chan_rtt_server,
+	[BENCH_RTT_TCP] = bench_tcp_rtt_server,
+	[BENCH_RTT_LINE] = bench_line_server,
+	[BENCH_STREAM_CHAN] = bench_chan_stream_server,
+	[BENCH_STREAM_TCP] = bench_tcp_stream_server,
+	[BENCH_WAKE] = bench_wake_server,
+};
+
+struct sizes {
+	uint32_t v[MAX_SIZES];
+	unsigned int n;
+};
+
+struct client_opts {
+	int selected[NR_NAMES];
+	struct sizes rtt, stream;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ivshm-bench [DEVICE] serve [--tcp-listen PORT] [-t MS]\n"
+		"       ivshm-bench [DEVICE] run [--tcp-connect IP:PORT] [--tests LIST] [--sizes LIST]\n"
+		"                   [--rtt-sizes LIST] [--rounds N] [--line-rounds N] [--wake-rounds N]\n"
+		"                   [--max-ms MS] [--stream-ms MS] [--ring BYTES] [--spin-us US] [-t MS]\n"
+		"DEVICE: -d /dev/uioN|uioN|PCI (default: the first), or --host SOCKET [-n VECTORS]\n"
+		"The server publishes itself as " BENCH_SERVER_ROLE ", the client as " BENCH_CLIENT_ROLE
+		"; the client\n"
+		"opens a control channel to the server and runs the tests in this order:\n"
+		"  rtt-cacheline rtt-poll rtt-hybrid rtt-interrupt rtt-tcp\n"
+		"  stream-memcpy stream-poll stream-hybrid stream-interrupt stream-tcp\n"
+		"  wake-sleep wake-spin\n"
+		"(the TCP ones only with --tcp-connect; --tests picks some, comma-separated).\n"
+		"  --rounds       round trips of rtt-poll/hybrid/interrupt/tcp (default 10000)\n"
+		"  --line-rounds  round trips of rtt-cacheline (default 100000)\n"
+		"  --wake-rounds  doorbells of wake-* (default 500)\n"
+		"                 (the first tenth of the rounds warm up and is not counted)\n"
+		"  --max-ms       stop a round-trip test over a channel or TCP after this long\n"
+		"                 (default 10000; count= says how many were measured)\n"
+		"  --rtt-sizes    message bytes of the round trips, 8..65536 (default 64; the\n"
+		"                 cache line is always 64)\n"
+		"  --sizes        message bytes of the stream tests, 8..1048576\n"
+		"                 (default 64,4096,65536,1048576)\n"
+		"  --stream-ms    how long each stream test sends (default 1000)\n"
+		"  --ring         the client's ring bytes for stream channels (default 2097152)\n"
+		"  --spin-us      how long hybrid channels spin before they sleep (default: libivshm's)\n"
+		"  -t, --timeout  per call, ms (default 10000)\n"
+		"Result lines (client; times in us with ns digits, an empty value is not measured):\n"
+		"  bench test=rtt|stream transport=ivshm|tcp|cacheline|memcpy mode=interrupt|poll|hybrid|-\n"
+		"        msg_bytes=B count=N p50_us= p99_us= p999_us= max_us= mib_per_s= ring_bytes=\n"
+		"        doorbells=N sleeps=N peer_doorbells=N peer_sleeps=N result=ok|ERROR\n"
+		"  bench test=wake transport=doorbell mode=sleep|spin msg_bytes=0 count=N p50_us= ...\n"
+		"        doorbell_us=  (one way: doorbell write to the server's return from its wait,\n"
+		"        across the two clocks; doorbell_us: the doorbell write alone, p50)\n"
+		"Exit status: 0 success, 1 a test or the peer failed, 2 usage.\n");
+}
+
+static const char *err_name(int err)
+{
+	switch (-err) {
+	case 0: return "ok";
+	case EPIPE: return "EPIPE";
+	case ECONNRESET: return "ECONNRESET";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case EHOSTDOWN: return "EHOSTDOWN";
+	case EPROTO: return "EPROTO";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EMSGSIZE: return "EMSGSIZE";
+	case ENOSPC: return "ENOSPC";
+	case EBADMSG: return "EBADMSG";
+	default: return "error";
+	}
+}
+
+static int ctl_send(struct bench_conn *c, struct bench_ctl *m)
+{
+	int err;
+
+	m->magic = BENCH_CTL_MAGIC;
+	err = ivshm_chan_send(c->ctl, m, sizeof(*m), c->o->timeout_ms);
+	if (err) {
+		ivshm_msg_err("control channel: %s", ivshm_strerror(err));
+		c->ctl_err = err;
+	}
+	return err;
+}
+
+/* The next control message, checked to be one of ours with @op (0: any). */
+static int ctl_recv(struct bench_conn *c, uint32_t op, struct bench_ctl *m, int timeout_ms)
+{
+	size_t len;
+	int err;
+
+	err = ivshm_chan_recv(c->ctl, m, sizeof(*m), &len, timeout_ms);
+	if (!err && (len != sizeof(*m) || m->magic != BENCH_CTL_MAGIC || (op && m->op != op)))
+		err = -EBADMSG;
+	if (err) {
+		if (err == -EBADMSG)
+			ivshm_msg_err("control channel: a malformed or unexpected message");
+		else if (err != -EPIPE)
+			ivshm_msg_err("control channel: %s", ivshm_strerror(err));
+		c->ctl_err = err;
+	}
+	return err;
+}
+
+int bench_ctl_ready(struct bench_conn *c)
+{
+	struct bench_ctl m = { .op = BENCH_OP_READY };
+
+	return ctl_send(c, &m);
+}
+
+int bench_ctl_done(struct bench_conn *c, struct bench_ctl *done)
+{
+	/* The server gives up on a test after its own timeout, then reports. */
+	int err = ctl_recv(c, BENCH_OP_DONE, done, 3 * c->o->timeout_ms);
+
+	if (!err && done->status > 0)
+		err = -EBADMSG;
+	return err;
+}
+
+void bench_alive(struct bench_conn *c)
+{
+	uint64_t now = bench_ticks();
+
+	if (now < c->alive_at)
+		return;
+	ivshm_heartbeat(c->dev);
+	c->alive_at = now + bench_ns_ticks(ALIVE_NS);
+}
+
+static int publish(struct ivshm_dev *dev, const char *role)
+{
+	int err = ivshm_publish(dev, role, BENCH_VECTOR, 0);
+
+	if (err)
+		ivshm_msg_err("cannot publish as %s: %s", role, ivshm_strerror(err));
+	return err;
+}
+
+/* A START from the client, as hostile as any input from another VM. */
+static int spec_of(const struct bench_ctl *m, struct bench_spec *s)
+{
+	if (m->test >= BENCH_NR_TESTS || !server_fns[m->test] ||
+	    m->mode > (m->test == BENCH_WAKE ? BENCH_WAKE_SPIN : IVSHM_WAIT_HYBRID) ||
+	    m->msg_bytes < 8 || m->msg_bytes > BENCH_MAX_MSG || m->port <= BENCH_CTL_PORT ||
+	    !m->count || m->count > BENCH_MAX_COUNT || m->ring < 4096 || m->ring > (1u << 30) ||
+	    (m->ring & (m->ring - 1)) || m->spin_us > MAX_SPIN_US)
+		return -EBADMSG;
+	*s = (struct bench_spec){
+		.test = (enum bench_test)m->test,
+		.mode = m->mode,
+		.msg_bytes = m->msg_bytes,
+		.port = m->port,
+		.ring = m->ring,
+		.spin_us = m->spin_us,
+		.count = m->count,
+	};
+	return 0;
+}
+
+static int serve(struct bench_conn *c)
+{
+	struct ivshm_chan_opts copts = { .type = IVSHM_CHAN_PACKET, .vector = BENCH_VECTOR };
+	struct ivshm_chan_info info;
+	struct bench_ctl m, done;
+	struct bench_spec s;
+	unsigned int served = 0, failed = 0;
+	int err;
+
+	if (publish(c->dev, BENCH_SERVER_ROLE))
+		return EXIT_FAIL;
+	if (c->o->tcp && bench_tcp_listen(c->o->tcp, &c->lfd))
+		return EXIT_FAIL;
+	printf("bench serving%s%s\n", c->o->tcp ? " tcp=" : "", c->o->tcp ? c->o->tcp : "");
+	err = ivshm_chan_accept(c->dev, BENCH_CTL_PORT, &copts, IDLE_MS, &c->ctl);
+	if (err) {
+		ivshm_msg_err("no client opened the control channel: %s", ivshm_strerror(err));
+		return EXIT_FAIL;
+	}
+	ivshm_chan_get_info(c->ctl, &info);
+	c->peer = info.peer;
+	for (;;) {
+		err = ctl_recv(c, 0, &m, IDLE_MS);
+		if (err || m.op == BENCH_OP_QUIT)
+			break;
+		if (m.op != BENCH_OP_START || spec_of(&m, &s)) {
+			ivshm_msg_err("control channel: a malformed START");
+			err = -EBADMSG;
+			break;
+		}
+		memset(&done, 0, sizeof(done));
+		done.op = BENCH_OP_DONE;
+		done.status = server_fns[s.test](c, &s, &done);
+		if (c->ctl_err)
+			break;
+		err = ctl_send(c, &done);
+		if (err)
+			break;
+		served++;
+		failed += done.status != 0;
+	}
+	printf("bench served=%u failed=%u result=%s\n", served, failed, err_name(err));
+	return err || failed ? EXIT_FAIL : 0;
+}
+
+static void print_us(const char *key, int have, int64_t ns)
+{
+	if (have)
+		printf(" %s=%lld.%03lld", key, (long long)(ns / 1000), (long long)(ns % 1000));
+	else
+		printf(" %s=", key);
+}
+
+static void print_result(const struct bench_spec *s, const struct bench_result *r, int err)
+{
+	static const char *const tests[] = {
+		[BENCH_RTT_CHAN] = "rtt ivshm", [BENCH_RTT_TCP] = "rtt tcp",
+		[BENCH_RTT_LINE] = "rtt cacheline", [BENCH_STREAM_CHAN] = "stream ivshm",
+		[BENCH_STREAM_TCP] = "stream tcp", [BENCH_STREAM_MEMCPY] = "stream memcpy",
+		[BENCH_WAKE] = "wake doorbell",
+	};
+	static const char *const modes[] = { "interrupt", "poll", "hybrid" };
+	static const char *const wakes[] = { "sleep", "spin" };
+	const char *t = tests[s->test], *mode = "-";
+	int len = (int)strcspn(t, " ");
+
+	if (s->test == BENCH_RTT_CHAN || s->test == BENCH_STREAM_CHAN)
+		mode = modes[s->mode];
+	else if (s->test == BENCH_WAKE)
+		mode = wakes[s->mode];
+	printf("bench test=%.*s transport=%s mode=%s msg_bytes=%u count=%llu", len, t, t + len + 1,
+	       mode, s->test == BENCH_WAKE ? 0 : s->msg_bytes, (unsigned long long)r->count);
+	print_us("p50_us", r->have_lat, r->lat.p50);
+	print_us("p99_us", r->have_lat, r->lat.p99);
+	print_us("p999_us", r->have_lat, r->lat.p999);
+	print_us("max_us", r->have_lat, r->lat.max);
+	if (r->mib_per_s >= 0)
+		printf(" mib_per_s=%.1f", r->mib_per_s);
+	else
+		printf(" mib_per_s=");
+	if (s->test == BENCH_RTT_CHAN || s->test == BENCH_STREAM_CHAN)
+		printf(" ring_bytes=%u", s->ring);
+	else
+		printf(" ring_bytes=");
+	if (s->test == BENCH_WAKE)
+		print_us("doorbell_us", r->have_lat, r->extra_ns);
+	printf(" doorbells=%llu sleeps=%llu peer_doorbells=%llu peer_sleeps=%llu result=%s\n",
+	       (unsigned long long)r->doorbells, (unsigned long long)r->sleeps,
+	       (unsigned long long)r->peer_doorbells, (unsigned long long)r->peer_sleeps,
+	       err_name(err));
+}
+
+/* One test with the server. Returns the test's error; c->ctl_err says whether to go on. */
+static int run_one(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r)
+{
+	struct bench_ctl m = {
+		.op = BENCH_OP_START, .test = s->test, .mode = s->mode, .msg_bytes = s->msg_bytes,
+		.port = s->port, .ring = s->ring, .spin_us = s->spin_us, .count = s->count,
+	}, done;
+	int err;
+
+	if (ctl_send(c, &m) || ctl_recv(c, BENCH_OP_READY, &m, c->o->timeout_ms))
+		return c->ctl_err;
+	memset(&done, 0, sizeof(done));
+	err = client_fns[s->test](c, s, r, &done);
+	r->peer_doorbells = done.doorbells;
+	r->peer_sleeps = done.sleeps;
+	return err ? err : done.status;
+}
+
+/* A packet ring for round trips of @msg bytes: the library's default, or twice the record. */
+static uint32_t rtt_ring(uint32_t msg)
+{
+	uint32_t ring = 16384;
+
+	while (ring / 2 - 8 < msg)
+		ring *= 2;
+	return ring;
+}
+
+static int run(struct bench_conn *c, const struct client_opts *co)
+{
+	static const struct sizes one = { .v = { 64 }, .n = 1 };
+	struct ivshm_chan_opts copts = { .type = IVSHM_CHAN_PACKET, .vector = BENCH_VECTOR };
+	const struct bench_opts *o = c->o;
+	struct ivshm_chan_info info;
+	struct bench_ctl quit = { .op = BENCH_OP_QUIT };
+	struct bench_result r;
+	struct bench_spec s;
+	struct ivshm_peer p;
+	unsigned int i, k, failed = 0;
+	uint32_t port = BENCH_CTL_PORT + 1;
+	int err;
+
+	if (publish(c->dev, BENCH_CLIENT_ROLE))
+		return EXIT_FAIL;
+	err = ivshm_find_peer(c->dev, BENCH_SERVER_ROLE, o->timeout_ms, &p);
+	if (!err)
+		err = ivshm_chan_open(c->dev, p.id, BENCH_CTL_PORT, &copts, o->timeout_ms, &c->ctl);
+	if (err) {
+		ivshm_msg_err("no control channel to %s: %s", BENCH_SERVER_ROLE, ivshm_strerror(err));
+		return EXIT_FAIL;
+	}
+	ivshm_chan_get_info(c->ctl, &info);
+	c->peer = info.peer;
+	for (i = 0; i < NR_NAMES && !c->ctl_err; i++) {
+		const struct test_name *t = &test_names[i];
+		const struct sizes *sz = t->test == BENCH_RTT_LINE || t->test == BENCH_WAKE ? &one :
+					 t->test == BENCH_RTT_CHAN || t->test == BENCH_RTT_TCP ?
+					 &co->rtt : &co->stream;
+
+		if (!co->selected[i])
+			continue;
+		for (k = 0; k < sz->n && !c->ctl_err; k++) {
+			s = (struct bench_spec){
+				.test = t->test, .mode = t->mode, .port = port++,
+				.msg_bytes = sz->v[k], .ring = o->ring, .spin_us = o->spin_us,
+				.count = t->test == BENCH_RTT_LINE ? o->line_rounds :
+					 t->test == BENCH_WAKE ? o->wake_rounds : o->rounds,
+			};
+			if (t->test == BENCH_RTT_CHAN)
+				s.ring = rtt_ring(s.msg_bytes);
+			memset(&r, 0, sizeof(r));
+			r.mib_per_s = -1;
+			if (t->test == BENCH_STREAM_MEMCPY)
+				err = bench_memcpy(c, &s, &r);
+			else
+				err = run_one(c, &s, &r);
+			print_result(&s, &r, err);
+			failed += err != 0;
+		}
+	}
+	if (!c->ctl_err)
+		ctl_send(c, &quit);
+	return failed || c->ctl_err ? EXIT_FAIL : 0;
+}
+
+static int parse_tests(const char *list, struct client_opts *co)
+{
+	char buf[512], *save = NULL, *name;
+	unsigned int i;
+
+	if (strlen(list) >= sizeof(buf))
+		return -1;
+	strcpy(buf, list);
+	memset(co->selected, 0, sizeof(co->selected));
+	for (name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < NR_NAMES && strcmp(name, test_names[i].name); i++)
+			;
+		if (i == NR_NAMES) {
+			ivshm_msg_err("--tests: no test named %s", name);
+			return -1;
+		}
+		co->selected[i] = 1;
+	}
+	return 0;
+}
+
+static int parse_sizes(const char *opt, const char *list, uint32_t max, struct sizes *sz)
+{
+	char buf[256], *save = NULL, *tok;
+	uint64_t v;
+
+	if (strlen(list) >= sizeof(buf))
+		return -1;
+	strcpy(buf, list);
+	sz->n = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (sz->n == MAX_SIZES) {
+			ivshm_msg_err("%s: at most %d sizes", opt, MAX_SIZES);
+			return -1;
+		}
+		if (app_parse_opt(opt, tok, max, &v))
+			return -1;
+		if (v < 8) {
+			ivshm_msg_err("%s: %s is below 8", opt, tok);
+			return -1;
+		}
+		sz->v[sz->n++] = (uint32_t)v;
+	}
+	return sz->n ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_LISTEN = 256, OPT_CONNECT, OPT_TESTS, OPT_SIZES, OPT_ROUNDS, OPT_LINE,
+	       OPT_WAKE, OPT_RTT_SIZES, OPT_STREAM_MS, OPT_MAX_MS, OPT_RING, OPT_SPIN };
+	static const struct option lopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "vectors", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "tcp-listen", required_argument, NULL, OPT_LISTEN },
+		{ "tcp-connect", required_argument, NULL, OPT_CONNECT },
+		{ "tests", required_argument, NULL, OPT_TESTS },
+		{ "sizes", required_argument, NULL, OPT_SIZES },
+		{ "rounds", required_argument, NULL, OPT_ROUNDS },
+		{ "line-rounds", required_argument, NULL, OPT_LINE },
+		{ "wake-rounds", required_argument, NULL, OPT_WAKE },
+		{ "rtt-sizes", required_argument, NULL, OPT_RTT_SIZES },
+		{ "stream-ms", required_argument, NULL, OPT_STREAM_MS },
+		{ "max-ms", required_argument, NULL, OPT_MAX_MS },
+		{ "ring", required_argument, NULL, OPT_RING },
+		{ "spin-us", required_argument, NULL, OPT_SPIN },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bench_opts o = {
+		.vectors = 4, .timeout_ms = 10000, .rounds = 10000, .line_rounds = 100000,
+		.wake_rounds = 500, .ring = 2u << 20, .stream_ms = 1000, .max_ms = 10000,
+	};
+	struct client_opts co = {
+		.rtt = { .v = { 64 }, .n = 1 },
+		.stream = { .v = { 64, 4096, 65536, BENCH_MAX_MSG }, .n = 4 },
+	};
+	struct bench_conn c = { .lfd = -1, .o = &o };
+	const char *cmd, *tests = NULL;
+	int ch, ret, listen = 0;
+	unsigned int i;
+	uint64_t v;
+
+	ivshm_msg_init("ivshm-bench");
+	while ((ch = getopt_long(argc, argv, "d:H:n:t:h", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': o.device = optarg; break;
+		case 'H': o.host = optarg; break;
+		case OPT_LISTEN: o.tcp = optarg; listen = 1; break;
+		case OPT_CONNECT: o.tcp = optarg; listen = 0; break;
+		case OPT_TESTS: tests = optarg; break;
+		case 'n':
+			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &v) || !v)
+				return EXIT_USAGE;
+			o.vectors = (unsigned int)v;
+			break;
+		case 't':
+			if (app_parse_opt("--timeout", optarg, INT32_MAX / 3, &v) || !v)
+				return EXIT_USAGE;
+			o.timeout_ms = (int)v;
+			break;
+		case OPT_SIZES:
+			if (parse_sizes("--sizes", optarg, BENCH_MAX_MSG, &co.stream))
+				return EXIT_USAGE;
+			break;
+		case OPT_RTT_SIZES:
+			if (parse_sizes("--rtt-sizes", optarg, MAX_RTT_MSG, &co.rtt))
+				return EXIT_USAGE;
+			break;
+		case OPT_ROUNDS:
+		case OPT_LINE:
+		case OPT_WAKE:
+			if (app_parse_opt("--rounds", optarg, BENCH_MAX_COUNT, &v) || v < 10) {
+				ivshm_msg_err("rounds: 10..%u", BENCH_MAX_COUNT);
+				return EXIT_USAGE;
+			}
+			*(ch == OPT_ROUNDS ? &o.rounds : ch == OPT_LINE ? &o.line_rounds :
+					     &o.wake_rounds) = v;
+			break;
+		case OPT_STREAM_MS:
+		case OPT_MAX_MS:
+			if (app_parse_opt(ch == OPT_MAX_MS ? "--max-ms" : "--stream-ms", optarg, 600000,
+					  &v) || !v)
+				return EXIT_USAGE;
+			*(ch == OPT_MAX_MS ? &o.max_ms : &o.stream_ms) = (unsigned int)v;
+			break;
+		case OPT_RING:
+			if (app_parse_opt("--ring", optarg, 1u << 30, &v) || v < 4096 || (v & (v - 1))) {
+				ivshm_msg_err("--ring: a power of two, 4096 or more");
+				return EXIT_USAGE;
+			}
+			o.ring = (uint32_t)v;
+			break;
+		case OPT_SPIN:
+			if (app_parse_opt("--spin-us", optarg, MAX_SPIN_US, &v))
+				return EXIT_USAGE;
+			o.spin_us = (uint32_t)v;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[optind];
+	if (strcmp(cmd, "serve") == 0) {
+		if (o.tcp && !listen) {
+			ivshm_msg_err("serve takes --tcp-listen PORT");
+			return EXIT_USAGE;
+		}
+	} else if (strcmp(cmd, "run") == 0) {
+		char host[64];
+		uint16_t port;
+
+		if (o.tcp && (listen || parse_host_port(o.tcp, host, sizeof(host), &port))) {
+			ivshm_msg_err("run takes --tcp-connect IPv4:PORT");
+			return EXIT_USAGE;
+		}
+		for (i = 0; i < NR_NAMES; i++)
+			co.selected[i] = 1;
+		if (tests && parse_tests(tests, &co))
+			return EXIT_USAGE;
+		for (i = 0; i < NR_NAMES; i++) {
+			int tcp = test_names[i].test == BENCH_RTT_TCP ||
+				  test_names[i].test == BENCH_STREAM_TCP;
+
+			if (co.selected[i] && tcp && !o.tcp) {
+				if (tests) {
+					ivshm_msg_err("%s needs --tcp-connect", test_names[i].name);
+					return EXIT_USAGE;
+				}
+				co.selected[i] = 0;
+			}
+		}
+	} else {
+		ivshm_msg_err("unknown command '%s'", cmd);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (bench_clock_init()) {
+		ivshm_msg_err("the clock does not advance");
+		return EXIT_FAIL;
+	}
+	if (app_open_any(o.device, o.host, o.vectors, &c.dev))
+		return EXIT_FAIL;
+	ret = strcmp(cmd, "serve") == 0 ? serve(&c) : run(&c, &co);
+	ivshm_chan_close(c.ctl);
+	if (c.lfd >= 0)
+		close(c.lfd);
+	ivshm_close(c.dev);
+	return ret;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * --publish-peers: the server page of contracts/ivshm-shm.h (offset
+ * IVSHM_SHM_SERVER_OFF of the shared memory), a bitmap of the connected peer
+ * IDs below IVSHM_SHM_SERVER_IDS that libivshm reads to see a departed peer
+ * at once instead of after its heartbeat stops. ivshmd keeps the bitmap in
+ * its own memory and rewrites the whole page from it on every change: peers
+ * can write the page, and ivshmd never reads back what they wrote.
+ */
+#ifndef IVSHMD_PUBLISH_H
+#define IVSHMD_PUBLISH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ivshm-shm.h"
+
+struct ivshmd_publish {
+	struct ivshm_shm_server *page;	/* NULL: not publishing */
+	void *map;
+	uint64_t map_len;
+	uint32_t seq;
+	uint32_t live[IVSHM_SHM_SERVER_IDS / 32];
+};
+
+/*
+ * Map the first page of fd (page: the backing's page size, the least it can
+ * map) and publish an empty table. Returns 0 or a negative errno, logged.
+ */
+int ivshmd_publish_start(struct ivshmd_publish *pub, int fd, uint64_t page);
+
+/* Mark id connected or not; rewrites the page. IDs the bitmap lacks are ignored. */
+void ivshmd_publish_set(struct ivshmd_publish *pub, unsigned id, bool live);
+
+/* Withdraw the page (magic 0: readers fall back to heartbeats) and unmap it. */
+void ivshmd_publish_stop(struct ivshmd_publish *pub);
+
+#endif
