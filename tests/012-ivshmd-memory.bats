@@ -1,8 +1,12 @@
 #!/usr/bin/env bats
-# The shared memory: one region seen by every peer, a sealed memfd by default,
-# POSIX shm (-M) or an unlinked file in a directory (-m), power-of-two sizes
-# with K/M/G suffixes up to 64 GiB and more (others rounded up, as QEMU's
-# server does), sparse, and bad sizes refused at start-up.
+# The shared memory: one region seen by every peer, a sealed memfd by default
+# (never executable: MFD_NOEXEC_SEAL, and ivshmd starts with
+# vm.memfd_noexec=2), a sealed memfd of huge pages for a hugetlbfs -m, POSIX
+# shm (-M, an existing object only with --shm-reuse and never one another
+# user could have planted) or an unlinked file in a directory (-m), a warning
+# for each backing that cannot be sealed, power-of-two sizes with K/M/G
+# suffixes up to 64 GiB and more (others rounded up, as QEMU's server does),
+# sparse, and bad sizes refused at start-up.
 
 bats_require_minimum_version 1.5.0
 
@@ -18,14 +22,37 @@ teardown_file() {
 	load helpers/common
 	load helpers/ivshmd
 	srvs_stop_all
-	if mountpoint -q "$SRV_DIR/hugetlbfs"; then umount "$SRV_DIR/hugetlbfs"; fi
+	hugepages_restore
 	srv_dir_remove
-	rm -f "/dev/shm/$SHM_NAME"
+	rm -f "/dev/shm/$SHM_NAME" "/dev/shm/$SHM_NAME.link"
+}
+
+# hugepages_restore: unmount the test's hugetlbfs and give borrowed huge pages back.
+hugepages_restore() {
+	local mnt="$SRV_DIR/hugetlbfs"
+	if mountpoint -q "$mnt"; then umount "$mnt"; fi
+	if [ -f "$SRV_DIR/nr_hugepages.orig" ]; then
+		cat "$SRV_DIR/nr_hugepages.orig" >/proc/sys/vm/nr_hugepages
+		rm "$SRV_DIR/nr_hugepages.orig"
+	fi
+}
+
+# hugepages_borrow N: mount $SRV_DIR/hugetlbfs (2 MiB pages) with N more huge pages free.
+hugepages_borrow() {
+	local mnt="$SRV_DIR/hugetlbfs" orig
+	mkdir -p "$mnt"
+	mountpoint -q "$mnt" || mount -t hugetlbfs -o pagesize=2M none "$mnt" 2>/dev/null ||
+		skip "cannot mount hugetlbfs here"
+	[ -f "$SRV_DIR/nr_hugepages.orig" ] || cat /proc/sys/vm/nr_hugepages >"$SRV_DIR/nr_hugepages.orig"
+	orig=$(cat "$SRV_DIR/nr_hugepages.orig")
+	echo $((orig + $1)) >/proc/sys/vm/nr_hugepages 2>/dev/null || skip "cannot reserve huge pages"
+	[ "$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)" -ge "$1" ] || skip "no free huge pages"
 }
 
 setup() {
 	load helpers/common
 	load helpers/ivshmd
+	load helpers/ivshmd-hardening
 }
 
 teardown() {
@@ -61,6 +88,63 @@ teardown() {
 	assert_line "truncate size=2097152 result=EPERM"
 	assert_line "truncate size=4096 result=EPERM"
 	assert_line "truncate size=1048576 result=ok"
+}
+
+# The issue: a peer truncated the fd of an unsealed backing and every other VM died.
+@test "truncation through every backing: the memfds refuse it, -M and other -m warn at start-up" {
+	local sock
+	# A huge-page memfd, sealed like the default one.
+	hugepages_borrow 2
+	srv_start huge -n 1 -l 4M -m "$SRV_DIR/hugetlbfs"
+	run -0 peer -S "$(srv_sock huge)" -w 0:huge --truncate 2M --truncate 8M
+	assert_line --regexp '^shm size=4194304 seals=seal,shrink,grow(,exec)? '
+	assert_line "truncate size=2097152 result=EPERM"
+	assert_line "truncate size=8388608 result=EPERM"
+	run -0 peer -S "$(srv_sock huge)" -r 0:4
+	assert_line "read offset=0 hex=$(printf huge | od -An -tx1 | tr -d ' \n')"
+	run -0 cat "$(srv_log huge)"
+	assert_line --partial "4194304 bytes of sealed memfd of huge pages"
+	refute_output --partial "cannot be sealed"
+	srv_stop huge
+	hugepages_restore
+	# These cannot be sealed: said at start-up, and true.
+	srv_start posix -n 1 -l 1M -M "$SHM_NAME"
+	wait_for_line 5 "$(srv_log posix)" "^ivshmd: -M $SHM_NAME cannot be sealed: any peer can resize it \\(ftruncate\\) and every other VM's QEMU dies with SIGBUS"
+	run -0 peer -S "$(srv_sock posix)" --truncate 4K
+	assert_line "truncate size=4096 result=ok"
+	srv_stop posix
+	mkdir -p "$SRV_DIR/plain"
+	srv_start dirfile -n 1 -l 1M -m "$SRV_DIR/plain"
+	wait_for_line 5 "$(srv_log dirfile)" "^ivshmd: -m $SRV_DIR/plain cannot be sealed"
+	srv_stop dirfile
+	run -0 "$IVSHMD_BIN/ivshmd" --help
+	assert_output --partial "UNSEALED"
+}
+
+# Memory a VM can write must never become code: no exec bits, and no way to add them.
+@test "the memfd is created MFD_NOEXEC_SEAL: no exec bits, the exec seal set" {
+	[ -e /proc/sys/vm/memfd_noexec ] || skip "kernel without MFD_NOEXEC_SEAL"
+	local fd
+	run -0 peer -S "$(srv_sock mem)"
+	assert_line --regexp '^shm size=1048576 seals=seal,shrink,grow,exec '
+	fd=$(find "/proc/$(srv_pid mem)/fd" -lname '/memfd:ivshmd (deleted)' | head -n 1)
+	run -0 stat -L -c %a "$fd"
+	refute_output --regexp '[1357]'
+}
+
+@test "ivshmd starts with vm.memfd_noexec=2 (in a PID namespace of its own)" {
+	[ -e /proc/sys/vm/memfd_noexec ] || skip "kernel without vm.memfd_noexec"
+	local sock=$SRV_DIR/noexec.sock
+	timeout 120 unshare --pid --fork --kill-child=TERM --mount-proc sh -c \
+		'echo 2 >/proc/sys/vm/memfd_noexec && exec "$1" -F -v -S "$2" -n 1 -l 1M' - \
+		"$IVSHMD_BIN/ivshmd" "$sock" 2>"$SRV_DIR/noexec.log" 3>&- 4>&- &
+	echo $! >"$SRV_DIR/noexec.qpid"
+	wait_for 10 test -S "$sock.ctl" || fail "$(cat "$SRV_DIR/noexec.log")"
+	run -0 peer -S "$sock" -w 0:noexec -r 0:6
+	assert_line --regexp '^shm size=1048576 seals=seal,shrink,grow,exec '
+	assert_equal "$(cat /proc/sys/vm/memfd_noexec)" 0
+	kill_wait "$(cat "$SRV_DIR/noexec.qpid")"
+	wait_for 10 eval "! test -e '$sock'"
 }
 
 @test "a 64 GiB region is sparse and usable at both ends" {
@@ -130,20 +214,57 @@ teardown() {
 	assert_not_exists "/dev/shm/$SHM_NAME"
 }
 
-@test "-M: an existing object is shared if its size fits, refused otherwise, never truncated" {
-	truncate -s 2M "/dev/shm/$SHM_NAME"
+@test "-M: an existing object is shared only with --shm-reuse and if its size fits, never truncated" {
+	truncate -s 1M "/dev/shm/$SHM_NAME"
+	chmod 0600 "/dev/shm/$SHM_NAME"
 	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" -l 1M -M "$SHM_NAME"
+	assert_output --partial "shared memory $SHM_NAME exists; pass --shm-reuse to share it, or remove it"
+	rm "/dev/shm/$SHM_NAME"
+	truncate -s 2M "/dev/shm/$SHM_NAME"
+	chmod 0600 "/dev/shm/$SHM_NAME"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" -l 1M -M "$SHM_NAME" --shm-reuse
 	assert_output --partial "shared memory $SHM_NAME exists with 2097152 bytes, not 1048576"
 	assert_equal "$(stat -c %s "/dev/shm/$SHM_NAME")" 2097152
 	rm "/dev/shm/$SHM_NAME"
 	truncate -s 1M "/dev/shm/$SHM_NAME"
+	chmod 0600 "/dev/shm/$SHM_NAME"
 	printf preexisting | dd of="/dev/shm/$SHM_NAME" bs=1 seek=8 conv=notrunc status=none
-	srv_start posix -n 1 -l 1M -M "$SHM_NAME"
+	srv_start posix -n 1 -l 1M -M "$SHM_NAME" --shm-reuse
 	run -0 peer -S "$(srv_sock posix)" -r 8:11
 	assert_line "read offset=8 hex=$(printf preexisting | od -An -tx1 | tr -d ' \n')"
 	srv_stop posix
 	assert_file_exists "/dev/shm/$SHM_NAME"
 	rm "/dev/shm/$SHM_NAME"
+}
+
+# The issue: nobody created /dev/shm/x mode 0666, root served it, nobody read what VMs wrote.
+@test "-M never serves an object another user planted, one others can open, linked or not a file" {
+	local obj=/dev/shm/$SHM_NAME
+	rm -f "$obj"
+	as_user nobody nogroup sh -c 'umask 0; : >"$1"; truncate -s 1M "$1"' - "$obj"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" -l 1M -M "$SHM_NAME" --shm-reuse
+	assert_output --partial "shared memory $SHM_NAME belongs to another user (uid 65534, mode 0666, 1 links); refusing it"
+	assert_equal "$(stat -c '%U %s' "$obj")" "nobody 1048576"
+	rm "$obj"
+	truncate -s 1M "$obj"
+	chmod 0640 "$obj"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" -l 1M -M "$SHM_NAME" --shm-reuse
+	assert_output --partial "has permissions for group or others"
+	chmod 0600 "$obj"
+	ln "$obj" "$obj.link"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" -l 1M -M "$SHM_NAME" --shm-reuse
+	assert_output --partial "has more than one link"
+	rm "$obj.link" "$obj"
+	mkfifo -m 0600 "$obj"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" -l 1M -M "$SHM_NAME" --shm-reuse
+	assert_output --partial "is not a regular file"
+	rm "$obj"
+	ln -s "$SRV_DIR/target" "$obj"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" -l 1M -M "$SHM_NAME" --shm-reuse
+	assert_output --partial "shm_open $SHM_NAME: Too many levels of symbolic links"
+	assert_not_exists "$SRV_DIR/target"
+	rm "$obj"
+	assert_not_exists "$SRV_DIR/bad.sock"
 }
 
 @test "-m DIR: an unlinked file in DIR backs the memory, nothing is left there" {
@@ -171,7 +292,8 @@ teardown() {
 @test "-m on hugetlbfs: sizes below the huge page and unbacked sizes fail at start-up" {
 	local mnt="$SRV_DIR/hugetlbfs"
 	mkdir -p "$mnt"
-	mount -t hugetlbfs -o pagesize=2M none "$mnt" 2>/dev/null || skip "cannot mount hugetlbfs here"
+	mountpoint -q "$mnt" || mount -t hugetlbfs -o pagesize=2M none "$mnt" 2>/dev/null ||
+		skip "cannot mount hugetlbfs here"
 	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/bad.sock" -l 1M -m "$mnt"
 	assert_output --partial "size 1048576 is not a multiple of the 2097152-byte pages of $mnt"
 	local free
