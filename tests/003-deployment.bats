@@ -108,6 +108,6 @@ domain_mismatches() {
 	run grep -rnE '/run/ivshm|/var/lib/ivshm|/var/log/ivshm|-l 4M|-n 4\b|--vectors 4|server=1|client=2' \
 		"$IVSHM_TOP/host/launch" "$IVSHM_TOP/host/demo" "$IVSHM_TOP/host/lib" \
 		"$IVSHM_TOP/host/libvirt" "$IVSHM_TOP/tests/helpers/libvirt.bash" \
-		"$IVSHM_TOP/tests/bench/guest-pingpong" "$IVSHM_TOP/Makefile"
+		"$IVSHM_TOP/tests/bench/guest-channels" "$IVSHM_TOP/Makefile"
 	assert_output ''
 }
