@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # One bad or slow client never stalls the server: garbage gets a client
 # dropped, a client that stops reading is dropped when its bounded queue
-# overflows or stops draining, 1000 connect/disconnect cycles leak neither fds
-# nor memory, and running out of fds costs a refused connection, not the server.
+# overflows or stops draining (a stopped QEMU: warned, shown in --list, then
+# dropped for good), 1000 connect/disconnect cycles leak neither fds nor
+# memory, and running out of fds costs a refused connection, not the server.
 
 bats_require_minimum_version 1.5.0
 
@@ -26,6 +27,7 @@ teardown_file() {
 setup() {
 	load helpers/common
 	load helpers/ivshmd
+	load helpers/ivshmd-hardening
 }
 
 teardown() {
@@ -41,7 +43,7 @@ teardown() {
 }
 
 @test "a client whose queue stops draining is dropped after --send-timeout" {
-	scenario_staller slow 64 'stopped reading \(send timeout\)$'
+	scenario_staller slow 64 'stopped reading for 300 ms \(--send-timeout\); dropped for good: a QEMU that was stopped \(SIGSTOP, a debugger, heavy swapping\) does not reconnect$'
 }
 
 @test "1000 connect/disconnect cycles: no fd or memory growth" {
@@ -74,5 +76,30 @@ teardown() {
 	peer_stop f0
 	srv_wait_peers fds $((n - 1))
 	peer_stay again "$sock" -n 4
-	assert_equal "$(peer_id again)" 0
+}
+
+# A QEMU stopped (SIGSTOP, a debugger, swapping) while others come and go stops
+# reading; the drop bounds ivshmd's memory, and it is said loudly.
+@test "a SIGSTOPped peer during churn: STALL_MS grows, warned at half the timeout, dropped for good" {
+	local sock victim stall
+	srv_start stop -n 64 --max-peers 8 --queue-limit 100000 --send-timeout 4000
+	sock=$(srv_sock stop)
+	peer_stay watcher "$sock" -n 64
+	peer_stay victim "$sock" -n 64
+	victim=$(peer_id victim)
+	kill -STOP "$(peer_proc victim)"
+	# Each cycle queues 65 messages, each with an fd, for the stopped peer: its socket fills.
+	run -0 peer -S "$sock" -n 64 --repeat 30
+	run -0 timeout 10 "$IVSHMD_BIN/ivshmd" --list -S "$sock"
+	stall=$(awk -v id="$victim" '$1 == id { print $7 }' <<<"$output")
+	[ "$stall" -gt 0 ]
+	wait_for_line 10 "$(srv_log stop)" "^ivshmd: peer $victim \\(pid [0-9]+\\) has not read for [0-9]+ ms: it is dropped for good unless it reads within [0-9]+ ms \\(--send-timeout\\)$"
+	wait_for_line 10 "$(srv_log stop)" "^ivshmd: peer $victim left \\(pid [0-9]+\\): stopped reading for 4000 ms \\(--send-timeout\\); dropped for good"
+	wait_for_line 10 "$(peer_out watcher)" "^leave peer=$victim$"
+	run -0 timeout 10 "$IVSHMD_BIN/ivshmd" --list -S "$sock"
+	refute_output --regexp "^$victim "
+	# Resumed, it finds its connection gone: nothing brings it back.
+	kill -CONT "$(peer_proc victim)"
+	wait_for_line 10 "$(peer_out victim)" '^(eof|hangup)$'
+	srv_wait_peers stop 1
 }
