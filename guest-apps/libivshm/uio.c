@@ -162,9 +162,10 @@ int ivshm__open_root(const char *sysroot, const char *devroot, const char *devic
 
 	dev->regs = (volatile uint32_t *)((char *)dev->map[UIO_IVSHMEM_MAP_REGS] +
 					  info.map_offset[UIO_IVSHMEM_MAP_REGS]);
-	dev->shm = (char *)dev->map[UIO_IVSHMEM_MAP_SHMEM] + info.map_offset[UIO_IVSHMEM_MAP_SHMEM];
-	dev->shm_size = info.map_size[UIO_IVSHMEM_MAP_SHMEM] - info.map_offset[UIO_IVSHMEM_MAP_SHMEM];
-	dev->region_err = ivshm__region_init(&dev->region, dev->shm, dev->shm_size, dev->peer_id);
+	ivshm__dev_set_memory(dev, (char *)dev->map[UIO_IVSHMEM_MAP_SHMEM] +
+				   info.map_offset[UIO_IVSHMEM_MAP_SHMEM],
+			      info.map_size[UIO_IVSHMEM_MAP_SHMEM] -
+				   info.map_offset[UIO_IVSHMEM_MAP_SHMEM]);
 	err = check_counters(dev, &info);
 	if (!err)
 		err = ivshm__dev_baseline(dev);
