@@ -717,6 +717,18 @@ static int full(struct ivshm_chan *ch)
 	return err ? err : -EAGAIN;
 }
 
+/* A message (packet) or a call that moved bytes (stream), for ivshm_chan_get_stats(). */
+static void count(struct ivshm_chan *ch, enum dir d, size_t bytes)
+{
+	if (d == RX) {
+		ch->st.received++;
+		ch->st.bytes_received += bytes;
+	} else {
+		ch->st.sent++;
+		ch->st.bytes_sent += bytes;
+	}
+}
+
 static void consumed(struct ivshm_chan *ch, uint32_t bytes)
 {
 	ch->cons += bytes;
@@ -774,8 +786,7 @@ static int recv_try(struct ivshm_chan *ch, struct attempt *a)
 		return -EMSGSIZE;
 	ivshm__ring_get(ch->rx, ch->theirs.ring_size, ch->cons + sizeof(h), buf, h.len);
 	consumed(ch, span);
-	ch->st.received++;
-	ch->st.bytes_received += h.len;
+	count(ch, RX, h.len);
 	return 0;
 }
 
@@ -832,8 +843,7 @@ static int send_try(struct ivshm_chan *ch, struct attempt *a)
 	ivshm__ring_put(ch->tx, ch->tx_size, ch->prod, &h, sizeof(h));
 	ivshm__ring_put(ch->tx, ch->tx_size, ch->prod + sizeof(h), a->src, len);
 	produced(ch, ivshm__rec_span(len));
-	ch->st.sent++;
-	ch->st.bytes_sent += len;
+	count(ch, TX, len);
 	return 0;
 }
 
@@ -896,8 +906,7 @@ int ivshm_chan_commit(struct ivshm_chan *ch, size_t len)
 	/* The room is still ours: only we advance our producer index. */
 	ivshm__ring_put(ch->tx, ch->tx_size, ch->prod, &h, sizeof(h));
 	produced(ch, ivshm__rec_span((uint32_t)len));
-	ch->st.sent++;
-	ch->st.bytes_sent += len;
+	count(ch, TX, len);
 	return 0;
 }
 
@@ -922,8 +931,7 @@ static int write_try(struct ivshm_chan *ch, struct attempt *a)
 	ivshm__ring_put(ch->tx, ch->tx_size, ch->prod, buf, n);
 	produced(ch, n);
 	*done = n;
-	ch->st.sent++;
-	ch->st.bytes_sent += n;
+	count(ch, TX, n);
 	return 0;
 }
 
@@ -959,8 +967,7 @@ static int read_try(struct ivshm_chan *ch, struct attempt *a)
 	ivshm__ring_get(ch->rx, ch->theirs.ring_size, ch->cons, buf, n);
 	consumed(ch, n);
 	*done = n;
-	ch->st.received++;
-	ch->st.bytes_received += n;
+	count(ch, RX, n);
 	return 0;
 }
 

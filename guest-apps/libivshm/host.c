@@ -259,9 +259,7 @@ int ivshm_open_host(const char *socket_path, unsigned int vectors, int timeout_m
 	if (err)
 		goto out_release;
 	dev->peer_id = ivshm_session_id(h->sess);
-	dev->shm = h->map;
-	dev->shm_size = h->map_len;
-	dev->region_err = ivshm__region_init(&dev->region, h->map, h->map_len, dev->peer_id);
+	ivshm__dev_set_memory(dev, h->map, h->map_len);
 	err = watch_all(dev, h);
 	if (!err)
 		err = ivshm__dev_baseline(dev);

@@ -109,6 +109,9 @@ struct ivshm_dev {
 struct ivshm_dev *ivshm__dev_new(const struct ivshm_ops *ops, void *shm, size_t size,
 				 int peer_id, unsigned int nr_vectors);
 
+/* The shared memory of @dev once the backend mapped it (and the peer ID it is seen with). */
+void ivshm__dev_set_memory(struct ivshm_dev *dev, void *shm, size_t size);
+
 /* Take the current counts as the baseline ivshm_wait() reports from. */
 int ivshm__dev_baseline(struct ivshm_dev *dev);
 

@@ -55,7 +55,9 @@ enum ivshm_mode {
 /*
  * ivshm_open - open an ivshmem device and map its shared memory.
  * @device: NULL or "" for the first uio_ivshmem device (lowest uioN),
- *          "/dev/uioN" or "uioN", or a PCI address ("0000:00:03.0" or "00:03.0").
+ *          "/dev/uioN" or "uioN", a PCI address ("0000:00:03.0" or "00:03.0"),
+ *          or any path that resolves to /dev/uioN (the udev names
+ *          /dev/ivshm/by-pci/ADDR and /dev/ivshm/by-name/NAME).
  * @flags:  must be 0.
  * @devp:   receives the new handle; the caller owns it and frees it with
  *          ivshm_close(). Untouched on error.

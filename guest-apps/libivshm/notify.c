@@ -40,14 +40,19 @@ struct ivshm_dev *ivshm__dev_new(const struct ivshm_ops *ops, void *shm, size_t 
 		return NULL;
 	dev->ops = ops;
 	dev->fd = -1;
-	dev->shm = shm;
-	dev->shm_size = size;
 	dev->peer_id = peer_id;
 	dev->nr_vectors = nr_vectors;
 	dev->mode = nr_vectors ? IVSHM_MODE_DOORBELL : IVSHM_MODE_PLAIN;
-	/* Memory too small for the directory still serves plain ivshm_* use. */
-	dev->region_err = ivshm__region_init(&dev->region, shm, size, peer_id);
+	ivshm__dev_set_memory(dev, shm, size);
 	return dev;
+}
+
+void ivshm__dev_set_memory(struct ivshm_dev *dev, void *shm, size_t size)
+{
+	dev->shm = shm;
+	dev->shm_size = size;
+	/* Memory too small for the directory still serves plain ivshm_* use. */
+	dev->region_err = ivshm__region_init(&dev->region, shm, size, dev->peer_id);
 }
 
 int ivshm__dev_baseline(struct ivshm_dev *dev)

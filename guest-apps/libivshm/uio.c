@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,15 +123,47 @@ static int check_counters(struct ivshm_dev *dev, const struct ivshm_devinfo *inf
 	return 0;
 }
 
+/*
+ * A stable name (a udev symlink such as /dev/ivshm/by-pci/0000:00:04.0) stands
+ * for the uioN it points at; @buf receives "uioN". Returns 0, 1 when @device
+ * is no such link, or -errno.
+ */
+static int resolve_link(const char *devroot, const char *device, char *buf, size_t len)
+{
+	char real[PATH_MAX], root[PATH_MAX];
+	const char *base;
+	size_t n;
+
+	if (device[0] != '/' || !realpath(devroot, root))
+		return 1;
+	if (!realpath(device, real))
+		return errno == ENOENT ? -ENODEV : -errno;
+	n = strlen(root);
+	base = real + n + 1;
+	if (strncmp(real, root, n) != 0 || real[n] != '/' || strchr(base, '/') ||
+	    strncmp(base, "uio", 3) != 0 || strlen(base) >= len)
+		return 1;
+	strcpy(buf, base);
+	return 0;
+}
+
 int ivshm__open_root(const char *sysroot, const char *devroot, const char *device,
 		     struct ivshm_dev **devp)
 {
 	struct ivshm_devinfo info;
 	struct ivshm_dev *dev;
+	char uio[32];
 	int n, err;
 
 	if (!devroot || !devp)
 		return -EINVAL;
+	if (device) {
+		err = resolve_link(devroot, device, uio, sizeof(uio));
+		if (err < 0)
+			return err;
+		if (!err)
+			device = uio;
+	}
 	err = ivshm__discover(sysroot, device, &info);
 	if (err)
 		return err;
@@ -162,9 +195,10 @@ int ivshm__open_root(const char *sysroot, const char *devroot, const char *devic
 
 	dev->regs = (volatile uint32_t *)((char *)dev->map[UIO_IVSHMEM_MAP_REGS] +
 					  info.map_offset[UIO_IVSHMEM_MAP_REGS]);
-	dev->shm = (char *)dev->map[UIO_IVSHMEM_MAP_SHMEM] + info.map_offset[UIO_IVSHMEM_MAP_SHMEM];
-	dev->shm_size = info.map_size[UIO_IVSHMEM_MAP_SHMEM] - info.map_offset[UIO_IVSHMEM_MAP_SHMEM];
-	dev->region_err = ivshm__region_init(&dev->region, dev->shm, dev->shm_size, dev->peer_id);
+	ivshm__dev_set_memory(dev, (char *)dev->map[UIO_IVSHMEM_MAP_SHMEM] +
+				   info.map_offset[UIO_IVSHMEM_MAP_SHMEM],
+			      info.map_size[UIO_IVSHMEM_MAP_SHMEM] -
+				   info.map_offset[UIO_IVSHMEM_MAP_SHMEM]);
 	err = check_counters(dev, &info);
 	if (!err)
 		err = ivshm__dev_baseline(dev);

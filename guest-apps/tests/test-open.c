@@ -5,11 +5,15 @@
  * back what the library wrote to the doorbell register.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -269,6 +273,34 @@ static void bad_counter_page(void **state)
 	assert_null(dev);
 }
 
+static void stable_name_is_followed(void **state)
+{
+	struct fake_sysfs *fs = *state;
+	struct ivshm_dev *dev = NULL;
+	char link[PATH_MAX + 32], dir[PATH_MAX + 16];
+	const char *path;
+	struct fake_uio u;
+
+	fake_uio_doorbell(&u, 0, PCI0);
+	assert_int_equal(fake_sysfs_add_uio(fs, &u), 0);
+	assert_int_equal(fake_dev_create(fs, 0, UIO_IVSHMEM_COUNTERS_MAGIC, 4), 0);
+	snprintf(dir, sizeof(dir), "%s/ivshm", fs->dev);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(link, sizeof(link), "%s/by-name-sensors", dir);
+	assert_int_equal(symlink("../uio0", link), 0);
+	assert_int_equal(ivshm__open_root(fs->sys, fs->dev, link, &dev), 0);
+	assert_int_equal(ivshm_get_uio_path(dev, &path), 0);
+	assert_non_null(strstr(path, "/uio0"));
+	ivshm_close(dev);
+	/* A dangling name, and a link to something that is not a uio device. */
+	snprintf(link, sizeof(link), "%s/gone", dir);
+	assert_int_equal(symlink("../uio9", link), 0);
+	assert_int_equal(ivshm__open_root(fs->sys, fs->dev, link, &dev), -ENODEV);
+	snprintf(link, sizeof(link), "%s/other", dir);
+	assert_int_equal(symlink("/etc/passwd", link), 0);
+	assert_int_equal(ivshm__open_root(fs->sys, fs->dev, link, &dev), -EINVAL);
+}
+
 static void missing_dev_node(void **state)
 {
 	struct fake_sysfs *fs = *state;
@@ -313,6 +345,7 @@ int main(void)
 		T(wait_rejects_bad_arguments),
 		T(plain_has_no_interrupts),
 		T(bad_counter_page),
+		T(stable_name_is_followed),
 		T(missing_dev_node),
 		T(public_entry_points),
 	};
