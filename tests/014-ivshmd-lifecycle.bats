@@ -1,8 +1,11 @@
 #!/usr/bin/env bats
 # Sockets and process life: 0660 sockets with a chosen group that only the
 # group can use, never world-accessible, a live server's socket never taken
-# over, stale sockets replaced, symlinks and other files never touched;
-# SIGTERM/SIGINT clean-up, daemon mode, pidfile lock and sd_notify readiness.
+# over, stale sockets replaced, symlinks and other files never touched, no
+# socket or pidfile in a directory another user can write or under a name
+# another user planted; fds 0-2 closed at start or fds inherited by accident
+# change nothing; SIGTERM/SIGINT clean-up, daemon mode, pidfile lock and
+# sd_notify readiness.
 
 bats_require_minimum_version 1.5.0
 
@@ -23,6 +26,7 @@ teardown_file() {
 setup() {
 	load helpers/common
 	load helpers/ivshmd
+	load helpers/ivshmd-hardening
 }
 
 teardown() {
@@ -230,7 +234,8 @@ teardown() {
 	NOTIFY_SOCKET=$SRV_DIR/notify timeout 60 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/sd.sock" -n 4 \
 		-l 8M 2>"$SRV_DIR/sd.log" 3>&- 4>&- &
 	pid=$!
-	wait_for_line 5 "$SRV_DIR/notify.out" '^READY=1$'
+	# Datagrams are not separated in the file: READY=1 ends a line (STATUS follows).
+	wait_for_line 5 "$SRV_DIR/notify.out" 'READY=1$'
 	# READY comes once the socket accepts peers.
 	run -0 peer -S "$SRV_DIR/sd.sock" -n 4 -q
 	wait_for_line 5 "$SRV_DIR/notify.out" "^STATUS=Serving 8388608 bytes, 4 vectors on $SRV_DIR/sd.sock"
@@ -239,4 +244,145 @@ teardown() {
 	assert_equal "$rc" 0
 	wait_for_line 5 "$SRV_DIR/notify.out" 'STOPPING=1$'
 	kill_wait "$listener"
+}
+
+@test "the fds a restart keeps go to the fd store (FDSTORE=1) before READY" {
+	local pid listener rc=0
+	timeout 30 socat -u "UNIX-RECV:$SRV_DIR/store" "OPEN:$SRV_DIR/store.out,creat,append" 3>&- 4>&- &
+	listener=$!
+	wait_for 5 test -S "$SRV_DIR/store"
+	NOTIFY_SOCKET=$SRV_DIR/store timeout 60 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/st.sock" -n 2 \
+		--peer vm=4 2>"$SRV_DIR/st.log" 3>&- 4>&- &
+	pid=$!
+	wait_for_line 5 "$SRV_DIR/store.out" 'READY=1$'
+	run -0 peer -S "$SRV_DIR/st.sock" -n 2 -q
+	kill -TERM "$(pgrep -P "$pid" ivshmd)"
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
+	kill_wait "$listener"
+	run -0 cat "$SRV_DIR/store.out"
+	assert_output --regexp "FDSTORE=1.FDNAME=record.*FDSTORE=1.FDNAME=shm.*FDSTORE=1.FDNAME=listen.*FDNAME=listen.vm.*FDNAME=ctl.*READY=1"
+	# The peer was stored with its eventfds, and removed when it left.
+	assert_output --regexp "FDNAME=peer.0.*FDNAME=peer.0.v0.*FDNAME=peer.0.v1.*FDSTOREREMOVE=1.FDNAME=peer.0"
+}
+
+# The issue: with fd 2 closed, ivshmd -F got the memfd as fd 2 and logged into the VMs' memory.
+@test "started with fds 0, 1 and 2 closed (-F): they become /dev/null, the log stays out of the memory" {
+	local pid fd
+	timeout 60 "$IVSHMD_BIN/ivshmd" -F -v -S "$SRV_DIR/closed.sock" -p "$SRV_DIR/closed.pid" -n 1 \
+		<&- >&- 2>&- 3>&- 4>&- &
+	wait_for 10 test -s "$SRV_DIR/closed.pid"
+	pid=$(cat "$SRV_DIR/closed.pid")
+	run -0 peer -S "$SRV_DIR/closed.sock" -r 0:64
+	assert_line "read offset=0 hex=$(hexz 64)"
+	for fd in 0 1 2; do
+		assert_equal "$(readlink "/proc/$pid/fd/$fd")" /dev/null
+	done
+	kill_wait "$pid"
+	# Only stderr closed: the first thing ivshmd opens would have become fd 2.
+	timeout 60 "$IVSHMD_BIN/ivshmd" -F -v -S "$SRV_DIR/closed.sock" -p "$SRV_DIR/closed.pid" -n 1 \
+		2>&- 3>&- 4>&- &
+	wait_for 10 test -s "$SRV_DIR/closed.pid"
+	pid=$(cat "$SRV_DIR/closed.pid")
+	run -0 peer -S "$SRV_DIR/closed.sock" -r 0:64
+	assert_line "read offset=0 hex=$(hexz 64)"
+	assert_equal "$(readlink "/proc/$pid/fd/2")" /dev/null
+	kill_wait "$pid"
+}
+
+# The issue: daemonizing dup2'ed /dev/null over the memfd, epoll and reserve fds.
+@test "started with fds 0, 1 and 2 closed (daemon): it serves after reporting success" {
+	local sup rc=0
+	# Not through `run`, which would give the command its own stdout and stderr.
+	timeout 10 "$IVSHMD_BIN/ivshmd" -S "$SRV_DIR/dclosed.sock" -p "$SRV_DIR/dclosed.pid" -n 2 \
+		<&- >&- 2>&- 3>&- 4>&- || rc=$?
+	assert_equal "$rc" 0
+	sup=$(cat "$SRV_DIR/dclosed.pid")
+	peer_stay a "$SRV_DIR/dclosed.sock" -n 2
+	run -0 peer -S "$SRV_DIR/dclosed.sock" -n 2 -R "$(peer_id a):1" -w 0:alive -r 0:5
+	assert_line "read offset=0 hex=$(printf alive | od -An -tx1 | tr -d ' \n')"
+	wait_for_line 5 "$(peer_out a)" '^got vector=1 count=1$'
+	alive "$sup"
+	peer_stop a
+	kill_wait "$sup"
+	assert_not_exists "$SRV_DIR/dclosed.sock"
+}
+
+@test "fds inherited by accident are closed at start" {
+	local pid
+	(
+		exec 7<"$BATS_TEST_FILENAME" 8>"$SRV_DIR/stray"
+		exec timeout 60 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/inh.sock" -p "$SRV_DIR/inh.pid" -n 1 \
+			2>"$SRV_DIR/inh.log" 3>&- 4>&-
+	) &
+	wait_for 10 test -s "$SRV_DIR/inh.pid"
+	pid=$(cat "$SRV_DIR/inh.pid")
+	run -0 find "/proc/$pid/fd" -lname "$BATS_TEST_FILENAME" -o -lname "$SRV_DIR/stray"
+	assert_output ""
+	kill_wait "$pid"
+}
+
+@test "no socket or pidfile in a directory others can write; sticky (as /tmp) and root's are fine" {
+	local d=$SRV_DIR/open
+	mkdir -m 0777 "$d"
+	chmod 0777 "$d"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$d/s.sock"
+	assert_output "ivshmd: directory $d of the socket is writable by group or others without the sticky bit (uid 0, mode 0777): another user could replace the socket; refusing"
+	assert_not_exists "$d/s.sock"
+	chmod 0775 "$d"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$d/s.sock"
+	assert_output --partial "is writable by group or others"
+	# A parent directory counts too.
+	chmod 0755 "$d"
+	mkdir -p "$d/sub"
+	chmod 0777 "$d"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$d/sub/s.sock"
+	assert_output --partial "directory $d of the socket is writable"
+	chown nobody "$d"
+	chmod 0755 "$d"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$d/s.sock"
+	assert_output --partial "directory $d of the socket belongs to another user (uid 65534, mode 0755)"
+	chown root "$d"
+	chmod 0755 "$d"
+	chmod 0777 "$d/sub"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/p.sock" -p "$d/sub/p.pid"
+	assert_output --partial "directory $d/sub of the pidfile is writable"
+	assert_not_exists "$SRV_DIR/p.sock"
+	chmod 1777 "$d/sub"
+	timeout 60 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/sticky.sock" -p "$d/sub/sticky.pid" \
+		2>"$SRV_DIR/sticky.log" 3>&- 4>&- &
+	wait_for 10 test -s "$d/sub/sticky.pid"
+	kill_wait "$(cat "$d/sub/sticky.pid")"
+}
+
+# Another user in a sticky directory (as /tmp) can create names before ivshmd does.
+@test "names another user planted (pidfile, socket path, -M object) are refused, not used" {
+	local d=$SRV_DIR/tmp
+	mkdir "$d"
+	chmod 1777 "$d"
+	as_user nobody nogroup sh -c 'echo 1 >"$1/ivshmd.pid"' - "$d"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$SRV_DIR/pl.sock" -p "$d/ivshmd.pid"
+	assert_output --partial "pidfile $d/ivshmd.pid belongs to another user (uid 65534"
+	assert_equal "$(cat "$d/ivshmd.pid")" 1
+	# Daemonized, the parent says so too.
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -S "$SRV_DIR/pl.sock" -p "$d/ivshmd.pid"
+	assert_output --partial "belongs to another user"
+	assert_not_exists "$SRV_DIR/pl.sock"
+	# A listening socket another user put at the path is never taken over.
+	timeout 60 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		socat "UNIX-LISTEN:$d/s.sock,fork" EXEC:cat 3>&- 4>&- &
+	echo $! >"$SRV_DIR/planted.qpid"
+	wait_for 5 test -S "$d/s.sock"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$d/s.sock"
+	assert_output --partial "$d/s.sock: another server is listening there"
+	run -0 stat -c %U "$d/s.sock"
+	assert_output nobody
+	kill_wait "$(cat "$SRV_DIR/planted.qpid")"
+	# A symlink another user put there points wherever they like: never followed.
+	rm -f "$d/s.sock"
+	as_user nobody nogroup ln -s /etc/passwd "$d/s.sock"
+	run -1 timeout 10 "$IVSHMD_BIN/ivshmd" -F -S "$d/s.sock"
+	assert_output "ivshmd: $d/s.sock exists and is not a socket; refusing to touch it"
+	run -0 stat -c %F /etc/passwd
+	assert_output "regular file"
 }
