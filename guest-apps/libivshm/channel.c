@@ -46,6 +46,8 @@ struct ivshm_chan {
 	const struct ivshm_shm_half *peer_half;
 	const char *rx;
 	uint32_t seen_prod, seen_cons;	/* the peer's indices as last seen: they only grow */
+	uint32_t checked_prod, checked_cons;	/* ... at the last liveness check */
+	unsigned int ops;		/* calls since our last heartbeat check */
 	uint32_t rung[2];		/* the peer's wait words we already rang for */
 
 	size_t reserved;		/* payload bytes reserved, 0 for none */
@@ -459,16 +461,23 @@ void ivshm_chan_close(struct ivshm_chan *ch)
 static int check_peer(struct ivshm_chan *ch)
 {
 	struct ivshm_shm_chan e, want;
+	uint32_t prod, cons;
 	struct ivshm_peer p;
-	int err;
+	int err, moved;
 
 	ch->next_check_ms = ivshm_clock_ms() + CHECK_MS;
+	prod = __atomic_load_n(&ch->peer_half->prod, __ATOMIC_RELAXED);
+	cons = __atomic_load_n(&ch->peer_half->cons, __ATOMIC_RELAXED);
+	moved = prod != ch->checked_prod || cons != ch->checked_cons;
+	ch->checked_prod = prod;
+	ch->checked_cons = cons;
 	err = ivshm__read_slot(ch->r, ch->peer_slot, &p);
 	if (err == -EAGAIN)
 		return 0;
 	if (err || p.id != ch->peer_id || p.epoch != ch->theirs.epoch)
 		return -ECONNRESET;
-	if (p.state == IVSHM_PEER_DEAD)
+	/* A peer that moved its indices since the last look is alive, heartbeat or not. */
+	if (p.state == IVSHM_PEER_DEAD && !moved)
 		return -EHOSTDOWN;
 	if (p.state == IVSHM_PEER_GONE) {
 		ch->peer_closed = 1;
@@ -729,8 +738,16 @@ static void count(struct ivshm_chan *ch, enum dir d, size_t bytes)
 	}
 }
 
+/* Busy ends beat too: every so many calls, if the period passed. */
+static void beat(struct ivshm_chan *ch)
+{
+	if (++ch->ops % 256 == 0)
+		ivshm__heartbeat(ch->r, 0);
+}
+
 static void consumed(struct ivshm_chan *ch, uint32_t bytes)
 {
+	beat(ch);
 	ch->cons += bytes;
 	__atomic_store_n(&ch->half->cons, ch->cons, __ATOMIC_RELEASE);
 	kick(ch, TX);
@@ -738,6 +755,7 @@ static void consumed(struct ivshm_chan *ch, uint32_t bytes)
 
 static void produced(struct ivshm_chan *ch, uint32_t bytes)
 {
+	beat(ch);
 	ch->prod += bytes;
 	/* Data before the index: a peer that sees the index sees the data. */
 	__atomic_store_n(&ch->half->prod, ch->prod, __ATOMIC_RELEASE);

@@ -323,6 +323,50 @@ static void a_blocked_reader_wakes(void **state)
 	}
 }
 
+struct busy {
+	struct ivshm_chan *ch;
+	int64_t until_ms;
+	int err;
+};
+
+/* Sends without ever waiting: a spinning producer calls nothing that sleeps. */
+static void *busy_send(void *arg)
+{
+	struct busy *b = arg;
+	int err;
+
+	while (ivshm_clock_ms() < b->until_ms) {
+		err = ivshm_chan_send(b->ch, "busy", 4, 0);
+		if (err && err != -EAGAIN) {
+			b->err = err;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Longer than a heartbeat's silence: a busy peer must not be taken for dead. */
+static void a_busy_peer_is_alive(void **state)
+{
+	struct world *w = *state;
+	struct busy b = { .until_ms = ivshm_clock_ms() + 1600 };
+	char buf[64];
+	size_t len;
+	pthread_t t;
+	int err;
+
+	connect_ab(w, &packet, &packet);
+	assert_int_equal(ivshm_chan_set_wait(w->cb, IVSHM_WAIT_POLL, 0), 0);
+	b.ch = w->ca;
+	assert_int_equal(pthread_create(&t, NULL, busy_send, &b), 0);
+	do {
+		err = ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0);
+		assert_true(err == 0 || err == -EAGAIN);
+	} while (ivshm_clock_ms() < b.until_ms);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(b.err, 0);
+}
+
 static void close_drains_then_ends(void **state)
 {
 	struct world *w = *state;
@@ -504,6 +548,7 @@ int main(void)
 		T(reserve_then_commit_in_place),
 		T(doorbells_only_for_a_sleeping_peer),
 		T(a_blocked_reader_wakes),
+		T(a_busy_peer_is_alive),
 		T(close_drains_then_ends),
 		T(a_departed_peer_ends_a_blocked_call),
 		T(types_must_agree),
