@@ -17,6 +17,10 @@ packages=(
 	libxml2-utils
 	# libFuzzer targets (make fuzz, and a bounded run in make test)
 	clang libclang-rt-14-dev
+	# Debian packages (make deb), their checks and the man pages
+	debhelper dh-dkms dpkg-dev fakeroot lintian mandoc man-db
+	# the real systemd guest: its root file system and disk image
+	mmdebstrap e2fsprogs
 )
 
 missing=()
