@@ -13,7 +13,6 @@ setup_file() {
 	load helpers/ivshmd
 	srv_dir_create
 	export SHM_NAME="ivshmd-qemu-test-$$"
-	srv_start dev -n 4 -l 1M
 }
 
 teardown_file() {
@@ -38,14 +37,17 @@ hugepages_restore() {
 	fi
 }
 
+# A fresh server per test: IDs go upward, and each test expects QEMU to be peer 0.
 setup() {
 	load helpers/common
 	load helpers/ivshmd
+	srv_start dev -n 4 -l 1M
 }
 
 teardown() {
 	peers_stop_all
 	qemus_stop_all
+	srvs_stop_all
 }
 
 # qemus_stop_all: stop every QEMU the file started.

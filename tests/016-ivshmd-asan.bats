@@ -14,8 +14,6 @@ setup_file() {
 	export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:halt_on_error=1"
 	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 	srv_dir_create
-	srv_start v8 -n 8 --peer vm=5 --max-peers 8
-	srv_start stall -n 64 --max-peers 4 --queue-limit 300
 }
 
 teardown_file() {
@@ -25,13 +23,17 @@ teardown_file() {
 	srv_dir_remove
 }
 
+# Fresh servers per test: IDs go upward, and the scenarios expect them from 0.
 setup() {
 	load helpers/common
 	load helpers/ivshmd
+	srv_start v8 -n 8 --peer vm=5 --max-peers 8
+	srv_start stall -n 64 --max-peers 4 --queue-limit 300
 }
 
 teardown() {
 	peers_stop_all
+	srvs_stop_all
 }
 
 # sanitizers_quiet NAME: the server's log holds no sanitizer report.
@@ -109,6 +111,29 @@ sanitizers_quiet() {
 	assert_equal "$rc" 0
 	wait_for_line 5 "$(peer_out t1)" '^eof$'
 	sanitizers_quiet term
+}
+
+@test "asan: a kill -9 of the supervised server: restarted with its peers, no reports" {
+	local sup old
+	# Daemonized, stderr is /dev/null: reports go to files.
+	ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$SRV_DIR/sup-report" \
+		UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$SRV_DIR/sup-report" \
+		run -0 timeout 10 "$IVSHMD_BIN/ivshmd" -S "$SRV_DIR/sup.sock" -p "$SRV_DIR/sup.pid" -n 4
+	sup=$(cat "$SRV_DIR/sup.pid")
+	peer_stay r1 "$SRV_DIR/sup.sock" -n 4
+	peer_stay r2 "$SRV_DIR/sup.sock" -n 4
+	old=$(pgrep -P "$sup")
+	kill -KILL "$old"
+	wait_for 10 eval "[ -n \"\$(pgrep -P $sup)\" ] && [ \"\$(pgrep -P $sup)\" != $old ]"
+	peer_cmd r1 "ring $(peer_id r2) 2"
+	wait_for_line 10 "$(peer_out r2)" '^got vector=2 count=1$'
+	run -0 peer -S "$SRV_DIR/sup.sock" -n 4 -q
+	peers_stop_all
+	# To the supervisor itself: through timeout the signal would come with a SIGCONT.
+	kill_wait "$sup"
+	assert_not_exists "$SRV_DIR/sup.sock"
+	run -0 find "$SRV_DIR" -name 'sup-report*'
+	assert_output ""
 }
 
 @test "asan: the shared servers shut down without reports" {
