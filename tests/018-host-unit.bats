@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The host C's pure logic under cmocka (host/tests/): protocol framing with
 # hostile streams, the client session's sequence rules, ivshmd's send queue,
-# command line and pidfile. Each binary runs twice: plain and under
+# command line, pidfile (against planted, linked and reader-locked files),
+# ID allocation and the daemonizing parent's signals. Each binary runs twice: plain and under
 # ASan+UBSan (make -C host unit builds both). A binary must run as many cases
 # as its source defines test functions (static void NAME(void **state)), so a
 # case written but never registered fails here.
@@ -45,12 +46,16 @@ run_unit() {
 @test "unit: ivshmd send queue and fd references" { run_unit test-sendq; }
 @test "unit: ivshmd command line (QEMU's short options and spellings)" { run_unit test-opts; }
 @test "unit: ivshmd path references and pidfile" { run_unit test-pidfile; }
+@test "unit: ivshmd peer IDs (upward, wrapping)" { run_unit test-ids; }
+@test "unit: ivshmd daemonizing parent (readiness, SIGINT and SIGTERM)" { run_unit test-daemon; }
 
 @test "unit under ASan+UBSan: protocol framing" { run_unit test-proto asan/; }
 @test "unit under ASan+UBSan: session" { run_unit test-session asan/; }
 @test "unit under ASan+UBSan: send queue" { run_unit test-sendq asan/; }
 @test "unit under ASan+UBSan: command line" { run_unit test-opts asan/; }
 @test "unit under ASan+UBSan: pidfile" { run_unit test-pidfile asan/; }
+@test "unit under ASan+UBSan: peer IDs" { run_unit test-ids asan/; }
+@test "unit under ASan+UBSan: daemonizing parent" { run_unit test-daemon asan/; }
 
 @test "make -C host check runs every unit test and stops at the first failure" {
 	run -0 make -s -C "$IVSHM_TOP/host" check
