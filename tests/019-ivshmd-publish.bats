@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# ivshmd --publish-peers (issue 8): the server page of contracts/ivshm-shm.h
+# (offset 2048: magic "ISRV", seq even between rewrites, nr_ids 8192, a bitmap
+# of connected IDs), rewritten whole on every join and leave and at start, so
+# libivshm sees a killed peer as dead at once instead of when its heartbeat
+# stops. Off by default; the page is withdrawn (magic 0) at a clean exit.
+#
+#   ivshm-chan serve (victim) --+                  +--> server page @2048
+#   ivshm-chan peers -----------+--> ivshmd -------+
+#   peer-watch (kills, times) --+   --publish-peers
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load helpers/common
+	load helpers/ivshmd
+	srv_dir_create
+	make -s -C "$IVSHM_TOP/host" tools >&2
+	export SHM_NAME="ivshmd-publish-test-$$"
+}
+
+teardown_file() {
+	load helpers/common
+	load helpers/ivshmd
+	srv_dir_remove
+	rm -f "/dev/shm/$SHM_NAME"
+}
+
+setup() {
+	load helpers/common
+	load helpers/ivshmd
+	load helpers/ivshmd-hardening
+	CHAN=$IVSHM_BUILD/guest-apps/bin/ivshm-chan
+	WATCH=$IVSHM_BUILD/tests/host-tools/peer-watch
+}
+
+teardown() {
+	peers_stop_all
+	srvs_stop_all
+}
+
+# victim_start SERVER: an ivshm-chan host peer published as "victim"; its pid in victim.ppid.
+victim_start() {
+	timeout 120 "$CHAN" --host "$(srv_sock "$1")" -r victim serve >"$SRV_DIR/victim.out" 2>&1 3>&- 4>&- &
+	echo $! >"$SRV_DIR/victim.ppid"
+	wait_for 10 eval "chan_peers $1 | grep -q 'role=victim state=live'"
+}
+
+victim_pid() {
+	pgrep -P "$(cat "$SRV_DIR/victim.ppid")" ivshm-chan
+}
+
+chan_peers() {
+	timeout 10 "$CHAN" --host "$(srv_sock "$1")" -r lister peers
+}
+
+# page SERVER LEN: LEN bytes of the server page as hex, read by a peer.
+page() {
+	peer -S "$(srv_sock "$1")" -n 4 -r "2048:$2" | sed -n 's/^read offset=2048 hex=//p'
+}
+
+# le32 HEX OFFSET: the little-endian 32-bit word at byte OFFSET of HEX, in decimal.
+le32() {
+	local w=${1:$(($2 * 2)):8}
+	echo $((16#${w:6:2}${w:4:2}${w:2:2}${w:0:2}))
+}
+
+@test "--publish-peers: a peer killed with SIGKILL is dead at once for ivshm-chan peers" {
+	srv_start pub -n 4 -l 4M --publish-peers
+	victim_start pub
+	kill -KILL "$(victim_pid)"
+	# As soon as ivshmd has seen the connection close, the next reader knows.
+	srv_wait_peers pub 0
+	run -0 chan_peers pub
+	assert_line --regexp '^peer id=[0-9]+ role=victim state=dead$'
+}
+
+@test "without it a fresh reader cannot tell yet, and a watching one takes about a second" {
+	local ms
+	srv_start nopub -n 4 -l 4M
+	victim_start nopub
+	kill -KILL "$(victim_pid)"
+	srv_wait_peers nopub 0
+	run -0 chan_peers nopub
+	assert_line --regexp '^peer id=[0-9]+ role=victim state=live$'
+	victim_start nopub
+	run -0 timeout 20 "$WATCH" "$(srv_sock nopub)" 4 victim "$(victim_pid)" 10000
+	ms=$(sed -n 's/^dead after \([0-9]*\) ms$/\1/p' <<<"$output")
+	echo "# without --publish-peers: dead after $ms ms" >&3
+	[ "$ms" -ge 500 ] && [ "$ms" -le 3000 ]
+}
+
+@test "with it a watching peer sees the kill within milliseconds" {
+	local ms
+	srv_start pub -n 4 -l 4M --publish-peers
+	victim_start pub
+	run -0 timeout 20 "$WATCH" "$(srv_sock pub)" 4 victim "$(victim_pid)" 10000
+	ms=$(sed -n 's/^dead after \([0-9]*\) ms$/\1/p' <<<"$output")
+	echo "# with --publish-peers: dead after $ms ms" >&3
+	[ "$ms" -le 200 ]
+}
+
+@test "the page: magic, even seq, 8192 IDs, the bitmap of connected IDs, rewritten on join and leave" {
+	local p a b c
+	srv_start pub -n 4 -l 1M --publish-peers
+	peer_stay a "$(srv_sock pub)" -n 4
+	peer_stay b "$(srv_sock pub)" -n 4
+	peer_stay c "$(srv_sock pub)" -n 4
+	assert_equal "$(peer_id a) $(peer_id b) $(peer_id c)" "0 1 2"
+	peer_stop b
+	srv_wait_peers pub 2
+	# The reading peer is ID 3 and connected while it reads.
+	p=$(page pub 20)
+	assert_equal "${p:0:8}" "$(hex ISRV)"
+	assert_equal $(($(le32 "$p" 4) % 2)) 0
+	assert_equal "$(le32 "$p" 8)" 8192
+	assert_equal "$(le32 "$p" 12)" 0
+	assert_equal "$(le32 "$p" 16)" $(((1 << 0) | (1 << 2) | (1 << 3)))
+	# The rest of the bitmap (IDs 32 to 8191) is clear.
+	p=$(page pub 1040)
+	assert_equal "${p:40}" "$(hexz 1020)"
+}
+
+# Peers can write the page; ivshmd never reads it back, it writes its own table over it.
+@test "a peer scribbling on the page is overwritten by the next change" {
+	local p
+	srv_start pub -n 4 -l 1M --publish-peers
+	peer_stay a "$(srv_sock pub)" -n 4
+	run -0 peer -S "$(srv_sock pub)" -n 4 -w "2048:XXXXYYYYZZZZWWWWVVVV"
+	p=$(page pub 20)
+	assert_equal "${p:0:8}" "$(hex ISRV)"
+	assert_equal "$(le32 "$p" 8)" 8192
+	assert_equal "$(le32 "$p" 16)" $(((1 << 0) | (1 << 2)))
+}
+
+@test "memory below 1 MiB: the page is still at 2048; off by default it is left alone" {
+	local p
+	srv_start small -n 4 -l 16K --publish-peers
+	peer_stay a "$(srv_sock small)" -n 4
+	p=$(page small 20)
+	assert_equal "${p:0:8}" "$(hex ISRV)"
+	assert_equal "$(le32 "$p" 16)" $(((1 << 0) | (1 << 1)))
+	srv_start off -n 4 -l 1M
+	peer_stay b "$(srv_sock off)" -n 4
+	assert_equal "$(page off 20)" "$(hexz 20)"
+}
+
+@test "a clean exit withdraws the page; a start rewrites whatever was there" {
+	local obj=/dev/shm/$SHM_NAME p
+	rm -f "$obj"
+	truncate -s 1M "$obj"
+	chmod 0600 "$obj"
+	# Left over from anything: a bitmap claiming every ID, a stale magic.
+	printf 'ISRV\0\0\0\0\0\040\0\0\0\0\0\0\377\377\377\377' |
+		dd of="$obj" bs=1 seek=2048 conv=notrunc status=none
+	srv_start kept -n 4 -l 1M -M "$SHM_NAME" --shm-reuse --publish-peers
+	p=$(page kept 24)
+	assert_equal "$(le32 "$p" 16)" $((1 << 0))
+	assert_equal "$(le32 "$p" 20)" 0
+	srv_stop kept
+	p=$(od -An -tx1 -j 2048 -N 20 "$obj" | tr -d ' \n')
+	assert_equal "$(le32 "$p" 0)" 0
+	assert_equal $(($(le32 "$p" 4) % 2)) 0
+	assert_equal "$(le32 "$p" 16)" 0
+}
