@@ -80,8 +80,10 @@ teardown_file() {
 	# uio1 came from the unpinned socket: its ID is the one ivshmd lists for the
 	# guest's QEMU (the pinned peer's PID) besides the pinned one.
 	local qemu listed
-	qemu=$(awk '$7 == "drv" { print $2 }' "$SCRATCH/peers.txt")
-	listed=$(awk -v pid="$qemu" 'NR > 1 && $2 == pid && $7 != "drv" { print $1 }' \
+	qemu=$(awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$col["NAME"] == "drv" { print $col["PID"] }' "$SCRATCH/peers.txt")
+	listed=$(awk -v pid="$qemu" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$col["PID"] == pid && $col["NAME"] != "drv" { print $col["ID"] }' \
 		"$SCRATCH/peers.txt")
 	assert [ -n "$qemu" ]
 	assert [ -n "$listed" ]
