@@ -117,6 +117,42 @@ finished() {
 	assert_equal "$(finished srv)" 0
 }
 
+@test "an event loop: non-blocking calls and poll() on the device fd serve every message" {
+	serve_bg srv -p 10 --echo --event-loop
+	run -0 chan cli send -P srv -p 10 --count 2000 --echo
+	assert_output --regexp 'messages=2000 .* result=ok$'
+	assert_equal "$(finished srv)" 0
+	run -0 cat "$SCRATCH/srv.out"
+	assert_line --regexp '^chan cmd=serve .*messages=2000 .* result=ok$'
+}
+
+# cpu_ticks PID: user + system clock ticks the process used so far.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+@test "an idle end in interrupt or hybrid mode burns no CPU; in poll mode it spins" {
+	local mode group pid before ticks
+	for mode in interrupt hybrid poll; do
+		# The reader waits for a second message the writer sends 4 s after the first.
+		serve_bg "idle-$mode" -p 11 --wait "$mode" --count 2 -t 30000
+		group=$LAST_BG
+		bg "feed-$mode" send -P "idle-$mode" -p 11 --count 2 --delay-ms 4000 -t 30000
+		wait_for 10 grep -q '^chan serving' "$SCRATCH/idle-$mode.out"
+		pid=$(pgrep -g "$group" -x ivshm-chan)
+		before=$(cpu_ticks "$pid")
+		# The window to measure over: the reader has nothing to read in it.
+		sleep 2
+		ticks=$(($(cpu_ticks "$pid") - before))
+		assert_equal "$(finished "idle-$mode")" 0
+		if [ "$mode" = poll ]; then
+			[ "$ticks" -ge 100 ] || fail "poll mode used only $ticks ticks in 2 s"
+		else
+			[ "$ticks" -le 10 ] || fail "$mode mode used $ticks ticks in 2 s of idleness"
+		fi
+	done
+}
+
 @test "three peers, each pair with its own channel, all messages checked" {
 	local r
 	for r in p1 p2 p3; do

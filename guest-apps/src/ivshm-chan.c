@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,13 @@
 #define MAX_PEERS 16
 
 struct opts {
+	struct ivshm_dev *dev;
 	const char *device, *host, *role, *peer;
 	unsigned int vectors;
 	uint32_t port;
 	uint64_t count, size, delay_ms, seconds;
 	int timeout_ms;
-	int stream, echo;
+	int stream, echo, event_loop;
 	struct ivshm_chan_opts chan;
 };
 
@@ -33,7 +35,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ivshm-chan [DEVICE] -r ROLE serve [-p PORT] [--count N] [--echo] [--delay-ms D]\n"
-		"       ivshm-chan [DEVICE] -r ROLE send -P PEER_ROLE [-p PORT] [--count N] [--size BYTES] [--echo]\n"
+		"       ivshm-chan [DEVICE] -r ROLE send -P PEER_ROLE [-p PORT] [--count N] [--size BYTES] [--echo] [--delay-ms D]\n"
 		"       ivshm-chan [DEVICE] -r ROLE mesh -P ROLE1,ROLE2,... [-p PORT] [--count N]\n"
 		"       ivshm-chan [DEVICE] -r ROLE spray [--seconds S]\n"
 		"       ivshm-chan [DEVICE] peers\n"
@@ -47,7 +49,8 @@ static void usage(FILE *f)
 		"      --stream    a stream channel instead of packets\n"
 		"      --ring      this end's ring bytes (default 16384)\n"
 		"      --wait      interrupt | poll | hybrid (default interrupt)\n"
-		"      --delay-ms  serve: pause after each message (a slow reader)\n"
+		"      --delay-ms  pause after each message (a slow reader, or a quiet sender)\n"
+		"      --event-loop  serve: wait in poll() on the device fd between non-blocking calls\n"
 		"      --seconds   spray: how long (default 5)\n"
 		"  -t, --timeout   per call, ms (default 10000)\n"
 		"Result lines:\n"
@@ -71,6 +74,17 @@ static const char *err_name(int err)
 	case EMSGSIZE: return "EMSGSIZE";
 	case EUCLEAN: return "EUCLEAN";
 	default: return "error";
+	}
+}
+
+/* Pause without looking dead: a peer that sleeps long keeps its heartbeat going. */
+static void pause_ms(const struct opts *o, uint64_t ms)
+{
+	int64_t end = ivshm_clock_ms() + (int64_t)ms, left;
+
+	while ((left = end - ivshm_clock_ms()) > 0) {
+		ivshm_clock_sleep_ms(left < 100 ? (unsigned int)left : 100);
+		ivshm_heartbeat(o->dev);
 	}
 }
 
@@ -108,6 +122,36 @@ static int put_msg(struct ivshm_chan *ch, const struct opts *o, char *buf, uint6
 	return 0;
 }
 
+/*
+ * How an event loop waits: a non-blocking receive, then poll() on the device
+ * fd and ivshm_ack(), with a 250 ms tick for the heartbeat and the peer's
+ * liveness (both come with the library's calls).
+ */
+static int recv_polled(const struct opts *o, struct ivshm_chan *ch, char *buf, size_t *len)
+{
+	int64_t deadline = ivshm_clock_ms() + o->timeout_ms, left;
+	struct pollfd pfd = { .events = POLLIN };
+	int err;
+
+	err = ivshm_get_fd(o->dev, &pfd.fd);
+	if (err)
+		return err;
+	for (;;) {
+		err = ivshm_chan_recv(ch, buf, MAX_MSG, len, 0);
+		if (err != -EAGAIN)
+			return err;
+		left = deadline - ivshm_clock_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, left < 250 ? (int)left : 250) < 0 && errno != EINTR)
+			return -errno;
+		err = ivshm_ack(o->dev, NULL, NULL);
+		if (err && err != -EAGAIN)
+			return err;
+		ivshm_heartbeat(o->dev);
+	}
+}
+
 /* The next message into @buf, checking it carries @seq. */
 static int get_msg(struct ivshm_chan *ch, const struct opts *o, char *buf, uint64_t seq)
 {
@@ -116,7 +160,8 @@ static int get_msg(struct ivshm_chan *ch, const struct opts *o, char *buf, uint6
 	int err;
 
 	if (!o->stream) {
-		err = ivshm_chan_recv(ch, buf, MAX_MSG, &done, o->timeout_ms);
+		err = o->event_loop ? recv_polled(o, ch, buf, &done) :
+				      ivshm_chan_recv(ch, buf, MAX_MSG, &done, o->timeout_ms);
 		if (err)
 			return err;
 		if (done != o->size) {
@@ -175,7 +220,7 @@ static int cmd_serve(struct ivshm_dev *dev, const struct opts *o)
 		if (err)
 			break;
 		if (o->delay_ms)
-			ivshm_clock_sleep_ms((unsigned int)o->delay_ms);
+			pause_ms(o, o->delay_ms);
 	}
 	/* The peer closing after all its messages is the normal end. */
 	if (err == -EPIPE && !o->count && n > 0)
@@ -215,6 +260,8 @@ static int cmd_send(struct ivshm_dev *dev, const struct opts *o)
 		err = put_msg(ch, o, buf, n);
 		if (!err && o->echo)
 			err = get_msg(ch, o, buf, n);
+		if (o->delay_ms && n + 1 < o->count)
+			pause_ms(o, o->delay_ms);
 	}
 	result("send", ch, err);
 	ivshm_chan_close(ch);
@@ -336,7 +383,7 @@ static int parse_wait(const char *s, enum ivshm_wait_mode *m)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_STREAM = 256, OPT_RING, OPT_WAIT, OPT_DELAY, OPT_SECONDS };
+	enum { OPT_STREAM = 256, OPT_RING, OPT_WAIT, OPT_DELAY, OPT_SECONDS, OPT_LOOP };
 	static const struct option lopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "host", required_argument, NULL, 'H' },
@@ -353,6 +400,7 @@ int main(int argc, char **argv)
 		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ "delay-ms", required_argument, NULL, OPT_DELAY },
 		{ "seconds", required_argument, NULL, OPT_SECONDS },
+		{ "event-loop", no_argument, NULL, OPT_LOOP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -374,6 +422,7 @@ int main(int argc, char **argv)
 		case 'P': o.peer = optarg; break;
 		case 'e': o.echo = 1; break;
 		case OPT_STREAM: o.stream = 1; o.chan.type = IVSHM_CHAN_STREAM; break;
+		case OPT_LOOP: o.event_loop = 1; break;
 		case 'n':
 			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &v) || !v)
 				return EXIT_USAGE;
@@ -443,8 +492,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (o.event_loop && (o.stream || strcmp(cmd, "serve") != 0)) {
+		ivshm_msg_err("--event-loop is for serving packets");
+		return EXIT_USAGE;
+	}
 	if (app_open_any(o.device, o.host, o.vectors, &dev))
 		return EXIT_FAIL;
+	o.dev = dev;
 	if (strcmp(cmd, "serve") == 0)
 		ret = cmd_serve(dev, &o);
 	else if (strcmp(cmd, "send") == 0)
