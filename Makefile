@@ -7,7 +7,8 @@
 #   make demo       deps + build + install + the two-VM exchange under libvirt
 #                   (BACKEND=qemu: plain QEMU on the build tree, nothing installed)
 #   make install    host tools, libivshm and apps, driver sources for DKMS, VM configs,
-#                   guest image; honours DESTDIR/PREFIX
+#                   guest image, man pages, the udev rule; honours DESTDIR/PREFIX
+#   make deb        Debian packages (debian/: debhelper, dh-dkms) into build/deb/
 #   make test-overlay  the probes and scripts the tests add to a guest (never installed)
 #   make fuzz       the libFuzzer targets for FUZZ_SECONDS each (default 600); make test
 #                   runs them briefly
@@ -34,7 +35,7 @@ LOGDIR   := $(IVSHM_LOG_DIR)
 
 COMPONENTS := host guest-apps guest-driver
 
-.PHONY: all deps host guest-apps guest test-overlay test bench fuzz install demo clean
+.PHONY: all deps host guest-apps guest test-overlay test bench fuzz install demo deb clean
 
 all: host guest-apps guest
 
@@ -83,6 +84,32 @@ install: all
 	@install -m 0644 $(BUILD)/guest/vmlinuz $(BUILD)/guest/initrd.img $(BUILD)/guest/kernel.version \
 		"$(DESTDIR)$(IMAGEDIR)/"
 	@install -m 0644 vm-configs/*.xml "$(DESTDIR)$(DATADIR)/ivshm/vm-configs/"
+
+# dpkg-buildpackage writes next to the source directory and builds in place, so the
+# tree is copied to $(BUILD)/deb/ivshm-VERSION first and the packages land in
+# $(BUILD)/deb. The package build has a BUILD of its own (the compiler flags differ)
+# but shares this BUILD's kernel downloads. Rebuilt when a file of the tree changes.
+DEB_DIR     := $(BUILD)/deb
+DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' $(TOP)/debian/changelog)
+DEB_SRC     := $(DEB_DIR)/ivshm-$(DEB_VERSION)
+DEB_EXCLUDE := --exclude-vcs --exclude='./build*' \
+	$(if $(filter $(TOP)/%,$(BUILD)),--exclude='./$(patsubst $(TOP)/%,%,$(BUILD))')
+DEB_INPUTS  := $(shell cd $(TOP) && find . -path ./.git -prune -o -path './build*' -prune \
+	-o -type f -print)
+
+deb: $(DEB_DIR)/.built
+
+$(DEB_DIR)/.built: $(DEB_INPUTS)
+	@$(TOP)/mk/deps.sh
+	@printf '  %-7s %s\n' DEB "$(DEB_DIR)"
+	@rm -rf "$(DEB_SRC)" && mkdir -p "$(DEB_SRC)" "$(DEB_DIR)/build" "$(BUILD)/kernel"
+	@rm -f "$(DEB_DIR)"/*.deb "$(DEB_DIR)"/*.changes "$(DEB_DIR)"/*.buildinfo \
+		"$(DEB_DIR)"/*.dsc "$(DEB_DIR)"/*.tar.*
+	@ln -sfn "$(BUILD)/kernel" "$(DEB_DIR)/build/kernel"
+	@tar -C $(TOP) $(DEB_EXCLUDE) -cf - . | tar -C "$(DEB_SRC)" -xf -
+	@cd "$(DEB_SRC)" && BUILD="$(DEB_DIR)/build" dpkg-buildpackage -us -uc \
+		>"$(DEB_DIR)/build.log" 2>&1 || { tail -n 40 "$(DEB_DIR)/build.log"; exit 1; }
+	@touch $@
 
 ifeq ($(BACKEND),qemu)
 demo: deps all
