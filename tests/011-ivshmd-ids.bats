@@ -225,3 +225,17 @@ refuse_and_check() {
 	run -0 cat "$(peer_out holder)"
 	refute_line --regexp '^(leave|eof)'
 }
+
+# Whoever listens at PATH.ctl writes to the terminal of the one running --list.
+@test "--list prints a spoofed control socket's escape sequences as text" {
+	local sock=$SRV_DIR/spoof.sock
+	printf 'ID PID\n\033]0;owned\007\033[2J\\x41 caf\303\251\n' >"$SRV_DIR/spoof.txt"
+	timeout 30 socat "UNIX-LISTEN:$sock.ctl,fork" "OPEN:$SRV_DIR/spoof.txt" 3>&- 4>&- &
+	echo $! >"$SRV_DIR/spoof.qpid"
+	wait_for 5 test -S "$sock.ctl"
+	run -0 timeout 10 "$IVSHMD_BIN/ivshmd" --list -S "$sock"
+	assert_line --index 0 'ID PID'
+	assert_line --index 1 '\x1b]0;owned\x07\x1b[2J\x5cx41 caf\xc3\xa9'
+	refute_output --partial $'\033'
+	kill_wait "$(cat "$SRV_DIR/spoof.qpid")"
+}
