@@ -214,3 +214,21 @@ shm_line() {
 	assert_not_exists "$(srv_sock term).ctl"
 	assert_not_exists "$SRV_DIR/term.pid"
 }
+
+# The daemon sits in / once started; its server must still find relative paths after a restart.
+@test "relative socket and pidfile paths survive a restart of the daemon's server" {
+	local sup old
+	(cd "$SRV_DIR" && timeout 30 "$IVSHMD_BIN/ivshmd" -S rel.sock -p rel.pid -n 1 3>&- 4>&-)
+	sup=$(cat "$SRV_DIR/rel.pid")
+	peer_stay r "$SRV_DIR/rel.sock" -n 1
+	old=$(pgrep -P "$sup")
+	kill -KILL "$old"
+	wait_for 10 eval "p=\$(pgrep -P $sup); [ -n \"\$p\" ] && [ \"\$p\" != $old ]"
+	run -0 peer -S "$SRV_DIR/rel.sock" -n 1 -q
+	assert_not_exists /rel.sock
+	assert_equal "$(readlink "/proc/$(pgrep -P "$sup")/cwd")" /
+	peer_stop r
+	kill_wait "$sup"
+	assert_not_exists "$SRV_DIR/rel.sock"
+	assert_not_exists "$SRV_DIR/rel.pid"
+}

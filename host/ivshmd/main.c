@@ -224,11 +224,14 @@ static int serve(struct ivshmd_opts *o, struct ivshmd_inherited *inh, char **arg
 			 (unsigned long long)o->cfg.shm_size, o->cfg.vectors, o->cfg.socket_path);
 	if (ret < 0)
 		ivshmd_log(LOG_WARNING, "sd_notify: %s", strerror(-ret));
+	/* Started where the daemon was (relative paths), then out of the way like it. */
 	if (sup == 1) {
 		ret = ivshmd_detach();
 		if (ret)
 			ivshmd_log(LOG_WARNING, "detaching from the terminal: %s", strerror(-ret));
 		setenv(IVSHMD_SUPERVISED_ENV, "2", 1);
+	} else if (sup == 2 && chdir("/") < 0) {
+		ivshmd_log(LOG_WARNING, "chdir /: %s", strerror(errno));
 	}
 
 	/* A re-exec that could not start goes on serving. */

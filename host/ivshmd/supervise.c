@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -40,6 +41,7 @@ struct sup {
 	int sock;			/* the server's $NOTIFY_SOCKET */
 	char notify_env[64];
 	int sfd;			/* signalfd */
+	int cwd;			/* where relative paths in argv are resolved */
 	pid_t worker;			/* 0: none running */
 	int report;			/* to the waiting parent; -1 once told */
 	bool detached;
@@ -143,7 +145,8 @@ static void spawn(struct sup *s)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (setenv("NOTIFY_SOCKET", s->notify_env, 1) == 0 &&
+		/* The supervisor sits in / once detached; the server's relative paths do not. */
+		if (fchdir(s->cwd) == 0 && setenv("NOTIFY_SOCKET", s->notify_env, 1) == 0 &&
 		    setenv(IVSHMD_SUPERVISED_ENV, s->detached ? "2" : "1", 1) == 0)
 			ivshmd_handover_exec(s->self, s->argv, fds, names, s->nkept);
 		_exit(127);
@@ -391,16 +394,27 @@ static int loop(struct sup *s)
 int ivshmd_supervise(const char *pidfile, char *argv[])
 {
 	struct ivshmd_pidfile pf = { .fd = -1 };
-	struct sup s = { .sock = -1, .sfd = -1, .report = -1, .argv = argv };
+	struct sup s = { .sock = -1, .sfd = -1, .cwd = -1, .report = -1, .argv = argv };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
 	sigset_t mask;
 	int ret;
 
 	s.self = ivshmd_self_path();
 	if (!s.self)
 		return 1;
+	s.cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* A parent gone before we report must cost an EPIPE; a hang-up is nothing to us. */
+	if (s.cwd < 0 || sigaction(SIGPIPE, &ign, NULL) < 0 || sigaction(SIGHUP, &ign, NULL) < 0) {
+		ivshmd_log(LOG_ERR, "supervisor: %s", strerror(errno));
+		if (s.cwd >= 0)
+			close(s.cwd);
+		free(s.self);
+		return 1;
+	}
 	ret = ivshmd_daemonize(&s.report);
 	if (ret) {
 		ivshmd_log(LOG_ERR, "daemonizing: %s", strerror(-ret));
+		close(s.cwd);
 		free(s.self);
 		return 1;
 	}
@@ -432,6 +446,7 @@ out:
 		close(s.sfd);
 	if (s.sock >= 0)
 		close(s.sock);
+	close(s.cwd);
 	ivshmd_pidfile_remove(&pf);
 	free(s.self);
 	return ret;
