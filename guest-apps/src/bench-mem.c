@@ -208,8 +208,9 @@ int bench_wake_client(struct bench_conn *c, const struct bench_spec *s, struct b
 		/* A doorbell must find the server waiting, asleep or spinning. */
 		ivshm_clock_sleep_ms(WAKE_GAP_MS);
 		bench_alive(c);
-		__atomic_store_n(&mine->seq, ++seq, __ATOMIC_RELAXED);
+		/* The clock first: a server that sees the new number early cannot come out ahead of it. */
 		t0 = bench_ticks();
+		__atomic_store_n(&mine->seq, ++seq, __ATOMIC_RELAXED);
 		err = ivshm_trigger(c->dev, c->peer, BENCH_VECTOR);
 		t1 = bench_ticks();
 		if (!err)

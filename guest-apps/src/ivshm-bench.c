@@ -266,8 +266,9 @@ static int serve(struct bench_conn *c)
 
 static void print_us(const char *key, int have, int64_t ns)
 {
+	/* A one-way time may come out a few ns below zero: the clocks align within that. */
 	if (have)
-		printf(" %s=%lld.%03lld", key, (long long)(ns / 1000), (long long)(ns % 1000));
+		printf(" %s=%s%lld.%03lld", key, ns < 0 ? "-" : "", llabs(ns) / 1000, llabs(ns) % 1000);
 	else
 		printf(" %s=", key);
 }
