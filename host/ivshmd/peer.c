@@ -518,12 +518,11 @@ void ivshmd_peer_event(struct ivshmd_server *s, struct ivshmd_peer *p, uint32_t 
 		flush(s, p);
 }
 
-static void log_leave(struct ivshmd_server *s, const struct ivshmd_peer *p)
+static void log_leave(const struct ivshmd_server *s, const struct ivshmd_peer *p)
 {
 	const char *name = pin_name(s, p);
 
 	if (p->why == IVSHMD_LEAVE_STALLED) {
-		s->stall_drops++;
 		ivshmd_log(LOG_WARNING, "peer %u left (pid %d%s%s%s): stopped reading for %u ms "
 			   "(--send-timeout); dropped for good: a QEMU that was stopped (SIGSTOP, a "
 			   "debugger, heavy swapping) does not reconnect", p->id, (int)p->cred.pid,

@@ -123,7 +123,6 @@ struct ivshmd_server {
 	unsigned nunpinned;
 	struct ivshmd_peer *dying;	/* peers with why set, not yet removed */
 	struct ivshmd_peer *dirty;	/* peers recorded DIRTY */
-	unsigned long stall_drops;	/* peers dropped for --send-timeout since start */
 	unsigned nstuck;		/* peers with want_out */
 	struct ivshmd_peer *graveyard;
 
