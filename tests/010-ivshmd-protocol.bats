@@ -9,7 +9,6 @@
 #   ivshm-peer --stay ---+--> ivshmd (-n 1 | -n 8) --> sealed memfd
 #   ivshm-peer --stay ---+
 
-bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load helpers/common

@@ -5,7 +5,6 @@
 # dropped for good), 1000 connect/disconnect cycles leak neither fds nor
 # memory, and running out of fds costs a refused connection, not the server.
 
-bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load helpers/common

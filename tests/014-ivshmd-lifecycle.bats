@@ -7,7 +7,6 @@
 # change nothing; SIGTERM/SIGINT clean-up, daemon mode, pidfile lock and
 # sd_notify readiness.
 
-bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load helpers/common

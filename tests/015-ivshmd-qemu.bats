@@ -6,7 +6,6 @@
 #
 #   ivshm-peer -w OFF:PATTERN --> ivshmd --fd--> QEMU ivshmem-doorbell BAR2 <-- HMP xp
 
-bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load helpers/common

@@ -3,7 +3,6 @@
 # AddressSanitizer and UBSan (make -C host SANITIZE=1): any memory error,
 # leak at exit or undefined behaviour aborts the process and fails the test.
 
-bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load helpers/common

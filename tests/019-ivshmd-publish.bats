@@ -9,7 +9,6 @@
 #   ivshm-chan peers -----------+--> ivshmd -------+
 #   peer-watch (kills, times) --+   --publish-peers
 
-bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load helpers/common

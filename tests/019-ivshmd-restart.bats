@@ -9,7 +9,6 @@
 #   ivshmd (supervisor: pidfile, fd store) --fork/exec--> ivshmd (server) -- peers, QEMU
 #                 ^ FDSTORE=1 FDNAME=... (memory, sockets, peers, eventfds, record)
 
-bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load helpers/common

@@ -6,7 +6,6 @@
 # optimisation (read back from .GCC.command.line, which -frecord-gcc-switches
 # keeps). Read from the ELF files with readelf.
 
-bats_require_minimum_version 1.5.0
 
 setup() {
 	load helpers/common
