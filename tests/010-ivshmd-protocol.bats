@@ -9,7 +9,6 @@
 #   ivshm-peer --stay ---+--> ivshmd (-n 1 | -n 8) --> sealed memfd
 #   ivshm-peer --stay ---+
 
-
 setup_file() {
 	load helpers/common
 	load helpers/ivshmd

@@ -6,7 +6,6 @@
 # its quota of unpinned IDs, a flood of refused connections leaves a few log
 # lines, and --list shows who is connected. Each test gets fresh servers.
 
-
 setup_file() {
 	load helpers/common
 	load helpers/ivshmd

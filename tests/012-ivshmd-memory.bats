@@ -8,7 +8,6 @@
 # suffixes up to 64 GiB and more (others rounded up, as QEMU's server does),
 # sparse, and bad sizes refused at start-up.
 
-
 setup_file() {
 	load helpers/common
 	load helpers/ivshmd

@@ -5,7 +5,6 @@
 # dropped for good), 1000 connect/disconnect cycles leak neither fds nor
 # memory, and running out of fds costs a refused connection, not the server.
 
-
 setup_file() {
 	load helpers/common
 	load helpers/ivshmd

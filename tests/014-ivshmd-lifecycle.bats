@@ -7,7 +7,6 @@
 # change nothing; SIGTERM/SIGINT clean-up, daemon mode, pidfile lock and
 # sd_notify readiness.
 
-
 setup_file() {
 	load helpers/common
 	load helpers/ivshmd

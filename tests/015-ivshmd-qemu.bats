@@ -6,7 +6,6 @@
 #
 #   ivshm-peer -w OFF:PATTERN --> ivshmd --fd--> QEMU ivshmem-doorbell BAR2 <-- HMP xp
 
-
 setup_file() {
 	load helpers/common
 	load helpers/ivshmd

@@ -3,7 +3,6 @@
 # AddressSanitizer and UBSan (make -C host SANITIZE=1): any memory error,
 # leak at exit or undefined behaviour aborts the process and fails the test.
 
-
 setup_file() {
 	load helpers/common
 	export IVSHMD_BIN="$IVSHM_BUILD/asan/bin"

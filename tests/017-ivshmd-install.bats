@@ -4,7 +4,6 @@
 # whose default settings start a working server, and the command lines are
 # QEMU ivshmem-server's plus long options, with bad values refused.
 
-
 setup_file() {
 	load helpers/common
 	load helpers/ivshmd

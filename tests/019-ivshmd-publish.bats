@@ -9,7 +9,6 @@
 #   ivshm-chan peers -----------+--> ivshmd -------+
 #   peer-watch (kills, times) --+   --publish-peers
 
-
 setup_file() {
 	load helpers/common
 	load helpers/ivshmd

@@ -9,7 +9,6 @@
 #   ivshmd (supervisor: pidfile, fd store) --fork/exec--> ivshmd (server) -- peers, QEMU
 #                 ^ FDSTORE=1 FDNAME=... (memory, sockets, peers, eventfds, record)
 
-
 setup_file() {
 	load helpers/common
 	load helpers/ivshmd

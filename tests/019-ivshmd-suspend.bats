@@ -12,7 +12,6 @@
 # The domain has a name of its own and its own server, so it never meets the
 # ivshm-server/ivshm-client domains of the other libvirt tests.
 
-
 setup_file() {
 	load helpers/common
 	load helpers/ivshmd

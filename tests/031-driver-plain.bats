@@ -12,16 +12,13 @@
 setup_file() {
 	load helpers/common
 	load helpers/driver
-	export SCRATCH="$(scratch_dir)"
-	rm -rf "$SCRATCH"/*
-	driver_image
+	driver_setup_file
 
 	truncate -s 1G "$SCRATCH/plain-a"
 	truncate -s 1M "$SCRATCH/plain-b"
 	printf 'from-host' | dd of="$SCRATCH/plain-a" bs=1 seek=4096 conv=notrunc status=none
 
-	local script
-	script=$(cat <<-'EOF'
+	driver_boot 031-plain --plain "$SCRATCH/plain-a:1G" --plain "$SCRATCH/plain-b:1M" <<-'EOF'
 		mount -t debugfs none /sys/kernel/debug
 		for u in uio0 uio1; do
 			d=/sys/class/uio/$u
@@ -48,8 +45,7 @@ setup_file() {
 		# Memory types are recorded while a mapping exists.
 		uio-probe uio0 hold open >/tmp/hold &
 		hold=$!
-		n=0
-		while ! grep -q holding /tmp/hold && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+		poll_for /tmp/hold holding
 		for i in 0 1; do
 			a=$(cat /sys/class/uio/uio0/maps/map$i/addr)
 			echo "uio0: map$i memtype" $(grep -F "[mem $a-" /sys/kernel/debug/x86/pat_memtype_list |
@@ -58,10 +54,6 @@ setup_file() {
 		kill -USR1 $hold
 		wait $hold
 	EOF
-	)
-	script=$(guest_cmd "$script")
-	timeout 200 "$VM" --name "031-plain-$$" --log "$SCRATCH/guest.log" --timeout 180 \
-		--plain "$SCRATCH/plain-a:1G" --plain "$SCRATCH/plain-b:1M" --cmd "$script" 3>&- 4>&- || true
 }
 
 setup() {

@@ -13,12 +13,7 @@
 setup_file() {
 	load helpers/common
 	load helpers/driver
-	export SCRATCH="$(scratch_dir)"
-	rm -rf "$SCRATCH"/*
-	driver_image
-	export SOCK="$SCRATCH/ivshmd.sock"
-
-	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 4M -n 4 -P drv=7 -P host=9
+	driver_setup_file -l 4M -n 4 -P drv=7 -P host=9
 
 	timeout 200 "$IVSHM_BIN/ivshm-peer" -S "$SOCK.host" -n 4 -t 180 -W 2 \
 		>"$SCRATCH/host-peer.log" 2>&1 3>&- 4>&- &

@@ -11,15 +11,9 @@
 setup_file() {
 	load helpers/common
 	load helpers/driver
-	export SCRATCH="$(scratch_dir)"
-	rm -rf "$SCRATCH"/*
-	driver_image
-	export SOCK="$SCRATCH/ivshmd.sock"
+	driver_setup_file -l 4M -n 4
 
-	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 4M -n 4
-
-	local script
-	script=$(cat <<-'EOF'
+	driver_boot 033-unbind --socket "$SOCK" --vectors 4 --plain "$SCRATCH/plain:1M" <<-'EOF'
 		dbu=$(uio_of doorbell)
 		plu=$(uio_of plain)
 		db=$(pci_of $dbu)
@@ -57,10 +51,6 @@ setup_file() {
 		p rebound $(uio_of doorbell) counters
 		self_ring rebound
 	EOF
-	)
-	script=$(guest_cmd "$script")
-	timeout 200 "$VM" --name "033-unbind-$$" --log "$SCRATCH/guest.log" --timeout 180 \
-		--socket "$SOCK" --vectors 4 --plain "$SCRATCH/plain:1M" --cmd "$script" 3>&- 4>&- || true
 }
 
 setup() {

@@ -9,15 +9,9 @@
 setup_file() {
 	load helpers/common
 	load helpers/driver
-	export SCRATCH="$(scratch_dir)"
-	rm -rf "$SCRATCH"/*
-	driver_image
-	export SOCK="$SCRATCH/ivshmd.sock"
+	driver_setup_file -l 4M -n 4
 
-	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 4M -n 4
-
-	local script
-	script=$(cat <<-'EOF'
+	driver_boot 034-reload --socket "$SOCK" --vectors 4 --plain "$SCRATCH/plain:1M" <<-'EOF'
 		db=$(pci_of $(uio_of doorbell))
 		pl=$(pci_of $(uio_of plain))
 		claims bound
@@ -39,10 +33,6 @@ setup_file() {
 		p reloaded $(uio_of doorbell) counters
 		self_ring reloaded
 	EOF
-	)
-	script=$(guest_cmd "$script")
-	timeout 200 "$VM" --name "034-reload-$$" --log "$SCRATCH/guest.log" --timeout 180 \
-		--socket "$SOCK" --vectors 4 --plain "$SCRATCH/plain:1M" --cmd "$script" 3>&- 4>&- || true
 }
 
 setup() {

@@ -15,16 +15,10 @@
 setup_file() {
 	load helpers/common
 	load helpers/driver
-	export SCRATCH="$(scratch_dir)"
-	rm -rf "$SCRATCH"/*
-	driver_image
-	export SOCK="$SCRATCH/ivshmd.sock"
-
-	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 4M -n 4
+	driver_setup_file -l 4M -n 4
 	printf 'from-host' | dd of="$SCRATCH/plain" bs=1M seek=0 count=1 conv=sync status=none
 
-	local script
-	script=$(cat <<-'EOF'
+	driver_boot 035-revoke --socket "$SOCK" --vectors 4 --plain "$SCRATCH/plain:1M" <<-'EOF'
 		db=$(pci_of $(uio_of doorbell))
 		pl=$(pci_of $(uio_of plain))
 		: >/tmp/h-db
@@ -71,10 +65,6 @@ setup_file() {
 		sed 's/^/pl: /' /tmp/h-pl
 		p rescanned $(uio_of plain) peek 64 12
 	EOF
-	)
-	script=$(guest_cmd "$script")
-	timeout 200 "$VM" --name "035-revoke-$$" --log "$SCRATCH/guest.log" --timeout 180 \
-		--socket "$SOCK" --vectors 4 --plain "$SCRATCH/plain:1M" --cmd "$script" 3>&- 4>&- || true
 }
 
 setup() {

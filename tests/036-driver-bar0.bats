@@ -14,12 +14,9 @@
 setup_file() {
 	load helpers/common
 	load helpers/driver
-	export SCRATCH="$(scratch_dir)"
-	rm -rf "$SCRATCH"/*
-	driver_image
+	driver_setup_file
 
-	local script
-	script=$(cat <<-'EOF'
+	driver_boot 036-bar0 --plain "$SCRATCH/a:1M" --plain "$SCRATCH/b:1M" <<-'EOF'
 		set -- $(for d in /sys/bus/pci/devices/*; do
 			[ "$(cat $d/device)" = 0x1110 ] && basename $d; done)
 		a=$1 b=$2
@@ -28,13 +25,21 @@ setup_file() {
 			echo "$1: bar0 page=$((${r%% *} >> 12)) offset=$((${r%% *} & 4095))" \
 				"bound=$([ -e $D/$2 ] && echo yes || echo no)"
 		}
+		# layout TAG: where both BAR0s are, and what the driver holds.
+		layout() {
+			bar0 $1-a $a
+			bar0 $1-b $b
+			claims $1
+		}
+		# The kernel places both devices' BARs anew.
+		replug() {
+			echo 1 >/sys/bus/pci/devices/$a/remove
+			echo 1 >/sys/bus/pci/devices/$b/remove
+			echo 1 >/sys/bus/pci/rescan
+		}
 		claims booted
-		echo 1 >/sys/bus/pci/devices/$a/remove
-		echo 1 >/sys/bus/pci/devices/$b/remove
-		echo 1 >/sys/bus/pci/rescan
-		bar0 packed-a $a
-		bar0 packed-b $b
-		claims packed
+		replug
+		layout packed
 		echo $b >$D/bind 2>/dev/null
 		echo "bind b: status=$?"
 		echo 1 >/sys/bus/pci/devices/$b/remove
@@ -43,28 +48,18 @@ setup_file() {
 		bar0 alone-a $a
 		grep -c 'uio_ivshmem regs page' /proc/iomem | sed 's/^/fences: /'
 		echo 1 >/sys/bus/pci/rescan
-		bar0 rescanned-a $a
-		bar0 rescanned-b $b
-		claims rescanned
+		layout rescanned
 		u=$(basename $(ls -d /sys/bus/pci/devices/$a/uio/uio*))
 		echo "a: map0 size=$(cat /sys/class/uio/$u/maps/map0/size)" \
 			"offset=$(cat /sys/class/uio/$u/maps/map0/offset)"
 		p a $u map 0 rw shared
 		p a $u map 0 rw shared 8192
 		echo -n pci:1af4:1110 >/sys/bus/pci/resource_alignment
-		echo 1 >/sys/bus/pci/devices/$a/remove
-		echo 1 >/sys/bus/pci/devices/$b/remove
-		echo 1 >/sys/bus/pci/rescan
-		bar0 aligned-a $a
-		bar0 aligned-b $b
-		claims aligned
+		replug
+		layout aligned
 		grep -c 'uio_ivshmem regs page' /proc/iomem | sed 's/^/aligned fences: /'
 		dmesg | grep -E "uio_ivshmem $a|uio_ivshmem $b" | sed 's/^\[[ 0-9.]*\] /klog: /'
 	EOF
-	)
-	script=$(guest_cmd "$script")
-	timeout 200 "$VM" --name "036-bar0-$$" --log "$SCRATCH/guest.log" --timeout 180 \
-		--plain "$SCRATCH/a:1M" --plain "$SCRATCH/b:1M" --cmd "$script" 3>&- 4>&- || true
 }
 
 setup() {

@@ -13,15 +13,9 @@
 setup_file() {
 	load helpers/common
 	load helpers/driver
-	export SCRATCH="$(scratch_dir)"
-	rm -rf "$SCRATCH"/*
-	driver_image
-	export SOCK="$SCRATCH/ivshmd.sock"
+	driver_setup_file -l 4M -n 4
 
-	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 4M -n 4
-
-	local script
-	script=$(cat <<-'EOF'
+	DRIVER_BOOT_S=280 driver_boot 037-probe-fail --socket "$SOCK" --vectors 4 <<-'EOF'
 		mount -t debugfs none /sys/kernel/debug
 		db=$(pci_of $(uio_of doorbell))
 		msi=/sys/bus/pci/devices/$db/msi_bus
@@ -54,10 +48,6 @@ setup_file() {
 		rmmod uio_ivshmem
 		echo "rmmod: status=$?"
 	EOF
-	)
-	script=$(guest_cmd "$script")
-	timeout 300 "$VM" --name "037-probe-fail-$$" --log "$SCRATCH/guest.log" --timeout 280 \
-		--socket "$SOCK" --vectors 4 --cmd "$script" 3>&- 4>&- || true
 }
 
 setup() {

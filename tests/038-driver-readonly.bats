@@ -8,15 +8,12 @@
 setup_file() {
 	load helpers/common
 	load helpers/driver
-	export SCRATCH="$(scratch_dir)"
-	rm -rf "$SCRATCH"/*
-	driver_image
+	driver_setup_file
 
 	truncate -s 1M "$SCRATCH/plain"
 	printf 'from-host' | dd of="$SCRATCH/plain" bs=1 seek=4096 conv=notrunc status=none
 
-	local script
-	script=$(cat <<-'EOF'
+	driver_boot 038-readonly --plain "$SCRATCH/plain:1M" <<-'EOF'
 		p ro uio0 ro map 1 r shared
 		p ro uio0 ro map 0 r shared
 		p ro uio0 ro map 2 r shared
@@ -28,10 +25,6 @@ setup_file() {
 		p ro uio0 ro mprotect 0
 		p rw uio0 map 1 r private
 	EOF
-	)
-	script=$(guest_cmd "$script")
-	timeout 200 "$VM" --name "038-readonly-$$" --log "$SCRATCH/guest.log" --timeout 180 \
-		--plain "$SCRATCH/plain:1M" --cmd "$script" 3>&- 4>&- || true
 }
 
 setup() {

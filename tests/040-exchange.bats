@@ -13,11 +13,7 @@
 setup_file() {
 	load helpers/common
 	load helpers/exchange
-	# Per process: a concurrent run of this same file must not share it.
-	export SCRATCH="$(scratch_dir)/$$"
-	mkdir -p "$SCRATCH"
-	exchange_image
-	ivshmd_start 4
+	exchange_setup_file 4
 
 	local a b
 	a=$(cat <<-'EOF'

@@ -11,11 +11,7 @@
 setup_file() {
 	load helpers/common
 	load helpers/exchange
-	# Per process: a concurrent run of this same file must not share it.
-	export SCRATCH="$(scratch_dir)/$$"
-	mkdir -p "$SCRATCH"
-	exchange_image
-	ivshmd_start 2
+	exchange_setup_file 2
 	truncate -s 1M "$SCRATCH/plain"
 
 	local script

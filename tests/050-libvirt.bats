@@ -53,8 +53,7 @@ teardown() {
 	assert_in_order "$output" "transcript of ivshm-server" "Hello from server!" \
 		"New content: Hello from client, too!" "transcript of ivshm-client" \
 		"Content: Hello from server!" "Setting new content in shared memory"
-	run -0 virsh -q list --all --name
-	refute_output --partial ivshm-
+	assert_no_domain_left
 	assert_no_ivshmd_left
 }
 
@@ -63,8 +62,7 @@ teardown() {
 	assert_line --partial "Content: Hello from server!"
 	assert_line --partial "New content: Hello from client, too!"
 	assert_line "ivshm-demo: exchange complete"
-	run -0 virsh -q list --all --name
-	refute_output --partial ivshm-
+	assert_no_domain_left
 }
 
 @test "restarting a domain keeps its pinned peer ID and the exchange runs again" {
@@ -103,6 +101,5 @@ teardown() {
 	assert_output --partial "virsh start ivshm-server failed"
 	assert_output --partial "Permission denied"
 	assert_output --partial "hint: QEMU runs as libvirt-qemu:kvm"
-	run -0 virsh -q list --all --name
-	refute_output --partial ivshm-
+	assert_no_domain_left
 }

@@ -31,8 +31,7 @@ teardown() {
 	wait "$demo_pid" || rc=$?
 	assert_equal "$rc" 130
 	demo_pid=
-	run -0 virsh -q list --all --name
-	refute_output --partial ivshm-
+	assert_no_domain_left
 	assert_no_ivshmd_left
 }
 
@@ -41,8 +40,7 @@ teardown() {
 	virsh -q define /usr/local/share/ivshm/vm-configs/ivshm-client.xml
 	run -0 timeout 300 "$DEMO"
 	assert_line "ivshm-demo: exchange complete"
-	run -0 virsh -q list --all --name
-	refute_output --partial ivshm-
+	assert_no_domain_left
 }
 
 @test "a guest that exits non-zero fails the libvirt demo, which names it" {
@@ -55,8 +53,7 @@ teardown() {
 	assert_line --partial "$IVSHM_CONSOLE_ERROR unknown ivshm.role=no-such-role"
 	assert_line "ivshm-demo: error: ivshm-client exited with status 1"
 	refute_line "ivshm-demo: exchange complete"
-	run -0 virsh -q list --all --name
-	refute_output --partial ivshm-
+	assert_no_domain_left
 	assert_no_ivshmd_left
 }
 
@@ -68,8 +65,7 @@ teardown() {
 	run -1 timeout 300 "$DEMO" --configs "$BATS_TEST_TMPDIR/configs" --timeout 100
 	assert_line "ivshm-demo: error: ivshm-server exited with status 1 before it waited for a client"
 	refute_line "ivshm-demo: booting ivshm-client"
-	run -0 virsh -q list --all --name
-	refute_output --partial ivshm-
+	assert_no_domain_left
 	assert_no_ivshmd_left
 }
 
@@ -91,8 +87,7 @@ teardown() {
 @test "missing VM configs are named, nothing is started" {
 	run -1 "$DEMO" --configs "$BATS_TEST_TMPDIR/none"
 	assert_output --partial "$BATS_TEST_TMPDIR/none/ivshm-server.xml missing"
-	run -0 virsh -q list --all --name
-	refute_output --partial ivshm-
+	assert_no_domain_left
 	assert_no_ivshmd_left
 }
 

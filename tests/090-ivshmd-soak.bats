@@ -5,7 +5,6 @@
 # and leave must arrive, ivshmd must log nothing, and its fd count and RSS
 # must be the same at the end as at the start (after a warm-up).
 
-
 setup() {
 	load helpers/common
 }

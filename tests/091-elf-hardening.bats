@@ -6,7 +6,6 @@
 # optimisation (read back from .GCC.command.line, which -frecord-gcc-switches
 # keeps). Read from the ELF files with readelf.
 
-
 setup() {
 	load helpers/common
 }

@@ -24,6 +24,31 @@ driver_image() {
 	make -s -C "$IVSHM_TOP" BUILD="$IVSHM_BUILD" guest test-overlay >&2
 }
 
+# driver_setup_file [IVSHMD OPTIONS...]: for setup_file: a fresh $SCRATCH and the
+# guest image; given options, also the file's private ivshmd with them on
+# SOCK=$SCRATCH/ivshmd.sock, its log in $SCRATCH/ivshmd.log (scratch_teardown stops it).
+driver_setup_file() {
+	export SCRATCH
+	SCRATCH=$(scratch_dir)
+	rm -rf "$SCRATCH"/*
+	driver_image
+	[ $# -gt 0 ] || return 0
+	export SOCK="$SCRATCH/ivshmd.sock"
+	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" "$@"
+}
+
+# driver_boot NAME [LAUNCHER ARGS...] <SCRIPT: boot a test guest named NAME-PID that
+# runs SCRIPT (through guest_cmd), with its serial log in $SCRATCH/guest.log, and wait
+# until it ends: at the latest after DRIVER_BOOT_S seconds (default 180). A failed
+# boot does not fail the set-up: the tests read what the log holds.
+driver_boot() {
+	local name=$1 limit=${DRIVER_BOOT_S:-180} script
+	shift
+	script=$(guest_cmd "$(cat)")
+	timeout $((limit + 20)) "$VM" --name "$name-$$" --log "$SCRATCH/guest.log" \
+		--timeout "$limit" "$@" --cmd "$script" 3>&- 4>&- || true
+}
+
 # guest_kernel_headers: the headers of the kernel the guest image boots.
 guest_kernel_headers() {
 	local ver

@@ -1,6 +1,7 @@
 # Shared by the two-guest exchange tests (tests/04*-*.bats): an ivshmd per test
 # file, guests booted in the background, transcripts read from serial logs.
-# `load helpers/exchange` after helpers/common; set SCRATCH (a private directory) first.
+# `load helpers/exchange` after helpers/common; set SCRATCH (a private directory) first,
+# or let exchange_setup_file make it.
 
 VM="$IVSHM_TOP/host/launch/ivshm-vm"
 
@@ -8,6 +9,17 @@ VM="$IVSHM_TOP/host/launch/ivshm-vm"
 # this only finds them up to date unless a source changed.
 exchange_image() {
 	make -s -C "$IVSHM_TOP" BUILD="$IVSHM_BUILD" guest >&2
+}
+
+# exchange_setup_file VECTORS: for setup_file: $SCRATCH, a directory of this process's
+# own (a concurrent run of the same file must not share it), the guest image, and the
+# file's ivshmd with VECTORS vectors (ivshmd_start).
+exchange_setup_file() {
+	export SCRATCH
+	SCRATCH="$(scratch_dir)/$$"
+	mkdir -p "$SCRATCH"
+	exchange_image
+	ivshmd_start "$1"
 }
 
 # ivshmd_start VECTORS: the file's private ivshmd on $IVSHMD_SOCK, in $SCRATCH, with

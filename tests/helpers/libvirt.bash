@@ -51,6 +51,12 @@ assert_in_order() {
 	done
 }
 
+# assert_no_domain_left: no ivshm-* domain is defined, running or shut off.
+assert_no_domain_left() {
+	run -0 virsh -q list --all --name
+	refute_output --partial ivshm-
+}
+
 # assert_no_ivshmd_left: no system ivshmd, socket or pidfile survives the demo.
 assert_no_ivshmd_left() {
 	run ivshmd --list -S "$SYS_SOCK"
