@@ -10,6 +10,7 @@
 #                   guest image, man pages, the udev rule; honours DESTDIR/PREFIX
 #   make deb        Debian packages (debian/: debhelper, dh-dkms) into build/deb/
 #   make test-overlay  the probes and scripts the tests add to a guest (never installed)
+#   make soak       ivshmd under churn for IVSHM_SOAK_SECONDS (default 300); fds and RSS flat
 #   make fuzz       the libFuzzer targets for FUZZ_SECONDS each (default 600); make test
 #                   runs them briefly
 #   make V=1        show the commands
