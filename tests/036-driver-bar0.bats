@@ -25,13 +25,21 @@ setup_file() {
 			echo "$1: bar0 page=$((${r%% *} >> 12)) offset=$((${r%% *} & 4095))" \
 				"bound=$([ -e $D/$2 ] && echo yes || echo no)"
 		}
+		# layout TAG: where both BAR0s are, and what the driver holds.
+		layout() {
+			bar0 $1-a $a
+			bar0 $1-b $b
+			claims $1
+		}
+		# The kernel places both devices' BARs anew.
+		replug() {
+			echo 1 >/sys/bus/pci/devices/$a/remove
+			echo 1 >/sys/bus/pci/devices/$b/remove
+			echo 1 >/sys/bus/pci/rescan
+		}
 		claims booted
-		echo 1 >/sys/bus/pci/devices/$a/remove
-		echo 1 >/sys/bus/pci/devices/$b/remove
-		echo 1 >/sys/bus/pci/rescan
-		bar0 packed-a $a
-		bar0 packed-b $b
-		claims packed
+		replug
+		layout packed
 		echo $b >$D/bind 2>/dev/null
 		echo "bind b: status=$?"
 		echo 1 >/sys/bus/pci/devices/$b/remove
@@ -40,21 +48,15 @@ setup_file() {
 		bar0 alone-a $a
 		grep -c 'uio_ivshmem regs page' /proc/iomem | sed 's/^/fences: /'
 		echo 1 >/sys/bus/pci/rescan
-		bar0 rescanned-a $a
-		bar0 rescanned-b $b
-		claims rescanned
+		layout rescanned
 		u=$(basename $(ls -d /sys/bus/pci/devices/$a/uio/uio*))
 		echo "a: map0 size=$(cat /sys/class/uio/$u/maps/map0/size)" \
 			"offset=$(cat /sys/class/uio/$u/maps/map0/offset)"
 		p a $u map 0 rw shared
 		p a $u map 0 rw shared 8192
 		echo -n pci:1af4:1110 >/sys/bus/pci/resource_alignment
-		echo 1 >/sys/bus/pci/devices/$a/remove
-		echo 1 >/sys/bus/pci/devices/$b/remove
-		echo 1 >/sys/bus/pci/rescan
-		bar0 aligned-a $a
-		bar0 aligned-b $b
-		claims aligned
+		replug
+		layout aligned
 		grep -c 'uio_ivshmem regs page' /proc/iomem | sed 's/^/aligned fences: /'
 		dmesg | grep -E "uio_ivshmem $a|uio_ivshmem $b" | sed 's/^\[[ 0-9.]*\] /klog: /'
 	EOF
