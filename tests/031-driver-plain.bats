@@ -45,8 +45,7 @@ setup_file() {
 		# Memory types are recorded while a mapping exists.
 		uio-probe uio0 hold open >/tmp/hold &
 		hold=$!
-		n=0
-		while ! grep -q holding /tmp/hold && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+		poll_for /tmp/hold holding
 		for i in 0 1; do
 			a=$(cat /sys/class/uio/uio0/maps/map$i/addr)
 			echo "uio0: map$i memtype" $(grep -F "[mem $a-" /sys/kernel/debug/x86/pat_memtype_list |
