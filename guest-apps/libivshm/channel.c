@@ -20,6 +20,10 @@
 #define DEFAULT_RING      (16u * 1024)
 #define MIN_RING          4096u
 #define DEFAULT_SPIN_US   50u
+/* Hybrid: the spin grows while sleeps stay this short, and shrinks after longer ones. */
+#define MAX_SPIN_US       1000u
+/* Non-blocking calls that find nothing look at the clock (for the peer's liveness) once per this many. */
+#define IDLE_CHECK_CALLS  1024u
 /* A waiting end looks at the peer's liveness at least this often. */
 #define CHECK_MS          50
 /* Busy loops read the clock once per this many turns. */
@@ -47,6 +51,7 @@ struct ivshm_chan {
 	const char *rx;
 	uint32_t seen_prod, seen_cons;	/* the peer's indices as last seen: they only grow */
 	uint32_t checked_prod, checked_cons;	/* ... at the last liveness check */
+	uint32_t peer_seq;		/* the peer entry's sequence word as last checked */
 	unsigned int ops;		/* calls since our last heartbeat check */
 	uint32_t rung[2];		/* the peer's wait words we already rang for */
 
@@ -55,7 +60,9 @@ struct ivshm_chan {
 	int peer_closed;
 	int64_t next_check_ms;
 	enum ivshm_wait_mode wait;
-	unsigned int spin_us;
+	unsigned int spin_us;		/* hybrid: the spin the application asked for */
+	unsigned int spin_cur;		/* hybrid: the spin now, adapted to the peer's pace */
+	unsigned int idle_calls;
 	struct ivshm_chan_stats st;
 };
 
@@ -175,7 +182,7 @@ static int new_end(struct ivshm_dev *dev, unsigned int peer, uint32_t port,
 	ch->tx_size = o->ring_size;
 	ch->peer_id = peer;
 	ch->wait = o->wait;
-	ch->spin_us = o->spin_us;
+	ch->spin_us = ch->spin_cur = o->spin_us;
 	/* Indices from zero before the entry points at the half. */
 	memset(ch->half, 0, sizeof(*ch->half));
 	ch->mine = (struct ivshm_shm_chan){
@@ -253,6 +260,7 @@ static void connect_to(struct ivshm_chan *ch, unsigned int slot, unsigned int i,
 	ch->peer_slot = slot;
 	ch->peer_entry = i;
 	ch->theirs = *e;
+	ch->peer_seq = e->seq;
 	ch->peer_half = (const struct ivshm_shm_half *)(arena + e->half_off);
 	ch->rx = (const char *)(ch->peer_half + 1);
 	/* Both halves start at zero: the peer may have sent already, never more than a ring. */
@@ -499,6 +507,8 @@ static int check_peer(struct ivshm_chan *ch)
 			   ch->peer_id, ch->theirs.port);
 		return -EPROTO;
 	}
+	/* A legitimate rewrite (the peer noting our epoch): no need to look again. */
+	ch->peer_seq = e.seq;
 	return 0;
 }
 
@@ -591,9 +601,26 @@ static int ready(struct ivshm_chan *ch, enum dir d, uint32_t need)
  * Wait once for @d (need bytes of room for TX) until @deadline in the
  * channel's mode. Returns 0 (look again), -ETIMEDOUT, or an error of the peer.
  */
+/*
+ * Hybrid mode learns the peer's pace, as KVM's halt polling does: a sleep
+ * shorter than the longest spin means spinning a little longer would have
+ * caught the peer (and saved a doorbell and a wake-up on both sides): double
+ * the spin. A longer sleep means the peer is slow or idle: halve it, down to
+ * what the application asked for, so an idle end burns next to nothing.
+ */
+static void adapt_spin(struct ivshm_chan *ch, int64_t slept_us)
+{
+	if (slept_us < MAX_SPIN_US)
+		ch->spin_cur = ch->spin_cur * 2 > MAX_SPIN_US ? MAX_SPIN_US : ch->spin_cur * 2;
+	else if (ch->spin_cur / 2 >= ch->spin_us)
+		ch->spin_cur /= 2;
+	else
+		ch->spin_cur = ch->spin_us;
+}
+
 static int wait_step(struct ivshm_chan *ch, enum dir d, uint32_t need, int64_t deadline)
 {
-	int64_t now = ivshm_clock_ms(), spin_end_us;
+	int64_t now = ivshm_clock_ms(), spin_end_us, slept_us;
 	unsigned int turns = 0;
 	int err;
 
@@ -606,7 +633,7 @@ static int wait_step(struct ivshm_chan *ch, enum dir d, uint32_t need, int64_t d
 	}
 	if (ch->wait != IVSHM_WAIT_INTERRUPT) {
 		spin_end_us = ch->wait == IVSHM_WAIT_POLL ? INT64_MAX :
-			      ivshm_clock_us() + ch->spin_us;
+			      ivshm_clock_us() + ch->spin_cur;
 		for (;;) {
 			if (ready(ch, d, need))
 				return 0;
@@ -628,9 +655,12 @@ static int wait_step(struct ivshm_chan *ch, enum dir d, uint32_t need, int64_t d
 	arm(ch, d, 1);
 	if (!ready(ch, d, need)) {
 		ch->st.sleeps++;
+		slept_us = ivshm_clock_us();
 		err = nap(ch->dev, left_ms(deadline) ? left_ms(deadline) : 1);
 		if (err)
 			return err;
+		if (ch->wait == IVSHM_WAIT_HYBRID)
+			adapt_spin(ch, ivshm_clock_us() - slept_us);
 	}
 	return 0;
 }
@@ -675,8 +705,9 @@ static int retry(struct ivshm_chan *ch, struct attempt *a, int timeout_ms)
 }
 
 /*
- * Two loads that tell whether the peer left or closed: its entry's state and
- * its slot's. Cheap enough for every call; the full check follows a change.
+ * Two loads that tell whether the peer left, closed or rewrote its end: its
+ * entry's sequence word and its slot's state. Cheap enough for every call;
+ * the full check follows a change.
  */
 static int peer_moved(struct ivshm_chan *ch)
 {
@@ -684,8 +715,19 @@ static int peer_moved(struct ivshm_chan *ch)
 	const struct ivshm_shm_slot *s = (const struct ivshm_shm_slot *)
 		(ch->r->base + ch->r->l.dir_off + (size_t)ch->peer_slot * IVSHM_SHM_SLOT_SIZE);
 
-	return __atomic_load_n(&e->state, __ATOMIC_RELAXED) != IVSHM_SHM_CHAN_OPEN ||
+	return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != ch->peer_seq ||
 	       __atomic_load_n(&s->state, __ATOMIC_RELAXED) != IVSHM_SHM_SLOT_LIVE;
+}
+
+/*
+ * Whether a call that found nothing should look at the peer's liveness: the
+ * waits do on their own clock; a caller that never waits (non-blocking, event
+ * loops) is looked after once per IDLE_CHECK_CALLS such calls, not paying a
+ * clock read on each.
+ */
+static int check_due(struct ivshm_chan *ch)
+{
+	return ++ch->idle_calls % IDLE_CHECK_CALLS == 0 && ivshm_clock_ms() >= ch->next_check_ms;
 }
 
 /* The peer's state when it may have changed: 0 (still there), -EPIPE or another end. */
@@ -693,7 +735,7 @@ static int peer_still_there(struct ivshm_chan *ch)
 {
 	int err;
 
-	if (!ch->peer_closed && (peer_moved(ch) || ivshm_clock_ms() >= ch->next_check_ms)) {
+	if (!ch->peer_closed && (peer_moved(ch) || check_due(ch))) {
 		err = check_peer(ch);
 		if (err)
 			return err;
@@ -706,7 +748,7 @@ static int empty(struct ivshm_chan *ch)
 {
 	int err;
 
-	if (!ch->peer_closed && (peer_moved(ch) || ivshm_clock_ms() >= ch->next_check_ms)) {
+	if (!ch->peer_closed && (peer_moved(ch) || check_due(ch))) {
 		err = check_peer(ch);
 		if (err)
 			return err;
@@ -774,7 +816,7 @@ static int recv_try(struct ivshm_chan *ch, struct attempt *a)
 	void *buf = a->dst;
 	size_t size = a->len, *len = a->done;
 	struct ivshm_shm_rec h;
-	uint32_t avail, span;
+	uint32_t avail, span, pos;
 	int err;
 
 	/* At most a pad and a record: ivshm__rec_check() refuses a pad at the ring's start. */
@@ -789,8 +831,10 @@ static int recv_try(struct ivshm_chan *ch, struct attempt *a)
 				   ch->peer_id, ch->theirs.port, avail);
 			return -EPROTO;
 		}
-		/* The header, once, into our memory; then only the copy is looked at. */
-		ivshm__ring_get(ch->rx, ch->theirs.ring_size, ch->cons, &h, sizeof(h));
+		/* The header, once, into our memory; then only the copy is looked at. An
+		 * 8-aligned header never crosses the ring's end. */
+		pos = ch->cons & (ch->theirs.ring_size - 1);
+		memcpy(&h, ch->rx + pos, sizeof(h));
 		err = ivshm__rec_check(&h, ch->cons, ch->theirs.ring_size, avail,
 				       ch->theirs.max_msg, &span);
 		if (err)
@@ -802,7 +846,8 @@ static int recv_try(struct ivshm_chan *ch, struct attempt *a)
 	*len = h.len;
 	if (h.len > size)
 		return -EMSGSIZE;
-	ivshm__ring_get(ch->rx, ch->theirs.ring_size, ch->cons + sizeof(h), buf, h.len);
+	/* The check above made sure the record ends before the ring does. */
+	memcpy(buf, ch->rx + pos + sizeof(h), h.len);
 	consumed(ch, span);
 	count(ch, RX, h.len);
 	return 0;
@@ -853,13 +898,16 @@ static int send_try(struct ivshm_chan *ch, struct attempt *a)
 {
 	uint32_t len = (uint32_t)a->len;
 	struct ivshm_shm_rec h = { .len = len };
+	char *at;
 	int err;
 
 	err = make_room(ch, len, &a->need);
 	if (err)
 		return err;
-	ivshm__ring_put(ch->tx, ch->tx_size, ch->prod, &h, sizeof(h));
-	ivshm__ring_put(ch->tx, ch->tx_size, ch->prod + sizeof(h), a->src, len);
+	/* After make_room() the record fits before the ring's end. */
+	at = ch->tx + (ch->prod & (ch->tx_size - 1));
+	memcpy(at, &h, sizeof(h));
+	memcpy(at + sizeof(h), a->src, len);
 	produced(ch, ivshm__rec_span(len));
 	count(ch, TX, len);
 	return 0;
@@ -1015,7 +1063,7 @@ int ivshm_chan_set_wait(struct ivshm_chan *ch, enum ivshm_wait_mode mode, unsign
 	if (!ch || mode > IVSHM_WAIT_HYBRID)
 		return -EINVAL;
 	ch->wait = mode;
-	ch->spin_us = spin_us ? spin_us : DEFAULT_SPIN_US;
+	ch->spin_us = ch->spin_cur = spin_us ? spin_us : DEFAULT_SPIN_US;
 	return 0;
 }
 
