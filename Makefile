@@ -93,10 +93,10 @@ install: all
 DEB_DIR     := $(BUILD)/deb
 DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' $(TOP)/debian/changelog)
 DEB_SRC     := $(DEB_DIR)/ivshm-$(DEB_VERSION)
-DEB_EXCLUDE := --exclude-vcs --exclude='./build*' \
-	$(if $(filter $(TOP)/%,$(BUILD)),--exclude='./$(patsubst $(TOP)/%,%,$(BUILD))')
+DEB_BUILDREL := $(if $(filter $(TOP)/%,$(BUILD)),./$(patsubst $(TOP)/%,%,$(BUILD)))
+DEB_EXCLUDE := --exclude-vcs --exclude='./build*' $(if $(DEB_BUILDREL),--exclude='$(DEB_BUILDREL)')
 DEB_INPUTS  := $(shell cd $(TOP) && find . -path ./.git -prune -o -path './build*' -prune \
-	-o -type f -print)
+	$(if $(DEB_BUILDREL),-o -path '$(DEB_BUILDREL)' -prune) -o -type f -print)
 
 deb: $(DEB_DIR)/.built
 
