@@ -16,7 +16,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "internal.h"
 #include "proto.h"
 #include "session.h"
+#include "unix.h"
 
 struct host {
 	int sock;			/* -1 once the server went away: peers keep their fds */
@@ -129,26 +129,6 @@ static const struct ivshm_ops host_ops = {
 	.release = host_release,
 };
 
-static int dial(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, err;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	/* A local stream socket connects at once or fails; no EINPROGRESS to wait for. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 /* Read the setup until our own last eventfd arrived, within @deadline. */
 static int setup(struct ivshm_dev *dev, struct host *h, int64_t deadline)
 {
@@ -248,7 +228,7 @@ int ivshm_open_host(const char *socket_path, unsigned int vectors, int timeout_m
 	err = ivshm_session_new(vectors, true, &h->sess);
 	if (err)
 		goto out_release;
-	h->sock = dial(socket_path);
+	h->sock = ivshm_unix_connect(socket_path);
 	if (h->sock < 0) {
 		err = h->sock;
 		goto out_release;

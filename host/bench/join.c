@@ -8,7 +8,6 @@
  * printing a row at each checkpoint with ivshmd's fd count and RSS.
  * Received fds are closed at once, so this process needs one fd per peer.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -18,12 +17,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "msg.h"
 #include "number.h"
+#include "procfs.h"
+#include "unix.h"
 #include "proto.h"
 
 #define TIMEOUT_MS 30000
@@ -35,62 +35,6 @@ struct peer {
 	unsigned long msgs;	/* messages received in the current join */
 	unsigned own;		/* own vectors received */
 };
-
-static long proc_fds(int pid)
-{
-	char path[64];
-	struct dirent *d;
-	long n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	dir = opendir(path);
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir)))
-		if (d->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
-}
-
-static long proc_status_kib(int pid, const char *key)
-{
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':')
-			v = strtol(line + klen + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
 
 /* Drain one peer's socket. Returns 0, or -errno / -EPIPE on EOF. */
 static int drain(struct peer *p)
@@ -179,7 +123,7 @@ int main(int argc, char **argv)
 
 		for (unsigned long i = 0; i < k; i++)
 			peers[i].msgs = 0;
-		np->fd = connect_to(sock);
+		np->fd = ivshm_unix_connect(sock);
 		if (np->fd < 0) {
 			ivshm_msg_err("connect #%lu: %s", k + 1, strerror(-np->fd));
 			return 1;

@@ -13,7 +13,6 @@
  *
  * Exit status 0 when everything arrived, 1 otherwise, 2 for usage.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -23,14 +22,15 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "msg.h"
 #include "number.h"
+#include "procfs.h"
 #include "proto.h"
 #include "session.h"
+#include "unix.h"
 
 #define MAX_STAY 64
 #define STEP_TIMEOUT_MS 10000
@@ -54,61 +54,6 @@ struct soak {
 	unsigned long cycles;
 };
 
-static long proc_fds(int pid)
-{
-	char path[64];
-	struct dirent *d;
-	long n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	dir = opendir(path);
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir)))
-		if (d->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
-}
-
-static long proc_rss_kib(int pid)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmRSS:", 6))
-			v = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 static int peer_open(struct soak *s, struct peer *p, bool keep)
 {
 	int ret;
@@ -118,7 +63,7 @@ static int peer_open(struct soak *s, struct peer *p, bool keep)
 	ret = ivshm_session_new(s->vectors, keep, &p->sess);
 	if (ret)
 		return ret;
-	p->fd = connect_to(s->sock);
+	p->fd = ivshm_unix_connect(s->sock);
 	return p->fd < 0 ? p->fd : 0;
 }
 
@@ -354,7 +299,7 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	fds0 = proc_fds(s.pid);
-	rss0 = proc_rss_kib(s.pid);
+	rss0 = proc_status_kib(s.pid, "VmRSS");
 	printf("start fds=%ld rss_kib=%ld\n", fds0, rss0);
 	fflush(stdout);
 	start = ivshm_clock_ms();
@@ -365,7 +310,7 @@ int main(int argc, char **argv)
 		if (!ret && ivshm_clock_ms() >= next_sample) {
 			printf("sample t=%lld fds=%ld rss_kib=%ld cycles=%lu doorbells=%llu\n",
 			       (long long)((ivshm_clock_ms() - start) / 1000), proc_fds(s.pid),
-			       proc_rss_kib(s.pid), s.cycles, (unsigned long long)s.rung);
+			       proc_status_kib(s.pid, "VmRSS"), s.cycles, (unsigned long long)s.rung);
 			fflush(stdout);
 			next_sample += 10000;
 		}
@@ -374,7 +319,7 @@ int main(int argc, char **argv)
 		goto out;
 	got = received(&s);
 	printf("end fds=%ld rss_kib=%ld cycles=%lu doorbells=%llu received=%llu\n",
-	       proc_fds(s.pid), proc_rss_kib(s.pid), s.cycles, (unsigned long long)s.rung,
+	       proc_fds(s.pid), proc_status_kib(s.pid, "VmRSS"), s.cycles, (unsigned long long)s.rung,
 	       (unsigned long long)got);
 	if (got != s.rung) {
 		ivshm_msg_err("%llu doorbells rung, %llu arrived", (unsigned long long)s.rung,

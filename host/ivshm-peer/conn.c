@@ -8,12 +8,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "conn.h"
 #include "output.h"
+#include "unix.h"
 
 /* Linux 6.3 (MFD_NOEXEC_SEAL adds it); Debian 12's headers predate it. */
 #ifndef F_SEAL_EXEC
@@ -22,7 +22,6 @@
 
 int conn_open(struct conn *c, const char *path, unsigned vectors, bool keep)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int ret;
 
 	c->sock = -1;
@@ -32,36 +31,23 @@ int conn_open(struct conn *c, const char *path, unsigned vectors, bool keep)
 	c->map_shm = keep;
 	memset(c->counts, 0, sizeof(c->counts));
 	ivshm_proto_reader_init(&c->rd);
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		say("error socket path too long");
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, path);
 	ret = ivshm_session_new(vectors, keep, &c->sess);
 	if (ret) {
 		say("error session: %s", strerror(-ret));
 		return ret;
 	}
-	c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->sock = ivshm_unix_connect(path);
 	if (c->sock < 0) {
-		ret = -errno;
-		say("error socket: %s", strerror(errno));
-		goto out_session;
-	}
-	if (connect(c->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = -errno;
-		say("error connect %s: %s", path, strerror(errno));
-		goto out_sock;
+		ret = c->sock;
+		if (ret == -ENAMETOOLONG)
+			say("error socket path too long");
+		else
+			say("error connect %s: %s", path, strerror(-ret));
+		ivshm_session_free(c->sess);
+		c->sess = NULL;
+		return ret;
 	}
 	return 0;
-
-out_sock:
-	close(c->sock);
-	c->sock = -1;
-out_session:
-	ivshm_session_free(c->sess);
-	c->sess = NULL;
-	return ret;
 }
 
 void conn_close(struct conn *c)

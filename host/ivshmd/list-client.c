@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "list-client.h"
 #include "msg.h"
 #include "server.h"
+#include "unix.h"
 
 static int write_all(int fd, const char *buf, size_t len)
 {
@@ -85,30 +86,23 @@ static int copy_out(int fd, int64_t deadline)
 
 int ivshmd_list_peers(const char *socket_path, int timeout_ms)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[PATH_MAX];
 	int64_t deadline = ivshm_clock_ms() + timeout_ms;
 	int fd, ret, n;
 
-	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s." IVSHMD_CTL_SUFFIX, socket_path);
-	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
+	n = snprintf(path, sizeof(path), "%s." IVSHMD_CTL_SUFFIX, socket_path);
+	fd = n < 0 || (size_t)n >= sizeof(path) ? -ENAMETOOLONG : ivshm_unix_connect(path);
+	if (fd == -ENAMETOOLONG) {
 		ivshm_msg_err("socket path too long: %s", socket_path);
-		return -ENAMETOOLONG;
+		return fd;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		ret = -errno;
-		ivshm_msg_err("socket: %s", strerror(-ret));
-		return ret;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = -errno;
-		ivshm_msg_err("%s: %s (is ivshmd running?)", sa.sun_path, strerror(-ret));
-		goto out_close;
+		ivshm_msg_err("%s: %s (is ivshmd running?)", path, strerror(-fd));
+		return fd;
 	}
 	ret = copy_out(fd, deadline);
 	if (ret)
-		ivshm_msg_err("reading %s: %s", sa.sun_path, strerror(-ret));
-out_close:
+		ivshm_msg_err("reading %s: %s", path, strerror(-ret));
 	close(fd);
 	return ret;
 }
