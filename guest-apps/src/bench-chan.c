@@ -140,9 +140,9 @@ int bench_chan_stream_client(struct bench_conn *c, const struct bench_spec *s,
 			     struct bench_result *r, struct bench_ctl *done)
 {
 	struct ivshm_chan *ch = NULL;
-	uint64_t n = 0, t0, t1, end;
+	uint64_t n = 0, t0, end;
 	size_t off, moved;
-	int err, derr;
+	int err;
 
 	err = open_data(c, s, IVSHM_CHAN_STREAM, s->ring, &ch);
 	memset(tx_buf, 0x5a, s->msg_bytes);
@@ -160,20 +160,7 @@ int bench_chan_stream_client(struct bench_conn *c, const struct bench_spec *s,
 		chan_stats(ch, &r->doorbells, &r->sleeps);
 		ivshm_chan_close(ch);
 	}
-	/* The server has read everything when it reports. */
-	derr = bench_ctl_done(c, done);
-	t1 = bench_ticks();
-	if (err || derr)
-		return err ? err : derr;
-	if (!done->status && done->bytes != n * s->msg_bytes) {
-		ivshm_msg_err("sent %llu bytes, the server read %llu",
-			      (unsigned long long)(n * s->msg_bytes), (unsigned long long)done->bytes);
-		return -EBADMSG;
-	}
-	r->count = n;
-	r->mib_per_s = (double)done->bytes / (1024.0 * 1024.0) /
-		       ((double)bench_ticks_ns((int64_t)(t1 - t0)) / 1e9);
-	return 0;
+	return bench_stream_done(c, s, done, r, n, t0, err);
 }
 
 int bench_chan_stream_server(struct bench_conn *c, const struct bench_spec *s,

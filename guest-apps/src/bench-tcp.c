@@ -225,8 +225,8 @@ int bench_tcp_rtt_server(struct bench_conn *c, const struct bench_spec *s, struc
 int bench_tcp_stream_client(struct bench_conn *c, const struct bench_spec *s,
 			    struct bench_result *r, struct bench_ctl *done)
 {
-	uint64_t n = 0, t0, t1, end;
-	int fd, err, derr;
+	uint64_t n = 0, t0, end;
+	int fd, err;
 
 	fd = connect_to(c, 0);
 	err = fd < 0 ? fd : 0;
@@ -241,19 +241,7 @@ int bench_tcp_stream_client(struct bench_conn *c, const struct bench_spec *s,
 	}
 	if (fd >= 0)
 		close(fd);
-	derr = bench_ctl_done(c, done);
-	t1 = bench_ticks();
-	if (err || derr)
-		return err ? err : derr;
-	if (!done->status && done->bytes != n * s->msg_bytes) {
-		ivshm_msg_err("sent %llu bytes over TCP, the server read %llu",
-			      (unsigned long long)(n * s->msg_bytes), (unsigned long long)done->bytes);
-		return -EBADMSG;
-	}
-	r->count = n;
-	r->mib_per_s = (double)done->bytes / (1024.0 * 1024.0) /
-		       ((double)bench_ticks_ns((int64_t)(t1 - t0)) / 1e9);
-	return 0;
+	return bench_stream_done(c, s, done, r, n, t0, err);
 }
 
 int bench_tcp_stream_server(struct bench_conn *c, const struct bench_spec *s,

@@ -153,6 +153,15 @@ int bench_ctl_ready(struct bench_conn *c);
 void bench_alive(struct bench_conn *c);
 int bench_ctl_done(struct bench_conn *c, struct bench_ctl *done);
 
+/*
+ * The end of a stream test's client: after the sending ended with @err, take
+ * the server's DONE (it has read everything then), check it read the @n
+ * messages of @s sent since @t0, and fill the throughput of @r.
+ * Returns 0, @err, the control error, or -EBADMSG when bytes went missing.
+ */
+int bench_stream_done(struct bench_conn *c, const struct bench_spec *s, struct bench_ctl *done,
+		      struct bench_result *r, uint64_t n, uint64_t t0, int err);
+
 /* The 8-byte sequence number at the start of every benchmark message. */
 static inline uint64_t bench_seq_get(const void *p)
 {

@@ -179,6 +179,25 @@ int bench_ctl_done(struct bench_conn *c, struct bench_ctl *done)
 	return err;
 }
 
+int bench_stream_done(struct bench_conn *c, const struct bench_spec *s, struct bench_ctl *done,
+		      struct bench_result *r, uint64_t n, uint64_t t0, int err)
+{
+	int derr = bench_ctl_done(c, done);
+	uint64_t t1 = bench_ticks();
+
+	if (err || derr)
+		return err ? err : derr;
+	if (!done->status && done->bytes != n * s->msg_bytes) {
+		ivshm_msg_err("sent %llu bytes, the server read %llu",
+			      (unsigned long long)(n * s->msg_bytes), (unsigned long long)done->bytes);
+		return -EBADMSG;
+	}
+	r->count = n;
+	r->mib_per_s = (double)done->bytes / (1024.0 * 1024.0) /
+		       ((double)bench_ticks_ns((int64_t)(t1 - t0)) / 1e9);
+	return 0;
+}
+
 void bench_alive(struct bench_conn *c)
 {
 	uint64_t now = bench_ticks();
