@@ -17,10 +17,7 @@
 setup_file() {
 	load helpers/common
 	load helpers/exchange
-	export SCRATCH="$(scratch_dir)/$$"
-	mkdir -p "$SCRATCH"
-	exchange_image
-	ivshmd_start 4
+	exchange_setup_file 4
 	export CHAN="$IVSHM_BUILD/guest-apps/bin/ivshm-chan"
 
 	local g1 g2 g3
