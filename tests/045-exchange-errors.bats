@@ -37,6 +37,21 @@ setup_file() {
 		ivshm-info -d 0000:00:1f.6; s missing-pci $?
 		shm-server -t 1000 --vector 9; s bad-vector $?
 		shm-client --timeout 1s; s bad-timeout $?
+		id=$(ivshm-info | sed -n 's/^peer_id=//p')
+		count1() { ivshm-info | sed -n 's/^counter1=//p'; }
+		ivshm-info wait -t 20000 -V 1 -a 2 -m 3145728 >/tmp/coal & w=$!
+		n=0
+		until ivshm-info read 3145728 | grep -q '^data=waiting' || [ $n -ge 400 ]; do
+			sleep 0.05; n=$((n + 1))
+		done
+		c0=$(count1)
+		ivshm-info ring "$id" 1 >/dev/null
+		# The second doorbell once the first is an interrupt: they cannot merge on the host.
+		n=0
+		until [ "$(count1)" -gt "$c0" ] || [ $n -ge 400 ]; do sleep 0.05; n=$((n + 1)); done
+		ivshm-info ring "$id" 1 >/dev/null
+		wait $w; s coalesced $?
+		sed 's/^/coal:/' /tmp/coal
 		unbind() { basename "$(readlink /sys/class/uio/$1/device)" >/sys/bus/pci/drivers/uio_ivshmem/unbind; }
 		ivshm-info wait -t 20000 -m 3145728 & w=$!
 		n=0
@@ -119,6 +134,12 @@ setup() {
 	assert_in_order solo \
 		'shm-server: error: cannot open ivshmem device (first): no ivshmem device (is uio_ivshmem loaded and bound?)' \
 		'step=no-device status=1'
+}
+
+@test "two interrupts before a wait are one wake-up that says one was coalesced" {
+	assert_in_order solo \
+		'step=coalesced status=0' \
+		'coal:fired mask=0x2 vectors=1 coalesced=1'
 }
 
 @test "device unbound under a pending wait: the wait ends at once with a clear error" {

@@ -20,13 +20,15 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ivshm-info [-d DEVICE] [info]\n"
 		"       ivshm-info [-d DEVICE] ring PEER VECTOR\n"
-		"       ivshm-info [-d DEVICE] wait -t TIMEOUT_MS [-V VECTOR] [-m OFFSET]\n"
+		"       ivshm-info [-d DEVICE] wait -t TIMEOUT_MS [-V VECTOR [-a N]] [-m OFFSET]\n"
 		"       ivshm-info [-d DEVICE] read OFFSET [LENGTH]\n"
 		"       ivshm-info [-d DEVICE] write OFFSET STRING\n"
 		"       ivshm-info [-d DEVICE] peers\n"
 		"  -d, --device   /dev/uioN, uioN or PCI address (default: first ivshmem device)\n"
 		"  -t, --timeout  wait: give up after this many ms (required)\n"
 		"  -V, --vector   wait: keep waiting until this vector fires\n"
+		"  -a, --after    wait: first let N interrupts arrive on VECTOR (counted, not\n"
+		"                 taken), so the wait reports them at once: coalesced=N-1\n"
 		"  -m, --mark     wait: once armed, write \"waiting peer=ID\" at OFFSET of the\n"
 		"                 shared memory, so a script on the peer knows when to ring\n"
 		"Output, one key=value item per line (info) or per event:\n"
@@ -124,14 +126,48 @@ static int put_string(struct ivshm_dev *dev, uint64_t off, const char *s)
 	return 0;
 }
 
-static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t mark)
+/*
+ * Before the wait: until @n interrupts arrived on @vector since the open, read
+ * from the counter page without consuming anything, so the wait then reports
+ * them together (coalesced = n - 1).
+ */
+static int settle(struct ivshm_dev *dev, int vector, uint64_t start, uint64_t n,
+		  int64_t deadline)
+{
+	uint64_t now;
+	int err = 0;
+
+	while (!err) {
+		err = ivshm_get_counter(dev, (unsigned int)vector, &now);
+		if (err || now - start >= n)
+			break;
+		if (ivshm_clock_ms() >= deadline) {
+			ivshm_msg_err("only %llu of %llu interrupts on vector %d before the timeout",
+				      (unsigned long long)(now - start), (unsigned long long)n, vector);
+			return -ETIMEDOUT;
+		}
+		ivshm_clock_sleep_ms(5);
+	}
+	if (err)
+		ivshm_msg_err("wait: %s", ivshm_strerror(err));
+	return err;
+}
+
+static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t mark,
+		    uint64_t after)
 {
 	int64_t deadline = ivshm_clock_ms() + timeout_ms, left;
 	uint64_t fired, coalesced;
+	uint64_t start = 0;
 	char text[32];
 	unsigned int id;
 	int err;
 
+	/* Counted from before the mark, which tells a peer to ring. */
+	if (after && ivshm_get_counter(dev, (unsigned int)vector, &start)) {
+		ivshm_msg_err("wait: no counter for vector %d", vector);
+		return EXIT_FAIL;
+	}
 	if (mark >= 0) {
 		err = ivshm_get_peer_id(dev, &id);
 		if (err) {
@@ -142,6 +178,8 @@ static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t m
 		if (put_string(dev, (uint64_t)mark, text))
 			return EXIT_FAIL;
 	}
+	if (after && settle(dev, vector, start, after, deadline))
+		return EXIT_FAIL;
 	for (;;) {
 		left = deadline - ivshm_clock_ms();
 		err = ivshm_wait(dev, left > 0 ? (int)left : 0, &fired, &coalesced);
@@ -239,10 +277,12 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "vector", required_argument, NULL, 'V' },
 		{ "mark", required_argument, NULL, 'm' },
+		{ "after", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int64_t timeout = -1, vector = -1, mark = -1;
+	uint64_t after = 0;
 	const char *device = NULL, *cmd = "info";
 	struct ivshm_dev *dev;
 	uint64_t val;
@@ -250,7 +290,7 @@ int main(int argc, char **argv)
 	int c, n, ret;
 
 	ivshm_msg_init("ivshm-info");
-	while ((c = getopt_long(argc, argv, "d:t:V:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:t:V:m:a:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			device = optarg;
@@ -264,6 +304,10 @@ int main(int argc, char **argv)
 			if (app_parse_opt("--vector", optarg, IVSHM_MAX_VECTORS - 1, &val))
 				return EXIT_USAGE;
 			vector = (int64_t)val;
+			break;
+		case 'a':
+			if (app_parse_opt("--after", optarg, 1000000, &after))
+				return EXIT_USAGE;
 			break;
 		case 'm':
 			if (app_parse_opt("--mark", optarg, INT64_MAX, &val))
@@ -283,8 +327,8 @@ int main(int argc, char **argv)
 	args = argv + optind;
 	n = argc - optind;
 
-	if (strcmp(cmd, "wait") == 0 ? (timeout < 0 || n != 0)
-				     : (timeout >= 0 || vector >= 0 || mark >= 0)) {
+	if (strcmp(cmd, "wait") == 0 ? (timeout < 0 || n != 0 || (after && vector < 0))
+				     : (timeout >= 0 || vector >= 0 || mark >= 0 || after)) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -306,7 +350,7 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "ring") == 0)
 		ret = cmd_ring(dev, args, n);
 	else if (strcmp(cmd, "wait") == 0)
-		ret = cmd_wait(dev, (int)timeout, (int)vector, mark);
+		ret = cmd_wait(dev, (int)timeout, (int)vector, mark, after);
 	else if (strcmp(cmd, "read") == 0)
 		ret = cmd_read(dev, args, n);
 	else if (strcmp(cmd, "peers") == 0)
