@@ -811,6 +811,25 @@ static int usable(const struct ivshm_chan *ch, enum ivshm_chan_type type)
 	return ch->mine.type == (uint32_t)type ? 0 : -EINVAL;
 }
 
+/* What every call does once its arguments are checked: a usable channel of @type, then the attempts. */
+static int run(struct ivshm_chan *ch, enum ivshm_chan_type type, struct attempt *a, int timeout_ms)
+{
+	int err = usable(ch, type);
+
+	if (err)
+		return err;
+	if (type == IVSHM_CHAN_STREAM && !a->len)
+		return 0;
+	/* A reservation holds our producer index until its commit. */
+	if (type == IVSHM_CHAN_PACKET && a->d == TX) {
+		if (ch->reserved)
+			return -EBUSY;
+		if (a->len > ch->mine.max_msg)
+			return -EMSGSIZE;
+	}
+	return retry(ch, a, timeout_ms);
+}
+
 static int recv_try(struct ivshm_chan *ch, struct attempt *a)
 {
 	void *buf = a->dst;
@@ -856,14 +875,10 @@ static int recv_try(struct ivshm_chan *ch, struct attempt *a)
 int ivshm_chan_recv(struct ivshm_chan *ch, void *buf, size_t size, size_t *len, int timeout_ms)
 {
 	struct attempt a = { .fn = recv_try, .d = RX, .dst = buf, .len = size, .done = len };
-	int err;
 
 	if (!ch || (!buf && size) || !len || timeout_ms < 0)
 		return -EINVAL;
-	err = usable(ch, IVSHM_CHAN_PACKET);
-	if (err)
-		return err;
-	return retry(ch, &a, timeout_ms);
+	return run(ch, IVSHM_CHAN_PACKET, &a, timeout_ms);
 }
 
 /* Room for a record of @len bytes at our producer index, padding to the ring's start if need be. */
@@ -916,18 +931,10 @@ static int send_try(struct ivshm_chan *ch, struct attempt *a)
 int ivshm_chan_send(struct ivshm_chan *ch, const void *msg, size_t len, int timeout_ms)
 {
 	struct attempt a = { .fn = send_try, .d = TX, .src = msg, .len = len };
-	int err;
 
 	if (!ch || (!msg && len) || timeout_ms < 0)
 		return -EINVAL;
-	err = usable(ch, IVSHM_CHAN_PACKET);
-	if (err)
-		return err;
-	if (ch->reserved)
-		return -EBUSY;
-	if (len > ch->mine.max_msg)
-		return -EMSGSIZE;
-	return retry(ch, &a, timeout_ms);
+	return run(ch, IVSHM_CHAN_PACKET, &a, timeout_ms);
 }
 
 static int reserve_try(struct ivshm_chan *ch, struct attempt *a)
@@ -947,14 +954,7 @@ int ivshm_chan_reserve(struct ivshm_chan *ch, size_t len, void **buf, int timeou
 
 	if (!ch || !buf || !len || timeout_ms < 0)
 		return -EINVAL;
-	err = usable(ch, IVSHM_CHAN_PACKET);
-	if (err)
-		return err;
-	if (ch->reserved)
-		return -EBUSY;
-	if (len > ch->mine.max_msg)
-		return -EMSGSIZE;
-	err = retry(ch, &a, timeout_ms);
+	err = run(ch, IVSHM_CHAN_PACKET, &a, timeout_ms);
 	if (!err)
 		ch->reserved = len;
 	return err;
@@ -1006,15 +1006,11 @@ int ivshm_chan_write(struct ivshm_chan *ch, const void *buf, size_t len, size_t 
 {
 	struct attempt a = { .fn = write_try, .d = TX, .need = 1, .src = buf, .len = len,
 			     .done = done };
-	int err;
 
 	if (!ch || (!buf && len) || !done || timeout_ms < 0)
 		return -EINVAL;
 	*done = 0;
-	err = usable(ch, IVSHM_CHAN_STREAM);
-	if (err || !len)
-		return err;
-	return retry(ch, &a, timeout_ms);
+	return run(ch, IVSHM_CHAN_STREAM, &a, timeout_ms);
 }
 
 static int read_try(struct ivshm_chan *ch, struct attempt *a)
@@ -1040,15 +1036,11 @@ static int read_try(struct ivshm_chan *ch, struct attempt *a)
 int ivshm_chan_read(struct ivshm_chan *ch, void *buf, size_t size, size_t *done, int timeout_ms)
 {
 	struct attempt a = { .fn = read_try, .d = RX, .dst = buf, .len = size, .done = done };
-	int err;
 
 	if (!ch || (!buf && size) || !done || timeout_ms < 0)
 		return -EINVAL;
 	*done = 0;
-	err = usable(ch, IVSHM_CHAN_STREAM);
-	if (err || !size)
-		return err;
-	return retry(ch, &a, timeout_ms);
+	return run(ch, IVSHM_CHAN_STREAM, &a, timeout_ms);
 }
 
 void ivshm__chan_rebase(struct ivshm_chan *ch, uint32_t base)

@@ -68,7 +68,7 @@ static int accept_data(struct bench_conn *c, const struct bench_spec *s,
 int bench_chan_rtt_client(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r,
 			  struct bench_ctl *done)
 {
-	uint64_t warm, i, t0, t1, limit;
+	uint64_t i, t0, t1, limit;
 	struct ivshm_chan *ch = NULL;
 	int64_t *lat;
 	size_t len;
@@ -97,13 +97,8 @@ int bench_chan_rtt_client(struct bench_conn *c, const struct bench_spec *s, stru
 		}
 		lat[i] = (int64_t)(t1 - t0);
 	}
-	if (!err) {
-		/* The first tenth of what ran warmed up caches and branch predictors. */
-		warm = i / 10;
-		r->count = i - warm;
-		err = bench_summarize(lat + warm, r->count, &r->lat);
-		r->have_lat = !err;
-	}
+	if (!err)
+		err = bench_rtt_result(lat, i, r);
 	if (ch) {
 		chan_stats(ch, &r->doorbells, &r->sleeps);
 		ivshm_chan_close(ch);

@@ -62,3 +62,14 @@ int bench_summarize(int64_t *ticks, size_t n, struct latency_stats *out)
 		ticks[i] = bench_ticks_ns(ticks[i]);
 	return stats_summarize(ticks, n, out);
 }
+
+int bench_rtt_result(int64_t *ticks, uint64_t n, struct bench_result *r)
+{
+	uint64_t warm = n / 10;
+	int err;
+
+	r->count = n - warm;
+	err = bench_summarize(ticks + warm, r->count, &r->lat);
+	r->have_lat = !err;
+	return err;
+}

@@ -163,7 +163,7 @@ static int xfer(int fd, char *buf, size_t len, int out)
 int bench_tcp_rtt_client(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r,
 			 struct bench_ctl *done)
 {
-	uint64_t warm, i, t0, t1, limit;
+	uint64_t i, t0, t1, limit;
 	int64_t *lat;
 	int fd = -1, err, derr;
 
@@ -189,13 +189,8 @@ int bench_tcp_rtt_client(struct bench_conn *c, const struct bench_spec *s, struc
 		if (!err)
 			lat[i] = (int64_t)(t1 - t0);
 	}
-	if (!err) {
-		/* The first tenth of what ran warmed up caches and branch predictors. */
-		warm = i / 10;
-		r->count = i - warm;
-		err = bench_summarize(lat + warm, r->count, &r->lat);
-		r->have_lat = !err;
-	}
+	if (!err)
+		err = bench_rtt_result(lat, i, r);
 	if (fd >= 0)
 		close(fd);
 	free(lat);

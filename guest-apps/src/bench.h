@@ -116,6 +116,12 @@ uint64_t bench_ns_ticks(int64_t ns);
 int bench_summarize(int64_t *ticks, size_t n, struct latency_stats *out);
 
 /*
+ * The @n round trips a test ran, in ticks, into @r: the first tenth warmed up
+ * caches and branch predictors and is left out. Returns 0 or -EINVAL.
+ */
+int bench_rtt_result(int64_t *ticks, uint64_t n, struct bench_result *r);
+
+/*
  * The tests. A client half runs the client's side and ends by taking the
  * server's DONE (bench_ctl_done()) into @done; a server half sends READY
  * (bench_ctl_ready()) once the peer may start, and fills @done. Both return
