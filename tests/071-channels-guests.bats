@@ -154,8 +154,9 @@ setup() {
 		refute_output --regexp 'Segmentation fault|Oops|BUG|general protection'
 		both+=$output$'\n'
 	done
-	# And one of them saw the corruption for what it is.
-	grep -Eq '^chan cmd=(serve|send) .* result=(EPROTO|ECONNRESET|EHOSTDOWN|EUCLEAN)$' <<<"$both" ||
+	# And one of them saw the corruption: the library broke the channel, or (bytes
+	# sprayed into a message) ivshm-chan's own sequence check, result=error.
+	grep -Eq '^chan cmd=(serve|send) .* result=(EPROTO|ECONNRESET|EHOSTDOWN|EUCLEAN|error)$' <<<"$both" ||
 		fail "no end reported the corruption: $both"
 }
 
