@@ -154,11 +154,21 @@ static int pump_until(struct soak *s, struct peer *extra, bool (*done)(struct so
 	}
 }
 
+/*
+ * Every staying peer has its own setup and the eventfds of every other one: a
+ * peer that joined later reaches the earlier ones by a join notice, which may
+ * still be on its way when their own setups are long complete.
+ */
 static bool all_ready(struct soak *s, struct peer *extra)
 {
-	for (unsigned i = 0; i < s->nstay; i++)
+	for (unsigned i = 0; i < s->nstay; i++) {
 		if (!ivshm_session_ready(s->stay[i].sess))
 			return false;
+		for (unsigned j = 0; j < s->nstay; j++)
+			if (j != i && ivshm_session_peer_vectors(s->stay[i].sess,
+					(unsigned)ivshm_session_id(s->stay[j].sess)) != s->vectors)
+				return false;
+	}
 	return !extra || ivshm_session_ready(extra->sess);
 }
 
