@@ -70,7 +70,7 @@ le32() {
 	# As soon as ivshmd has seen the connection close, the next reader knows.
 	srv_wait_peers pub 0
 	run -0 chan_peers pub
-	assert_line --regexp '^peer id=[0-9]+ role=victim state=dead$'
+	assert_line --regexp '^peer id=[0-9]+ role=victim state=dead vector=[0-9]+ generation=[0-9]+$'
 }
 
 @test "without it a fresh reader cannot tell yet, and a watching one takes about a second" {
@@ -80,7 +80,7 @@ le32() {
 	kill -KILL "$(victim_pid)"
 	srv_wait_peers nopub 0
 	run -0 chan_peers nopub
-	assert_line --regexp '^peer id=[0-9]+ role=victim state=live$'
+	assert_line --regexp '^peer id=[0-9]+ role=victim state=live vector=[0-9]+ generation=[0-9]+$'
 	victim_start nopub
 	run -0 timeout 20 "$WATCH" "$(srv_sock nopub)" 4 victim "$(victim_pid)" 10000
 	ms=$(sed -n 's/^dead after \([0-9]*\) ms$/\1/p' <<<"$output")

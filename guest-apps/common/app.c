@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Opening the device and reading options the same way in every guest program. */
 #include <errno.h>
+#include <stdio.h>
 
 #include "app.h"
+#include "ivshm-shm.h"
 #include "number.h"
 
 int app_open(const char *device, struct ivshm_dev **dev)
@@ -46,6 +48,37 @@ int app_open_doorbell(const char *device, struct ivshm_dev **dev, unsigned int *
 		*dev = NULL;
 	}
 	return err;
+}
+
+int app_publish(struct ivshm_dev *dev, const char *role, unsigned int vector, uint64_t user)
+{
+	int err = ivshm_publish(dev, role, vector, user);
+
+	if (err)
+		ivshm_msg_err("cannot publish as %s: %s", role, ivshm_strerror(err));
+	return err;
+}
+
+int app_list_peers(struct ivshm_dev *dev)
+{
+	static const char *const state[] = {
+		[IVSHM_PEER_LIVE] = "live", [IVSHM_PEER_GONE] = "gone", [IVSHM_PEER_DEAD] = "dead",
+	};
+	struct ivshm_peer peers[IVSHM_SHM_MAX_SLOTS];
+	unsigned int i, n;
+	int err;
+
+	err = ivshm_list_peers(dev, peers, IVSHM_SHM_MAX_SLOTS, &n);
+	if (err) {
+		ivshm_msg_err("peers: %s", ivshm_strerror(err));
+		return err;
+	}
+	if (!n)
+		printf("peers none\n");
+	for (i = 0; i < n; i++)
+		printf("peer id=%u role=%s state=%s vector=%u generation=%u\n", peers[i].id,
+		       peers[i].role, state[peers[i].state], peers[i].vector, peers[i].generation);
+	return 0;
 }
 
 int app_parse_opt(const char *opt, const char *s, uint64_t max, uint64_t *out)

@@ -33,6 +33,16 @@ int app_open_any(const char *device, const char *host, unsigned int vectors,
 int app_open_doorbell(const char *device, struct ivshm_dev **dev, unsigned int *id,
 		      void **buf, size_t *size);
 
+/* Publish this peer as @role, to be rung on @vector, and say what failed. Returns 0 or -errno. */
+int app_publish(struct ivshm_dev *dev, const char *role, unsigned int vector, uint64_t user);
+
+/*
+ * Print the peer directory, one line per publication:
+ *   peer id=N role=ROLE state=live|gone|dead vector=V generation=G
+ * or "peers none". Returns 0 or -errno (said).
+ */
+int app_list_peers(struct ivshm_dev *dev);
+
 /*
  * Parse an option value (decimal, or hexadecimal with 0x) of at most @max, or
  * print why it is bad. Returns 0 or -1.

@@ -208,15 +208,6 @@ void bench_alive(struct bench_conn *c)
 	c->alive_at = now + bench_ns_ticks(ALIVE_NS);
 }
 
-static int publish(struct ivshm_dev *dev, const char *role)
-{
-	int err = ivshm_publish(dev, role, BENCH_VECTOR, 0);
-
-	if (err)
-		ivshm_msg_err("cannot publish as %s: %s", role, ivshm_strerror(err));
-	return err;
-}
-
 /* A START from the client, as hostile as any input from another VM. */
 static int spec_of(const struct bench_ctl *m, struct bench_spec *s)
 {
@@ -247,7 +238,7 @@ static int serve(struct bench_conn *c)
 	unsigned int served = 0, failed = 0;
 	int err;
 
-	if (publish(c->dev, BENCH_SERVER_ROLE))
+	if (app_publish(c->dev, BENCH_SERVER_ROLE, BENCH_VECTOR, 0))
 		return EXIT_FAIL;
 	if (c->o->tcp && bench_tcp_listen(c->o->tcp, &c->lfd))
 		return EXIT_FAIL;
@@ -373,7 +364,7 @@ static int run(struct bench_conn *c, const struct client_opts *co)
 	uint32_t port = BENCH_CTL_PORT + 1;
 	int err;
 
-	if (publish(c->dev, BENCH_CLIENT_ROLE))
+	if (app_publish(c->dev, BENCH_CLIENT_ROLE, BENCH_VECTOR, 0))
 		return EXIT_FAIL;
 	err = ivshm_find_peer(c->dev, BENCH_SERVER_ROLE, o->timeout_ms, &p);
 	if (!err)

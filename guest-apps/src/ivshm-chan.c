@@ -57,6 +57,7 @@ static void usage(FILE *f)
 		"  chan cmd=serve|send peer=ID messages=N bytes=B doorbells=D sleeps=S result=ok|ERROR\n"
 		"  chan cmd=mesh peer=ID sent=N received=N result=ok|ERROR   (one per other peer)\n"
 		"  chan cmd=spray writes=N\n"
+		"  peer id=N role=ROLE state=live|gone|dead vector=V generation=G   (peers)\n"
 		"Exit status: 0 success, 1 error (including a peer that broke the protocol), 2 usage.\n");
 }
 
@@ -186,15 +187,6 @@ static int get_msg(struct ivshm_chan *ch, const struct opts *o, char *buf, uint6
 	return 0;
 }
 
-static int publish(struct ivshm_dev *dev, const struct opts *o)
-{
-	int err = ivshm_publish(dev, o->role, o->chan.vector, 0);
-
-	if (err)
-		ivshm_msg_err("cannot publish as %s: %s", o->role, ivshm_strerror(err));
-	return err;
-}
-
 static int cmd_serve(struct ivshm_dev *dev, const struct opts *o)
 {
 	static char buf[MAX_MSG];
@@ -202,7 +194,7 @@ static int cmd_serve(struct ivshm_dev *dev, const struct opts *o)
 	uint64_t n;
 	int err;
 
-	if (publish(dev, o))
+	if (app_publish(dev, o->role, o->chan.vector, 0))
 		return EXIT_FAIL;
 	err = ivshm_chan_accept(dev, o->port, &o->chan, o->timeout_ms, &ch);
 	if (err) {
@@ -247,7 +239,7 @@ static int cmd_send(struct ivshm_dev *dev, const struct opts *o)
 	uint64_t n;
 	int err;
 
-	if (publish(dev, o) || find(dev, o->peer, o->timeout_ms, &p))
+	if (app_publish(dev, o->role, o->chan.vector, 0) || find(dev, o->peer, o->timeout_ms, &p))
 		return EXIT_FAIL;
 	err = ivshm_chan_open(dev, p.id, o->port, &o->chan, o->timeout_ms, &ch);
 	if (err) {
@@ -282,7 +274,7 @@ static int cmd_mesh(struct ivshm_dev *dev, const struct opts *o)
 	int n = 0, i, err = 0, bad = 0;
 	uint64_t k;
 
-	if (publish(dev, o))
+	if (app_publish(dev, o->role, o->chan.vector, 0))
 		return EXIT_FAIL;
 	if (strlen(o->peer) >= sizeof(list))
 		return EXIT_USAGE;
@@ -330,7 +322,8 @@ static int cmd_spray(struct ivshm_dev *dev, const struct opts *o)
 	size_t size, off, len;
 	char *buf;
 
-	if (publish(dev, o) || ivshm_get_shared_buffer(dev, (void **)&buf, &size))
+	if (app_publish(dev, o->role, o->chan.vector, 0) ||
+	    ivshm_get_shared_buffer(dev, (void **)&buf, &size))
 		return EXIT_FAIL;
 	while (ivshm_clock_ms() < end) {
 		if (getrandom(r, sizeof(r), 0) != sizeof(r))
@@ -345,26 +338,6 @@ static int cmd_spray(struct ivshm_dev *dev, const struct opts *o)
 			ivshm_heartbeat(dev);
 	}
 	printf("chan cmd=spray writes=%llu\n", (unsigned long long)writes);
-	return 0;
-}
-
-static int cmd_peers(struct ivshm_dev *dev)
-{
-	static const char *const state[] = {
-		[IVSHM_PEER_LIVE] = "live", [IVSHM_PEER_GONE] = "gone", [IVSHM_PEER_DEAD] = "dead",
-	};
-	struct ivshm_peer peers[64];
-	unsigned int i, n;
-	int err;
-
-	err = ivshm_list_peers(dev, peers, 64, &n);
-	if (err) {
-		ivshm_msg_err("peers: %s", ivshm_strerror(err));
-		return EXIT_FAIL;
-	}
-	for (i = 0; i < n; i++)
-		printf("peer id=%u role=%s state=%s\n", peers[i].id, peers[i].role,
-		       state[peers[i].state]);
 	return 0;
 }
 
@@ -508,7 +481,7 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "spray") == 0)
 		ret = cmd_spray(dev, &o);
 	else
-		ret = cmd_peers(dev);
+		ret = app_list_peers(dev) ? EXIT_FAIL : 0;
 	ivshm_close(dev);
 	return ret;
 }

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "app.h"
-#include "ivshm-shm.h"
 #include "parse.h"
 
 #define MAX_IO 4096u
@@ -248,28 +247,6 @@ static int cmd_write(struct ivshm_dev *dev, char **args, int n)
 	return 0;
 }
 
-static int cmd_peers(struct ivshm_dev *dev)
-{
-	static const char *const state[] = {
-		[IVSHM_PEER_LIVE] = "live", [IVSHM_PEER_GONE] = "gone", [IVSHM_PEER_DEAD] = "dead",
-	};
-	struct ivshm_peer peers[IVSHM_SHM_MAX_SLOTS];
-	unsigned int i, n;
-	int err;
-
-	err = ivshm_list_peers(dev, peers, IVSHM_SHM_MAX_SLOTS, &n);
-	if (err) {
-		ivshm_msg_err("peers: %s", ivshm_strerror(err));
-		return EXIT_FAIL;
-	}
-	if (!n)
-		printf("peers none\n");
-	for (i = 0; i < n; i++)
-		printf("peer id=%u role=%s state=%s vector=%u generation=%u\n", peers[i].id,
-		       peers[i].role, state[peers[i].state], peers[i].vector, peers[i].generation);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -354,7 +331,7 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "read") == 0)
 		ret = cmd_read(dev, args, n);
 	else if (strcmp(cmd, "peers") == 0)
-		ret = cmd_peers(dev);
+		ret = app_list_peers(dev) ? EXIT_FAIL : 0;
 	else
 		ret = cmd_write(dev, args, n);
 	ivshm_close(dev);

@@ -47,11 +47,8 @@ static int side_open(const struct pp_opts *o, struct side *s, const char *role, 
 	__atomic_store_n(&s->own->seq, 0, __ATOMIC_RELEASE);
 	if (ivshm_get_counter(s->dev, o->vector, &s->counter_before))
 		goto out_close;
-	err = ivshm_publish(s->dev, role, o->vector, user);
-	if (err) {
-		ivshm_msg_err("cannot publish as %s: %s", role, ivshm_strerror(err));
+	if (app_publish(s->dev, role, o->vector, user))
 		goto out_close;
-	}
 	return 0;
 
 out_close:

@@ -126,11 +126,8 @@ int main(int argc, char **argv)
 	}
 	m = buf;
 	exchange_write(m, id, SERVER_MSG);
-	err = ivshm_publish(dev, IVSHM_EXCHANGE_ROLE, (unsigned int)vector, 0);
-	if (err) {
-		ivshm_msg_err("cannot publish as %s: %s", IVSHM_EXCHANGE_ROLE, ivshm_strerror(err));
+	if (app_publish(dev, IVSHM_EXCHANGE_ROLE, (unsigned int)vector, 0))
 		goto out_close;
-	}
 	printf("shm-server: wrote \"%s\", waiting for a client (timeout %llu ms)\n", SERVER_MSG,
 	       (unsigned long long)timeout);
 
