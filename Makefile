@@ -1,6 +1,7 @@
 # ivshm: inter-VM shared memory for QEMU/KVM.
 #
-#   make            build host tools, guest driver, guest apps and the guest image into build/
+#   make            build libivshm, the host programs, the guest driver, the guest
+#                   programs and the guest image into build/
 #   make deps       install the Debian packages the project needs (needs root once)
 #   make test       deps + build + the whole test suite; ends with "N passed, N failed"
 #   make bench      deps + build + benchmarks (measured ratios, not pass/fail)
@@ -10,6 +11,8 @@
 #                   guest image, man pages, the udev rule; honours DESTDIR/PREFIX
 #   make deb        Debian packages (debian/: debhelper, dh-dkms) into build/deb/
 #   make test-overlay  the probes and scripts the tests add to a guest (never installed)
+#   make test-tools the test-only programs (tests/tools: load generators, hostile
+#                   peers; never installed)
 #   make soak       ivshmd under churn for IVSHM_SOAK_SECONDS (default 300); fds and RSS flat
 #   make fuzz       the libFuzzer targets for FUZZ_SECONDS each (default 600); make test
 #                   runs them briefly
@@ -34,18 +37,30 @@ include $(IVSHM_DEPLOYMENT)
 IMAGEDIR := $(IVSHM_IMAGE_DIR)
 LOGDIR   := $(IVSHM_LOG_DIR)
 
-COMPONENTS := host guest-apps guest-driver
+COMPONENTS := libivshm host guest-apps guest-driver
 
-.PHONY: all deps host guest-apps guest test-overlay test bench fuzz install demo deb clean
+.PHONY: all deps common libivshm host guest-apps guest test-overlay test-tools test bench fuzz install demo deb clean
 
-all: host guest-apps guest
+all: libivshm host guest-apps guest
 
 deps:
 	@$(TOP)/mk/deps.sh
 
-# -s hides "Nothing to be done"; the components print their own quiet lines.
-host guest-apps:
-	@$(MAKE) $(if $(filter 1,$(V)),,-s) -C $@ all
+# -s hides "Nothing to be done"; the components print their own quiet lines. The
+# helpers in common/ are built once, first; libivshm before everything that links it.
+SUBMAKE = $(MAKE) $(if $(filter 1,$(V)),,-s)
+
+common:
+	+@$(SUBMAKE) -C common all
+
+libivshm: common
+	+@$(SUBMAKE) -C libivshm all
+
+host guest-apps: libivshm
+	+@$(SUBMAKE) -C $@ all
+
+test-tools: libivshm
+	+@$(SUBMAKE) -C tests/tools all
 
 # The guest image bundles the driver and the statically linked guest apps: the
 # product only, as make install installs it.
@@ -54,29 +69,29 @@ guest: guest-apps
 
 # What the tests add to a guest, as a second initramfs archive (ivshm-vm --overlay).
 test-overlay:
-	@$(MAKE) $(if $(filter 1,$(V)),,-s) -C tests/guest-helpers all
+	+@$(SUBMAKE) -C tests/guest-helpers all
 
-# tests/setup_suite.bash makes all and test-overlay too (for tests/run FILE alone);
+# tests/setup_suite.bash makes all, test-overlay and test-tools too (for tests/run FILE alone);
 # building first shows compiler errors here rather than in a failed suite set-up.
 # The corpus grows in build/fuzz/corpus across runs; a crash leaves its input there too.
 FUZZ_SECONDS ?= 600
 fuzz: deps
-	@$(MAKE) $(if $(filter 1,$(V)),,-s) -C guest-apps fuzz-build
+	+@$(SUBMAKE) -C libivshm fuzz-build
 	@for f in $(BUILD)/fuzz/fuzz-*; do \
 		mkdir -p $(BUILD)/fuzz/corpus/$${f##*/} && \
 		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
 			$(BUILD)/fuzz/corpus/$${f##*/} || exit; \
 	done
 
-test: deps all test-overlay
+test: deps all test-overlay test-tools
 	@$(TOP)/tests/run
 
-bench: deps all
+bench: deps all test-tools
 	@$(TOP)/tests/bench/run
 
 # ivshmd under churn, fds and RSS flat: IVSHM_SOAK_SECONDS (default 300, hours on demand).
-soak:
-	@$(MAKE) $(if $(filter 1,$(V)),,-s) -C host soak
+soak: test-tools
+	@BUILD=$(BUILD) $(TOP)/tests/tools/soak
 
 install: all
 	@for d in $(COMPONENTS); do $(MAKE) -C $$d install || exit; done

@@ -6,7 +6,7 @@
 
 setup() {
 	load helpers/common
-	DEFAULTS="$IVSHM_TOP/host/systemd/ivshmd.default"
+	DEFAULTS="$IVSHM_TOP/host/ivshmd/systemd/ivshmd.default"
 }
 
 # ivshmd_opt NAME: every value ivshmd.default gives option NAME, one a line.

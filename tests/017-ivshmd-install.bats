@@ -94,7 +94,7 @@ teardown() {
 
 @test "the default settings start a server with the pinned sockets the VM configs use" {
 	local opts
-	opts=$(. "$IVSHM_TOP/host/systemd/ivshmd.default" && echo "$IVSHMD_OPTS")
+	opts=$(. "$IVSHM_TOP/host/ivshmd/systemd/ivshmd.default" && echo "$IVSHMD_OPTS")
 	assert_regex "$opts" '--socket /run/ivshm/ivshmd\.sock'
 	# The same options, on a socket of ours instead of /run/ivshm.
 	# shellcheck disable=SC2086

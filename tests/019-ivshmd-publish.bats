@@ -13,7 +13,7 @@ setup_file() {
 	load helpers/common
 	load helpers/ivshmd
 	srv_dir_create
-	make -s -C "$IVSHM_TOP/host" tools >&2
+	make -s -C "$IVSHM_TOP/tests/tools" >&2
 	export SHM_NAME="ivshmd-publish-test-$$"
 }
 
@@ -29,7 +29,7 @@ setup() {
 	load helpers/ivshmd
 	load helpers/ivshmd-hardening
 	CHAN=$IVSHM_BUILD/guest-apps/bin/ivshm-chan
-	WATCH=$IVSHM_BUILD/tests/host-tools/peer-watch
+	WATCH=$IVSHM_BUILD/tests/tools/peer-watch
 }
 
 teardown() {

@@ -5,7 +5,7 @@
 
 setup_file() {
 	load helpers/common
-	make -s -C "$IVSHM_TOP/guest-apps" fuzz-build >&2
+	make -s -C "$IVSHM_TOP/libivshm" fuzz-build >&2
 	export FUZZ="$IVSHM_BUILD/fuzz/fuzz-channel"
 	export WORK="$(scratch_dir)"
 }
@@ -35,7 +35,7 @@ setup() {
 	# fuzzer must steer the reader outside the region, and ASan must say so.
 	local dir="$WORK/planted"
 	mkdir -p "$dir/libivshm"
-	cp "$IVSHM_TOP"/guest-apps/libivshm/* "$dir/libivshm/"
+	cp "$IVSHM_TOP"/libivshm/src/* "$dir/libivshm/"
 	python3 - "$dir/libivshm/channel.c" <<-'PY'
 		import sys
 		p = sys.argv[1]
@@ -46,9 +46,9 @@ setup() {
 		open(p, "w").write(s)
 	PY
 	run -0 clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -I"$dir/libivshm" -I"$IVSHM_TOP/guest-apps/tests" \
+		-fno-sanitize-recover=all -I"$dir/libivshm" -I"$IVSHM_TOP/libivshm/include" -I"$IVSHM_TOP/libivshm/tests" \
 		-I"$IVSHM_TOP/contracts" -I"$IVSHM_TOP/common" -o "$dir/fuzz" \
-		"$IVSHM_TOP/guest-apps/fuzz/fuzz-channel.c" "$IVSHM_TOP/guest-apps/tests/mem-dev.c" \
+		"$IVSHM_TOP/libivshm/fuzz/fuzz-channel.c" "$IVSHM_TOP/libivshm/tests/mem-dev.c" \
 		"$dir"/libivshm/*.c "$IVSHM_TOP"/common/*.c -pthread
 	run timeout 150 "$dir/fuzz" -max_total_time=120 -timeout=5 -artifact_prefix="$dir/"
 	assert_failure

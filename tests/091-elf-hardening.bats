@@ -41,9 +41,9 @@ elf_problems() {
 
 @test "the host programs are hardened" {
 	local f
-	for f in ivshmd ivshm-peer ivshmd-bench ivshmd-soak; do
-		assert_file_executable "$IVSHM_BIN/$f"
-		elf_problems "$IVSHM_BIN/$f" exe >>"$BATS_TEST_TMPDIR/problems"
+	for f in "$IVSHM_BIN/ivshmd" "$IVSHM_BIN/ivshm-peer" "$IVSHM_BUILD"/tests/tools/*; do
+		assert_file_executable "$f"
+		elf_problems "$f" exe >>"$BATS_TEST_TMPDIR/problems"
 	done
 	run -0 cat "$BATS_TEST_TMPDIR/problems"
 	assert_output ""

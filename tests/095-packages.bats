@@ -75,7 +75,7 @@ contents() {
 	# name@SECTION for every exported function, from the version script.
 	local want
 	want=$(awk '/^LIBIVSHM_[0-9.]* *\{/ { sec = $1 } /^[ \t]+ivshm_[a-z0-9_]+;/ {
-		sub(/;/, "", $1); print $1 "@" sec }' "$IVSHM_TOP/guest-apps/libivshm/libivshm.sym" | sort)
+		sub(/;/, "", $1); print $1 "@" sec }' "$IVSHM_TOP/libivshm/src/libivshm.sym" | sort)
 	[ "$(wc -l <<<"$want")" -ge 30 ]
 	run -0 sh -c "sed -n 's/^ \(ivshm_[^ ]*\) .*/\1/p' '$UNPACKED/libivshm1/DEBIAN/symbols' | sort"
 	assert_equal "$output" "$want"
@@ -131,7 +131,7 @@ contents() {
 	assert_line /usr/share/man/man1/ivshm-peer.1.gz
 	run -0 cat "$UNPACKED/ivshmd/DEBIAN/conffiles"
 	assert_output /etc/default/ivshmd
-	run -0 cmp "$UNPACKED/ivshmd/root/etc/default/ivshmd" "$IVSHM_TOP/host/systemd/ivshmd.default"
+	run -0 cmp "$UNPACKED/ivshmd/root/etc/default/ivshmd" "$IVSHM_TOP/host/ivshmd/systemd/ivshmd.default"
 	run -0 grep '^ExecStart=/usr/sbin/ivshmd ' "$UNPACKED/ivshmd/root/lib/systemd/system/ivshmd.service"
 	run -0 cat "$UNPACKED/ivshmd/DEBIAN/postinst"
 	assert_output --partial "deb-systemd-helper enable 'ivshmd.service'"

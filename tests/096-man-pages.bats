@@ -9,6 +9,8 @@ setup_file() {
 	export STAGE="$BATS_FILE_TMPDIR/root"
 	make -s -C "$IVSHM_TOP/host" install BUILD="$IVSHM_BUILD" DESTDIR="$STAGE" PREFIX=/usr \
 		>"$BATS_FILE_TMPDIR/install.log" 2>&1
+	make -s -C "$IVSHM_TOP/libivshm" install BUILD="$IVSHM_BUILD" DESTDIR="$STAGE" PREFIX=/usr \
+		>/dev/null
 	make -s -C "$IVSHM_TOP/guest-apps" install BUILD="$IVSHM_BUILD" DESTDIR="$STAGE" PREFIX=/usr \
 		>>"$BATS_FILE_TMPDIR/install.log" 2>&1
 }
@@ -102,7 +104,7 @@ missing_options() {
 
 @test "libivshm(3) names and declares every function the library exports" {
 	local name syms page
-	syms=$(sed -n 's/^[[:space:]]*\(ivshm_[a-z0-9_]*\);$/\1/p' "$IVSHM_TOP/guest-apps/libivshm/libivshm.sym")
+	syms=$(sed -n 's/^[[:space:]]*\(ivshm_[a-z0-9_]*\);$/\1/p' "$IVSHM_TOP/libivshm/src/libivshm.sym")
 	[ "$(wc -l <<<"$syms")" -ge 30 ]
 	page=$(rendered "$MAN/libivshm.3")
 	for name in $syms; do

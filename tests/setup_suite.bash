@@ -9,5 +9,5 @@ setup_suite() {
 	# test overlay. Each file's own set-up then finds them up to date.
 	local top
 	top=$(cd "$(dirname "$BATS_TEST_FILENAME")/.." && pwd)
-	make -s -C "$top" BUILD="${BUILD:-$top/build}" all test-overlay
+	make -s -C "$top" BUILD="${BUILD:-$top/build}" all test-overlay test-tools
 }

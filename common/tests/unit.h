@@ -1,6 +1,6 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Helpers shared by the host unit tests (cmocka): fd accounting, so a test
+ * Helpers shared by the unit tests of common/ and ivshmd (cmocka): fd accounting, so a test
  * can show that a code path closes every fd it was handed.
  */
 #ifndef IVSHM_HOST_UNIT_H

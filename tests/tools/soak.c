@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ivshmd-soak: load generator for host/bench/soak. Keeps N peers connected
+ * ivshmd-soak: load generator for tests/tools/soak. Keeps N peers connected
  * that ring each other's vectors without pause, while another peer joins
  * and leaves over and over, for S seconds. Every doorbell rung at a staying
  * peer must arrive (eventfd counters, summed), every join and leave must be

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * common/proto.c: the doorbell protocol's framing. Messages are written to
  * a socketpair the way a server (or a hostile one) could write them, and

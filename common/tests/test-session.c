@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * common/session.c: the client's view of the message sequence, with the
  * rules QEMU's ivshmem device enforces (hw/misc/ivshmem.c): version 0 and
