@@ -32,7 +32,7 @@
 
 #define IVSHM_SHM_MAGIC      0x4d485349u	/* "ISHM" */
 #define IVSHM_SHM_MAJOR      1	/* readers refuse another major */
-#define IVSHM_SHM_MINOR      0	/* a newer minor only adds */
+#define IVSHM_SHM_MINOR      1	/* a newer minor only adds (1.1: ticks, peer_entry) */
 #define IVSHM_SHM_PAGE       4096u
 #define IVSHM_SHM_CACHELINE  64u
 #define IVSHM_SHM_SLOT_SIZE  128u
@@ -57,19 +57,31 @@ struct ivshm_shm_header {
 
 /*
  * The server page, offset IVSHM_SHM_SERVER_OFF: written only by a doorbell
- * server that publishes who is connected (opt-in; QEMU's own server does not,
- * and then peers rely on heartbeats alone). live[] is a bitmap of connected
- * peer IDs. seq is odd while the server rewrites it.
+ * server that publishes who is connected (ivshmd does by default; QEMU's own
+ * server does not, and then peers rely on heartbeats alone). live[] is a bitmap
+ * of connected peer IDs. seq is odd while the server rewrites magic, nr_ids,
+ * vectors or live[].
+ *
+ * Since 1.1 the server also ticks: tick grows by one every tick_ms while it
+ * runs (never 0: it wraps from UINT32_MAX to 1), stored alone, outside the
+ * seqlock. A peer writes the tick it saw into its slot's hb_tick at every
+ * heartbeat, so a reader tells a live peer from a dead one at its first look,
+ * without watching the heartbeat move for a while. A server that stops
+ * withdraws the page (magic 0); a tick that stands still is a stopped server.
  */
 #define IVSHM_SHM_SERVER_OFF   2048u
 #define IVSHM_SHM_SERVER_MAGIC 0x56525349u	/* "ISRV" */
 #define IVSHM_SHM_SERVER_IDS   8192u		/* IDs the bitmap covers: 0..8191 */
+#define IVSHM_SHM_TICK_MS      100u		/* the period ivshmd ticks at */
 struct ivshm_shm_server {
 	uint32_t magic;
 	uint32_t seq;
 	uint32_t nr_ids;		/* IVSHM_SHM_SERVER_IDS */
-	uint32_t reserved;
+	uint32_t vectors;		/* the server's vectors per peer; 0: not told (1.0) */
 	uint32_t live[IVSHM_SHM_SERVER_IDS / 32];	/* bit id % 32 of word id / 32 */
+	/* 1.1 */
+	uint32_t tick;			/* see above; 0: the server does not tick */
+	uint32_t tick_ms;		/* its period; 0: it does not tick */
 };
 
 enum ivshm_shm_slot_state {
@@ -100,7 +112,8 @@ struct ivshm_shm_slot {
 	char role[IVSHM_SHM_ROLE_MAX];	/* NUL-terminated, printable ASCII, no blank */
 	/* line 1 */
 	uint64_t heartbeat;		/* bumped at least every hb_period_ms while LIVE */
-	uint64_t reserved1[7];
+	uint32_t hb_tick;		/* 1.1: the server's tick at that bump; 0 none */
+	uint32_t reserved1[13];
 };
 
 /* Within an arena. */
@@ -126,6 +139,13 @@ enum ivshm_shm_chan_type {
  * one writer (the owner). A channel between peers A and B on port P is A's
  * entry naming (B, P) and B's entry naming (A, P); each entry points at its
  * owner's half: the ring the owner sends on and the indices the owner writes.
+ *
+ * An end that closes leaves its entry CLOSED, and neither the entry nor its
+ * half is used again while the other end's entry still names it (OPEN, this
+ * owner's epoch as peer_epoch, this entry as peer_entry): a peer still reading
+ * a closed channel never sees its memory reused under it. Since 1.1 an end
+ * names the entry it connected to (peer_entry), so a new channel between the
+ * same two peers on the same port never connects to the old one's entry.
  */
 struct ivshm_shm_chan {
 	uint32_t seq;
@@ -139,7 +159,9 @@ struct ivshm_shm_chan {
 	uint64_t half_off;		/* the half, from the start of the owner's arena */
 	uint64_t epoch;			/* the owner's slot epoch */
 	uint64_t peer_epoch;		/* the peer's epoch this end connected to; 0 before */
-	uint32_t reserved[18];
+	/* 1.1 */
+	uint32_t peer_entry;		/* the peer's entry this end connected to, + 1; 0 before */
+	uint32_t reserved[17];
 };
 
 /*

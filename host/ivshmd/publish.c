@@ -1,39 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "log.h"
 #include "publish.h"
+#include "seqlock.h"
 
-/*
- * Readers copy the page between two loads of seq and keep the copy only if
- * both are the same even value (directory.c server_says()).
- */
+/* The whole page under its seqlock (common/seqlock.h), from ivshmd's own copy. */
 static void write_page(struct ivshmd_publish *pub, uint32_t magic)
 {
 	struct ivshm_shm_server *sp = pub->page;
 
-	pub->seq |= 1;
-	__atomic_store_n(&sp->seq, pub->seq, __ATOMIC_RELAXED);
-	/* The odd seq before any field changes. */
-	atomic_thread_fence(memory_order_release);
-	__atomic_store_n(&sp->magic, magic, __ATOMIC_RELAXED);
-	__atomic_store_n(&sp->nr_ids, (uint32_t)IVSHM_SHM_SERVER_IDS, __ATOMIC_RELAXED);
-	__atomic_store_n(&sp->reserved, 0u, __ATOMIC_RELAXED);
+	ivshm_seq_write_begin(&sp->seq, &pub->seq);
+	ivshm_store_relaxed(&sp->magic, magic);
+	ivshm_store_relaxed(&sp->nr_ids, (uint32_t)IVSHM_SHM_SERVER_IDS);
+	ivshm_store_relaxed(&sp->vectors, magic ? pub->vectors : 0u);
 	for (unsigned i = 0; i < IVSHM_SHM_SERVER_IDS / 32; i++)
-		__atomic_store_n(&sp->live[i], pub->live[i], __ATOMIC_RELAXED);
-	/* Every field before the even seq. */
-	pub->seq++;
-	__atomic_store_n(&sp->seq, pub->seq, __ATOMIC_RELEASE);
+		ivshm_store_relaxed(&sp->live[i], pub->live[i]);
+	ivshm_seq_write_end(&sp->seq, &pub->seq);
 }
 
-int ivshmd_publish_start(struct ivshmd_publish *pub, int fd, uint64_t page)
+int ivshmd_publish_start(struct ivshmd_publish *pub, int fd, uint64_t page, unsigned vectors)
 {
 	void *p;
 
-	*pub = (struct ivshmd_publish){ 0 };
+	*pub = (struct ivshmd_publish){ .vectors = vectors };
 	if (page < IVSHM_SHM_SERVER_OFF + sizeof(struct ivshm_shm_server))
 		page = IVSHM_SHM_PAGE;
 	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

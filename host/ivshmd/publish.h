@@ -20,14 +20,16 @@ struct ivshmd_publish {
 	void *map;
 	uint64_t map_len;
 	uint32_t seq;
+	uint32_t vectors;
 	uint32_t live[IVSHM_SHM_SERVER_IDS / 32];
 };
 
 /*
  * Map the first page of fd (page: the backing's page size, the least it can
- * map) and publish an empty table. Returns 0 or a negative errno, logged.
+ * map) and publish an empty table and the server's vector count. Returns 0
+ * or a negative errno, logged.
  */
-int ivshmd_publish_start(struct ivshmd_publish *pub, int fd, uint64_t page);
+int ivshmd_publish_start(struct ivshmd_publish *pub, int fd, uint64_t page, unsigned vectors);
 
 /* Mark id connected or not; rewrites the page. IDs the bitmap lacks are ignored. */
 void ivshmd_publish_set(struct ivshmd_publish *pub, unsigned id, bool live);

@@ -254,7 +254,7 @@ int ivshmd_server_new(const struct ivshmd_config *cfg, struct ivshmd_inherited *
 	if (ret)
 		goto out_free;
 	if (s->publish_peers) {
-		ret = ivshmd_publish_start(&s->pub, s->shm.fd, s->shm.page);
+		ret = ivshmd_publish_start(&s->pub, s->shm.fd, s->shm.page, s->vectors);
 		if (ret)
 			goto out_free;
 	}

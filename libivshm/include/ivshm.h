@@ -1,31 +1,36 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libivshm: userspace access to QEMU ivshmem devices bound to uio_ivshmem.
+ * libivshm: shared memory, doorbells, a peer directory and channels between
+ * the peers of a QEMU ivshmem device: guests with the device bound to
+ * uio_ivshmem, and host processes that join the doorbell server as QEMU does.
  *
- * A handle maps the device's shared memory, knows the guest's own peer ID,
- * rings other peers' doorbells and waits for its own interrupts, telling
- * which MSI-X vectors fired (from the driver's per-vector counter page).
+ * A handle maps the device's shared memory, knows the peer's own ID, rings
+ * other peers' doorbells and waits for its own interrupts, telling which
+ * vectors fired. On top of it: a directory where peers publish themselves under
+ * a role and find each other, and channels (messages or byte streams) between
+ * two peers that survive a hostile peer.
  *
  * Conventions: every function returns 0 or a negative errno value and never
- * aborts or exits; output pointers come last; ivshm_strerror() turns an error
- * into a message and ivshm_set_log_fn() (or IVSHM_DEBUG=1 in the environment)
- * says which check failed. A handle is not thread-safe: use it from one thread
- * at a time. Errors with a libivshm-specific meaning:
- *   -ENODEV     no ivshmem UIO device found, or the named one does not exist;
- *               from ivshm_wait()/ivshm_ack(): the device was unbound while open
- *   -ENXIO      the named device exists but is not bound to uio_ivshmem
- *   -EPROTO     the driver's ABI major version differs from libivshm's
- *   -EBADMSG    the driver's sysfs attributes, maps or counter page are malformed
- *   -ENOTSUP    the device has no interrupts (ivshmem-plain)
- *   -ETIMEDOUT  ivshm_wait() saw no interrupt before the timeout
- *   -EAGAIN     ivshm_ack() found nothing new
- *   -EINVAL     a bad argument (NULL handle, vector or peer out of range, ...)
- * and from the peer directory (below):
- *   -EUCLEAN          the shared memory holds a foreign or corrupted libivshm
- *                     structure (ivshm_set_log_fn() says which field)
- *   -EPROTONOSUPPORT  the shared memory uses a newer libivshm layout
- *   -EMSGSIZE         the shared memory is too small for the directory
- *   -EADDRINUSE       another live peer holds this peer's directory slot
+ * aborts or exits; output pointers come last; the comment of each function
+ * says who owns what it hands out. A handle and its channels are for one
+ * thread at a time.
+ *
+ * Errors: the codes are errno values with their usual libc meaning, and
+ * ivshm_strerror() gives libc's text for each. A code says what kind of thing
+ * went wrong (-ETIMEDOUT: the deadline passed; -EPROTO: a peer, the server or
+ * the driver broke its protocol); the function's comment lists what each code
+ * means for that call, and the log function (ivshm_set_log_fn(), or
+ * IVSHM_DEBUG=1 in the environment) receives one line naming the check that
+ * refused and the values it saw, for every refusal, -EINVAL included. A call
+ * that succeeds logs nothing.
+ *
+ * Versions: IVSHM_VERSION_MAJOR/MINOR/MICRO are the version of this header;
+ * ivshm_version() and ivshm_check_version() tell the library's at run time.
+ * The shared library only grows within a major version (symbol versions
+ * LIBIVSHM_1, _1.1, _1.2, ...). Structures a program passes in or gets back
+ * end in reserved space: new fields take it over in later minor versions
+ * (inputs must leave it zero, outputs come back with it zeroed), so a program
+ * built against this header keeps working with every later 1.x library.
  */
 #ifndef IVSHM_H
 #define IVSHM_H
@@ -40,6 +45,28 @@
 extern "C" {
 #endif
 
+/* The version of this header. */
+#define IVSHM_VERSION_MAJOR 1
+#define IVSHM_VERSION_MINOR 2
+#define IVSHM_VERSION_MICRO 0
+/* True when this header is version @major.@minor or later of the same major. */
+#define IVSHM_CHECK_VERSION(major, minor) \
+	(IVSHM_VERSION_MAJOR == (major) && IVSHM_VERSION_MINOR >= (minor))
+
+/*
+ * ivshm_version - the running library's version.
+ * @major, @minor, @micro: each may be NULL.
+ */
+void ivshm_version(unsigned int *major, unsigned int *minor, unsigned int *micro);
+
+/*
+ * ivshm_check_version - whether the running library provides version
+ * @major.@minor (the same major, this minor or a later one), e.g.
+ * ivshm_check_version(IVSHM_VERSION_MAJOR, IVSHM_VERSION_MINOR) at start-up.
+ * Returns: 0, or -ENOTSUP (another major, or an older minor).
+ */
+int ivshm_check_version(unsigned int major, unsigned int minor);
+
 struct ivshm_dev;
 
 enum ivshm_mode {
@@ -49,16 +76,16 @@ enum ivshm_mode {
 
 /* Highest peer ID a doorbell can address (IDs are 16 bits on the device). */
 #define IVSHM_MAX_PEER_ID IVSHMEM_MAX_PEER_ID
-/* Vectors a uio_ivshmem device can count; ivshm_wait() masks are 64 bits. */
+/* Vectors a device can have; ivshm_wait() masks are 64 bits. */
 #define IVSHM_MAX_VECTORS UIO_IVSHMEM_MAX_VECTORS
 
 /*
- * ivshm_open - open an ivshmem device and map its shared memory.
+ * ivshm_open - open an ivshmem device in a guest and map its shared memory.
  * @device: NULL or "" for the first uio_ivshmem device (lowest uioN),
  *          "/dev/uioN" or "uioN", a PCI address ("0000:00:03.0" or "00:03.0"),
  *          or any path that resolves to /dev/uioN (the udev names
  *          /dev/ivshm/by-pci/ADDR and /dev/ivshm/by-name/NAME).
- * @flags:  must be 0.
+ * @flags:  0 (no flag applies to guest devices yet).
  * @devp:   receives the new handle; the caller owns it and frees it with
  *          ivshm_close(). Untouched on error.
  *
@@ -66,34 +93,64 @@ enum ivshm_mode {
  * before anything is mapped. Only interrupts that arrive after the open are
  * reported by ivshm_wait().
  *
- * Returns: 0, or -ENODEV, -ENXIO, -EPROTO, -EBADMSG, -EINVAL, or the errno of a
- * failed open()/mmap() (e.g. -EACCES).
+ * Returns: 0;
+ *   -ENODEV   no ivshmem UIO device, or the named one does not exist;
+ *   -ENXIO    the named device exists but is not bound to uio_ivshmem;
+ *   -EPROTO   the driver's ABI major version is not libivshm's;
+ *   -EBADMSG  the driver's sysfs attributes, maps or counter page are malformed;
+ *   -EINVAL   a bad argument; or the errno of a failed open()/mmap() (-EACCES, ...).
  */
 int ivshm_open(const char *device, unsigned int flags, struct ivshm_dev **devp);
 
+/* Flags of ivshm_open_server(). */
+#define IVSHM_OPEN_UNSEALED (1u << 0)	/* accept memory whose size is not sealed */
+
 /*
- * ivshm_open_host - join a doorbell server from a host process, as QEMU's
+ * ivshm_open_server - join a doorbell server from a host process, as QEMU's
  * ivshmem-doorbell device does: the same API then reaches the guests (and
  * other host peers) on that server.
  * @socket:  the server's socket, e.g. "/run/ivshm/ivshmd.sock"
- * @vectors: the server's vector count (its -n), as QEMU's vectors=N
+ * @vectors: the server's vector count (its -n, QEMU's vectors=N), or 0 for
+ *           whatever the server has. A count that differs is refused at once.
+ * @flags:   0, or IVSHM_OPEN_UNSEALED: by default memory whose size another
+ *           process could change (not sealed with F_SEAL_SHRINK, as ivshmd's -M
+ *           files are not) is refused, because a shrink would kill this process
+ *           with SIGBUS at its next access.
  * @timeout_ms: how long the setup may take
  * @devp:    receives the new handle; the caller owns it (ivshm_close()).
+ *
  * The handle has a peer ID, the shared memory and doorbells; its fd
- * (ivshm_get_fd()) is an epoll fd. If the server goes away the handle keeps
- * working with the peers it knows.
- * Returns: 0, -EINVAL, -ETIMEDOUT, -ECONNRESET (the server hung up), -EPROTO
- * (it broke the protocol), or the errno of socket()/connect()/mmap().
+ * (ivshm_get_fd()) is an epoll fd. It watches the server connection: if the
+ * server goes away (stopped, not restarted through its supervisor, which
+ * keeps the connection), the fd polls readable and every call that needs the
+ * server's world returns -ENOLINK: peers that join later get other memory, so
+ * this handle no longer reaches everyone.
+ *
+ * Returns: 0;
+ *   -EINVAL     a bad argument, or @vectors differs from the server's (the log
+ *               says "the server has N vectors, you asked for M");
+ *   -ETIMEDOUT  the setup did not complete in @timeout_ms;
+ *   -ECONNRESET the server hung up during the setup;
+ *   -EPROTO     the server broke the protocol;
+ *   -EPERM      the memory is not sealed against shrinking (see @flags);
+ *   or the errno of socket()/connect()/mmap() (-ENOENT, -ECONNREFUSED, -EACCES, ...).
+ */
+int ivshm_open_server(const char *socket, unsigned int vectors, unsigned int flags,
+		      int timeout_ms, struct ivshm_dev **devp);
+
+/*
+ * ivshm_open_host - ivshm_open_server(@socket, @vectors, 0, @timeout_ms, @devp);
+ * kept for programs written against libivshm 1.1.
  */
 int ivshm_open_host(const char *socket, unsigned int vectors, int timeout_ms,
 		    struct ivshm_dev **devp);
 
-/* ivshm_close - unmap and close; accepts NULL. The buffer becomes invalid. */
+/* ivshm_close - leave the directory, unmap and close; accepts NULL. The buffer becomes invalid. */
 void ivshm_close(struct ivshm_dev *dev);
 
 /*
  * ivshm_get_shared_buffer - the shared memory (BAR2), mapped write-back.
- * @addr: receives the start; valid until ivshm_close(). Other guests write
+ * @addr: receives the start; valid until ivshm_close(). Other peers write
  *        it concurrently: treat its content as hostile input.
  * @size: receives its size in bytes (a power of two).
  * Returns: 0 or -EINVAL.
@@ -101,9 +158,9 @@ void ivshm_close(struct ivshm_dev *dev);
 int ivshm_get_shared_buffer(const struct ivshm_dev *dev, void **addr, size_t *size);
 
 /*
- * ivshm_get_peer_id - this guest's peer ID (0..IVSHM_MAX_PEER_ID), assigned
- * by the doorbell server; it changes when the VM restarts.
- * Returns: 0, -ENOTSUP for ivshmem-plain, or -EINVAL.
+ * ivshm_get_peer_id - this peer's ID (0..IVSHM_MAX_PEER_ID), assigned by the
+ * doorbell server; it changes when the VM restarts.
+ * Returns: 0, -ENOTSUP (ivshmem-plain: no ID), or -EINVAL.
  */
 int ivshm_get_peer_id(const struct ivshm_dev *dev, unsigned int *id);
 
@@ -114,19 +171,47 @@ int ivshm_get_vectors(const struct ivshm_dev *dev, unsigned int *nr);
 int ivshm_get_mode(const struct ivshm_dev *dev, enum ivshm_mode *mode);
 
 /*
- * ivshm_get_uio_path - the character device, e.g. "/dev/uio0" (for a host
- * handle: the server's socket).
+ * ivshm_get_path - what the handle was opened on: the character device
+ * ("/dev/uio0") of a guest handle, the server's socket of a host handle.
  * @path: receives a string owned by @dev, valid until ivshm_close().
  * Returns: 0 or -EINVAL.
  */
+int ivshm_get_path(const struct ivshm_dev *dev, const char **path);
+
+/* ivshm_get_uio_path - ivshm_get_path(), under its libivshm 1.0 name. */
 int ivshm_get_uio_path(const struct ivshm_dev *dev, const char **path);
 
 /*
  * ivshm_get_pci_address - the PCI address, e.g. "0000:00:03.0".
  * @addr: receives a string owned by @dev, valid until ivshm_close().
- * Returns: 0, -ENOENT when sysfs did not tell it, or -EINVAL.
+ * Returns: 0, -ENOENT (a host handle, or sysfs did not tell it), or -EINVAL.
  */
 int ivshm_get_pci_address(const struct ivshm_dev *dev, const char **addr);
+
+/*
+ * What this region allows, before anything is tried: derived from the size
+ * of the shared memory alone, the same for every peer on it.
+ */
+struct ivshm_limits {
+	uint64_t size;			/* bytes of shared memory */
+	uint32_t max_peers;		/* directory slots: peers that can publish at once */
+	uint32_t max_chans;		/* channel ends a peer can have open */
+	uint64_t arena_size;		/* bytes of each peer's arena */
+	uint32_t user_area;		/* bytes of each peer's user page */
+	uint32_t max_ring;		/* the largest send ring one channel can have */
+	uint32_t max_msg;		/* the largest packet on a channel with that ring */
+	uint32_t default_ring;		/* the ring of a channel opened with ring_size 0 */
+	uint32_t default_max_msg;	/* the largest packet on such a channel */
+	uint32_t reserved[9];		/* zero */
+};
+
+/*
+ * ivshm_get_limits - this region's limits.
+ * @lim: receives them.
+ * Returns: 0, -EMSGSIZE (the memory is too small for the directory: below
+ * 1 MiB; only the first fields are filled then: size), or -EINVAL.
+ */
+int ivshm_get_limits(const struct ivshm_dev *dev, struct ivshm_limits *lim);
 
 /*
  * ivshm_get_counter - interrupts counted by the driver on @vector since the
@@ -136,19 +221,22 @@ int ivshm_get_pci_address(const struct ivshm_dev *dev, const char **addr);
 int ivshm_get_counter(const struct ivshm_dev *dev, unsigned int vector, uint64_t *count);
 
 /*
- * ivshm_trigger - ring interrupt @vector of peer @peer (may be this guest).
+ * ivshm_trigger - ring interrupt @vector of peer @peer (may be this peer).
  *
  * A release barrier comes first: every store to the shared buffer made before
  * the call is visible to the peer before its interrupt can fire. A doorbell to
- * an absent peer or a vector the peer lacks is dropped silently by the device.
+ * an absent peer or a vector the peer lacks is dropped silently by the device,
+ * and so is one to a host peer whose doorbell is already full (2^64 - 2
+ * pending). It never blocks, whatever another host peer does to the shared
+ * eventfds.
  *
- * Returns: 0, -ENOTSUP for plain, or -EINVAL (peer > IVSHM_MAX_PEER_ID,
- * vector >= IVSHM_MAX_VECTORS).
+ * Returns: 0, -ENOTSUP for plain, -ENOLINK (host handle: the server went
+ * away), or -EINVAL (peer > IVSHM_MAX_PEER_ID, vector >= IVSHM_MAX_VECTORS).
  */
 int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector);
 
 /*
- * ivshm_wait - wait up to @timeout_ms for interrupts of this guest.
+ * ivshm_wait - wait up to @timeout_ms for interrupts of this peer.
  * @timeout_ms: 0 only checks; negative is -EINVAL (every wait has a deadline).
  * @fired:      if not NULL, receives the bitmask of vectors (bit v = vector v)
  *              that fired since the previous ivshm_wait()/ivshm_ack() (or the open).
@@ -158,14 +246,15 @@ int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
  *
  * After a successful return, stores the peer made before ringing are visible.
  * Returns: 0 (at least one vector fired), -ETIMEDOUT, -ENOTSUP for plain,
- * -ENODEV if the device was unbound, -EINVAL, or the errno of a failed
- * poll()/read().
+ * -ENODEV (the device was unbound), -ENOLINK (host handle: the server went
+ * away), -EINVAL, or the errno of a failed poll()/read().
  */
 int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t *coalesced);
 
 /*
  * ivshm_get_fd - a file descriptor that polls readable (POLLIN/EPOLLIN) when an
- * interrupt arrives; call ivshm_ack() then. Owned by @dev: do not close or read it.
+ * interrupt arrives (and, for a host handle, when the server goes away); call
+ * ivshm_ack() or ivshm_poll() then. Owned by @dev: do not close or read it.
  * Returns: 0, -ENOTSUP for plain, or -EINVAL.
  */
 int ivshm_get_fd(const struct ivshm_dev *dev, int *fd);
@@ -175,9 +264,18 @@ int ivshm_get_fd(const struct ivshm_dev *dev, int *fd);
  * @fired, @coalesced: as for ivshm_wait().
  * Returns: 0, -EAGAIN when no vector fired (a readable fd may still yield
  * nothing new if ivshm_wait()/ivshm_ack() already reported the event),
- * -ENOTSUP for plain, or -EINVAL.
+ * -ENOTSUP for plain, -ENODEV, -ENOLINK, or -EINVAL.
  */
 int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced);
+
+/*
+ * ivshm_next_timeout - how long an event loop may sleep on the device fd
+ * before it must call into libivshm again (ivshm_poll(), ivshm_heartbeat()):
+ * the next heartbeat this peer owes, or the next look at a channel's peer.
+ * @ms: receives the milliseconds, -1 when nothing is due (not published).
+ * Returns: 0 or -EINVAL.
+ */
+int ivshm_next_timeout(struct ivshm_dev *dev, int *ms);
 
 /*
  * Rendezvous: the peer directory in the shared memory.
@@ -189,19 +287,29 @@ int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced);
  * claims a free slot (atomically: two peers never get the same one), then it
  * alone writes the slot and its arena; everything read from another peer is
  * copied and checked first. There is one slot per 256 KiB of shared memory
- * (at least 1 MiB, -EMSGSIZE below; at most 64 slots). One process per device
- * publishes: they share the device's peer ID.
+ * (at least 1 MiB, -EMSGSIZE below; at most 64 slots): ivshm_get_limits().
+ * One process per device publishes: they share the device's peer ID.
  *
- * A clean exit (ivshm_unpublish(), ivshm_close()) shows at once as
- * IVSHM_PEER_GONE. A peer that dies shows as IVSHM_PEER_DEAD once its
- * heartbeat, bumped every 250 ms by any libivshm call that waits, stood still
- * for 1 s as seen by the reader (the first look at a peer cannot tell), or at
- * once when the doorbell server publishes who is connected (ivshmd
- * --publish-peers). A peer that calls nothing in libivshm for longer than that
- * should call ivshm_heartbeat(). Guests under QEMU TCG need maxcpus >= 2:
- * QEMU before 8.1 drops the atomics and fences of single-CPU TCG guests.
+ * Liveness. A clean exit (ivshm_unpublish(), ivshm_close()) shows at once as
+ * IVSHM_PEER_GONE. A published peer bumps its heartbeat every 250 ms from any
+ * libivshm call that waits, polls or beats (a peer that calls none of them for
+ * longer must call ivshm_heartbeat()). It shows as IVSHM_PEER_DEAD once its
+ * heartbeat stood still for a second, and at once when the doorbell server
+ * says its peer ID is gone. With ivshmd (which publishes who is connected and
+ * ticks a clock in the shared memory by default) this is known at the first
+ * look; with QEMU's own server a reader must watch the heartbeat, so the
+ * first look at a peer waits for it to move (ivshm_find_peer(),
+ * ivshm_chan_open()), and ivshm_get_peer()/ivshm_list_peers(), which never
+ * wait, may call a peer seen for the first time live.
+ *
+ * A peer that stops calling into libivshm for a second can be declared dead
+ * and lose its slot to a newcomer: from then on its channels and
+ * ivshm_heartbeat() return -ENOTCONN, and it must publish again.
+ *
+ * Guests under QEMU TCG need maxcpus >= 2: QEMU before 8.1 drops the atomics
+ * and fences of single-CPU TCG guests.
  */
-#define IVSHM_ROLE_MAX 24u	/* bytes of a role, NUL included */
+#define IVSHM_ROLE_MAX 24u	/* bytes of a role, NUL included (contracts/ivshm-shm.h) */
 
 enum ivshm_peer_state {
 	IVSHM_PEER_LIVE = 1,	/* published, owner running */
@@ -218,32 +326,49 @@ struct ivshm_peer {
 	uint64_t epoch;			/* random per process that published */
 	uint64_t user;			/* the application's word */
 	char role[IVSHM_ROLE_MAX];	/* NUL-terminated, printable ASCII, no blank */
+	uint32_t reserved[8];		/* zero */
 };
 
 /*
  * ivshm_publish - publish this peer under @role, to be rung on @vector, with
  * the application word @user; again to change them (the generation grows).
  * @role: 1..23 printable ASCII characters without blanks; copied.
- * Returns: 0, -ENOTSUP (no peer ID: ivshmem-plain), -EINVAL, -EMSGSIZE,
- * -ENOSPC (every slot is held by a live peer; some may turn out dead after a
- * second), -EUCLEAN or -EPROTONOSUPPORT (a foreign or newer layout).
+ * With every slot held, it watches the holders for up to 1.5 s: one may turn
+ * out dead (at once with ivshmd's tick).
+ * Returns: 0;
+ *   -EINVAL   a bad role, or @vector is not one of the device's vectors;
+ *   -ENOTSUP  no peer ID (ivshmem-plain);
+ *   -EMSGSIZE the memory is too small for the directory (below 1 MiB);
+ *   -ENOSPC   every slot is held by a live peer;
+ *   -EUCLEAN  the memory holds a foreign or corrupted layout;
+ *   -EPROTONOSUPPORT  the memory uses a newer libivshm layout (another major);
+ *   -ENOLINK  host handle: the server went away.
  */
 int ivshm_publish(struct ivshm_dev *dev, const char *role, unsigned int vector, uint64_t user);
 
-/* ivshm_unpublish - leave the directory (state GONE). Returns: 0, -ENOENT (not published), -EINVAL. */
+/*
+ * ivshm_unpublish - leave the directory (state GONE); this peer's channels
+ * end (their peers drain, then get -EPIPE; calls here get -ENOTCONN).
+ * Returns: 0, -ENOENT (not published), -EINVAL.
+ */
 int ivshm_unpublish(struct ivshm_dev *dev);
 
 /*
- * ivshm_find_peer - wait up to @timeout_ms (0: look once) for a live peer
- * other than this one published under @role.
+ * ivshm_find_peer - a live peer other than this one published under @role,
+ * waiting up to @timeout_ms for one to appear (0: look once). A peer it
+ * returns has shown a sign of life within the last second (see Liveness).
  * @peer: receives a copy of the first one found (lowest slot).
- * Returns: 0, -ETIMEDOUT, -EINVAL, -EMSGSIZE, -EUCLEAN, -EPROTONOSUPPORT.
+ * Returns: 0;
+ *   -EINVAL    a role ivshm_publish() would refuse, or a bad argument;
+ *   -ENOENT    @timeout_ms 0 and no live peer has that role;
+ *   -ETIMEDOUT none appeared in @timeout_ms;
+ *   -EMSGSIZE, -EUCLEAN, -EPROTONOSUPPORT as for ivshm_publish().
  */
 int ivshm_find_peer(struct ivshm_dev *dev, const char *role, int timeout_ms,
 		    struct ivshm_peer *peer);
 
 /*
- * ivshm_get_peer - the publication of peer @id (in any state).
+ * ivshm_get_peer - the publication of peer @id (in any state); never waits.
  * Returns: 0, -ENOENT (nothing published under @id), -EAGAIN (being
  * rewritten: try again), -EUCLEAN (its slot is corrupt), -EINVAL, -EMSGSIZE.
  */
@@ -271,8 +396,10 @@ int ivshm_get_user_area(struct ivshm_dev *dev, unsigned int id, void **addr, siz
 
 /*
  * ivshm_heartbeat - tell readers this peer is alive; only needed by a
- * published peer that calls no waiting libivshm function for a second or more.
- * Returns: 0, -ENOENT (not published), -EINVAL.
+ * published peer that calls no waiting or polling libivshm function for a
+ * second or more.
+ * Returns: 0, -ENOENT (not published), -ENOTCONN (this peer looked dead and
+ * a newcomer took its slot: publish again), -ENOLINK, -EINVAL.
  */
 int ivshm_heartbeat(struct ivshm_dev *dev);
 
@@ -285,27 +412,47 @@ int ivshm_heartbeat(struct ivshm_dev *dev);
  * 32-bit counts, each on its own cache line; everything read from the peer is
  * loaded once and checked: an index that runs backwards or past the ring, a
  * record longer than the peer's maximum, or a peer that rewrites a channel it
- * published breaks the channel for good (-EPROTO, and ivshm_set_log_fn() says
- * which check). A doorbell goes out only when the other end sleeps.
+ * published breaks the channel for good (-EPROTO, and the log says which
+ * check). A doorbell goes out only when the other end sleeps.
  *
  * Packet channels carry whole messages of at most the sender's max_msg;
  * stream channels carry bytes and move what fits. Every call with a timeout
  * waits at most that long (0: do not wait, -EAGAIN when it would) in the
  * channel's wait mode: interrupt (sleep until the peer rings), poll (spin, no
- * doorbell ever) or hybrid (spin spin_us, then sleep). While waiting a
- * channel takes the device's interrupts (ivshm_wait() would not see them).
+ * doorbell ever) or hybrid (spin, then sleep; the spin adapts to the peer's
+ * pace). While waiting a channel takes the device's interrupts (ivshm_wait()
+ * would not see them).
  *
- * Event loops: a non-blocking call that returns -EAGAIN in interrupt or
- * hybrid mode asks the peer to ring; the device fd (ivshm_get_fd()) then
- * polls readable when it does: call ivshm_ack() and the channel calls again.
+ * Closing: the peer of a closed end reads what was sent, then gets -EPIPE. A
+ * closed end's memory is not reused while the peer's end still names it, so
+ * closing and at once opening a new channel to the same peer never disturbs a
+ * peer still reading the old one.
  *
- * Errors of channel calls: -EAGAIN, -ETIMEDOUT, -EPIPE (the peer closed and
- * everything it sent was received), -ECONNRESET (the peer restarted: its end
- * is another incarnation now), -EHOSTDOWN (the peer died: heartbeat or
- * server), -EPROTO (the peer broke the protocol; the channel is unusable),
- * -EPROTOTYPE (the two ends disagree on the channel type), -EMSGSIZE,
- * -ENOTCONN (this peer is not published), -ENOSPC (no room in this peer's
- * arena or channel table), -EINVAL.
+ * Batches: ivshm_chan_send_batch()/ivshm_chan_recv_batch() move many small
+ * messages with one index store and at most one doorbell; between
+ * ivshm_chan_batch_begin() and ivshm_chan_batch_end() every call does the same
+ * (zero-copy with ivshm_chan_reserve()/ivshm_chan_commit() and
+ * ivshm_chan_peek()/ivshm_chan_release()).
+ *
+ * Event loops: put the device fd (ivshm_get_fd()) in your poll/epoll set, and
+ * when it is readable, or ivshm_next_timeout() passed, call ivshm_poll(): it
+ * says which channels are ready, without the program looking at each. A
+ * non-blocking call (timeout 0) that returns -EAGAIN in interrupt or hybrid
+ * mode asks the peer to ring, so the fd wakes the loop when it can go on.
+ *
+ * Errors of channel calls:
+ *   -EAGAIN      timeout 0 and nothing to do;
+ *   -ETIMEDOUT   the timeout passed;
+ *   -EPIPE       the peer closed, and everything it sent was received;
+ *   -ECONNRESET  the peer restarted: its end is another incarnation now;
+ *   -EHOSTDOWN   the peer died (heartbeat, or the server says it left);
+ *   -EPROTO      the peer broke the protocol; the channel is unusable;
+ *   -EPROTOTYPE  the two ends disagree on the channel type;
+ *   -EMSGSIZE    a message above the maximum, or a buffer too small for one;
+ *   -ENOTCONN    this peer is not published, or lost its slot;
+ *   -ENOLINK     host handle: the server went away;
+ *   -EINVAL      a bad argument, or a call the channel's type does not have
+ *                (the log says which).
  */
 struct ivshm_chan;
 
@@ -317,18 +464,26 @@ enum ivshm_chan_type {
 enum ivshm_wait_mode {
 	IVSHM_WAIT_INTERRUPT = 0,	/* sleep until the peer rings: no CPU while idle */
 	IVSHM_WAIT_POLL = 1,		/* spin on the peer's index: lowest latency, one CPU busy */
-	IVSHM_WAIT_HYBRID = 2,		/* spin spin_us, then sleep */
+	IVSHM_WAIT_HYBRID = 2,		/* spin spin_us (adapting), then sleep */
 };
 
+/*
+ * Options of a channel end; zero-initialize and set what you need. The
+ * defaults (a field left 0): a packet channel, a 16 KiB send ring, the largest
+ * message it can carry (ring_size / 2 - 8 bytes), interrupt mode, a 50 us
+ * hybrid spin, vector 0. A 16 KiB ring keeps 32 channels of a peer within the
+ * smallest arena (256 KiB); ivshm_get_limits() tells the largest ring and
+ * message this region allows (a 64 KiB message needs a 256 KiB ring, which
+ * ivshmd's default 64 MiB region gives every peer).
+ */
 struct ivshm_chan_opts {
-	enum ivshm_chan_type type;	/* both ends must agree */
-	uint32_t ring_size;		/* this end's send ring: a power of two, 4 KiB or more;
-					 * 0: 16 KiB */
-	uint32_t max_msg;		/* packet: largest message this end sends; 0: the most
-					 * the ring allows, ring_size / 2 - 8 */
+	enum ivshm_chan_type type;	/* both ends must agree; 0: packet */
+	uint32_t ring_size;		/* this end's send ring: a power of two, 4 KiB or more */
+	uint32_t max_msg;		/* packet: largest message this end sends */
 	enum ivshm_wait_mode wait;
-	unsigned int spin_us;		/* hybrid: 0 means 50 */
+	unsigned int spin_us;		/* hybrid: the shortest spin */
 	unsigned int vector;		/* the vector the peer rings for this channel */
+	uint32_t reserved[10];		/* zero */
 };
 
 struct ivshm_chan_info {
@@ -337,6 +492,7 @@ struct ivshm_chan_info {
 	enum ivshm_chan_type type;
 	uint32_t tx_ring, rx_ring;	/* ring bytes: this end's, the peer's */
 	uint32_t max_send, max_recv;	/* packet: largest message each way */
+	uint32_t reserved[9];		/* zero */
 };
 
 struct ivshm_chan_stats {
@@ -344,6 +500,8 @@ struct ivshm_chan_stats {
 	uint64_t bytes_sent, bytes_received;
 	uint64_t doorbells;		/* doorbells this end rang */
 	uint64_t sleeps;		/* times this end slept for the peer */
+	uint64_t publishes;		/* index stores the peer could see (a batch is one) */
+	uint64_t reserved[9];		/* zero */
 };
 
 /*
@@ -352,7 +510,14 @@ struct ivshm_chan_stats {
  * @opts: NULL for a packet channel with the defaults; copied.
  * @chp:  receives the channel; the caller owns it and frees it with
  *        ivshm_chan_close() before ivshm_close() of @dev.
- * Returns: 0, -ETIMEDOUT, -EPROTOTYPE, -ENOTCONN, -ENOSPC, -EPROTO, -EINVAL.
+ * Returns: 0;
+ *   -ETIMEDOUT    the peer did not open or accept in time;
+ *   -EHOSTDOWN    the peer is dead, or died while we waited (within a second);
+ *   -EHOSTUNREACH no peer with ID @peer is connected to the server (known at
+ *                 once with ivshmd, a host handle, or QEMU's server and a host
+ *                 handle; otherwise this waits for a publication);
+ *   -EPROTOTYPE, -EPROTO, -ENOTCONN, -ENOLINK, -EINVAL (a bad option: the log
+ *   says which), -ENOSPC (no room in this peer's arena or channel table).
  */
 int ivshm_chan_open(struct ivshm_dev *dev, unsigned int peer, uint32_t port,
 		    const struct ivshm_chan_opts *opts, int timeout_ms, struct ivshm_chan **chp);
@@ -360,7 +525,7 @@ int ivshm_chan_open(struct ivshm_dev *dev, unsigned int peer, uint32_t port,
 /*
  * ivshm_chan_accept - the next channel any live peer opens towards this peer
  * on @port (up to @timeout_ms); ivshm_chan_get_info() tells which peer.
- * Returns: as ivshm_chan_open().
+ * Returns: as ivshm_chan_open() (-ETIMEDOUT: nobody opened one).
  */
 int ivshm_chan_accept(struct ivshm_dev *dev, uint32_t port, const struct ivshm_chan_opts *opts,
 		      int timeout_ms, struct ivshm_chan **chp);
@@ -370,8 +535,7 @@ void ivshm_chan_close(struct ivshm_chan *ch);
 
 /*
  * ivshm_chan_send - send the @len bytes at @msg as one message (packet).
- * Returns: 0, -EMSGSIZE (@len above this end's max_msg), -EAGAIN,
- * -ETIMEDOUT, -EPIPE, -ECONNRESET, -EHOSTDOWN, -EPROTO, -EINVAL.
+ * Returns: 0, -EMSGSIZE (@len above this end's max_msg), or a channel error.
  */
 int ivshm_chan_send(struct ivshm_chan *ch, const void *msg, size_t len, int timeout_ms);
 
@@ -379,21 +543,20 @@ int ivshm_chan_send(struct ivshm_chan *ch, const void *msg, size_t len, int time
  * ivshm_chan_recv - receive one message (packet) into @buf of @size bytes.
  * @len: receives its length; on -EMSGSIZE the length it needs (the message
  *       stays queued).
- * Returns: 0, -EMSGSIZE, -EAGAIN, -ETIMEDOUT, -EPIPE, -ECONNRESET,
- * -EHOSTDOWN, -EPROTO, -EINVAL.
+ * Returns: 0, -EMSGSIZE, or a channel error.
  */
 int ivshm_chan_recv(struct ivshm_chan *ch, void *buf, size_t size, size_t *len, int timeout_ms);
 
 /*
  * ivshm_chan_write - write up to @len bytes (stream): what fits, once at least
- * one byte does. @done receives the count. Returns: as ivshm_chan_send().
+ * one byte does. @done receives the count. Returns: 0 or a channel error.
  */
 int ivshm_chan_write(struct ivshm_chan *ch, const void *buf, size_t len, size_t *done,
 		     int timeout_ms);
 
 /*
  * ivshm_chan_read - read up to @size bytes (stream), once at least one byte is
- * there. @done receives the count. Returns: as ivshm_chan_recv().
+ * there. @done receives the count. Returns: 0 or a channel error.
  */
 int ivshm_chan_read(struct ivshm_chan *ch, void *buf, size_t size, size_t *done,
 		    int timeout_ms);
@@ -406,8 +569,107 @@ int ivshm_chan_read(struct ivshm_chan *ch, void *buf, size_t size, size_t *done,
  */
 int ivshm_chan_reserve(struct ivshm_chan *ch, size_t len, void **buf, int timeout_ms);
 
-/* ivshm_chan_commit - send the first @len bytes of the reservation. Returns: 0, -EINVAL. */
+/*
+ * ivshm_chan_commit - send the first @len bytes of the reservation (0 drops it).
+ * Returns: 0, -EINVAL (nothing reserved, or @len above the reservation), or
+ * the channel's error if it broke meanwhile.
+ */
 int ivshm_chan_commit(struct ivshm_chan *ch, size_t len);
+
+/*
+ * ivshm_chan_peek - the next message (packet) or the bytes that are there
+ * (stream, up to the ring's end), in place in the peer's ring, once there is
+ * one (up to @timeout_ms). The peer cannot take it back, but it can scribble
+ * on it: copy what must not change under you before you check it.
+ * @msg: receives its start, valid until ivshm_chan_release();
+ * @len: receives its length.
+ * Returns: as ivshm_chan_recv(), and -EBUSY when a peeked message is not
+ * released yet.
+ */
+int ivshm_chan_peek(struct ivshm_chan *ch, const void **msg, size_t *len, int timeout_ms);
+
+/*
+ * ivshm_chan_release - consume what ivshm_chan_peek() returned: the whole
+ * message (packet: @len must be its length), or its first @len bytes (stream).
+ * Returns: 0, -EINVAL (nothing peeked, or @len does not fit).
+ */
+int ivshm_chan_release(struct ivshm_chan *ch, size_t len);
+
+/* One message of a batch. */
+struct ivshm_msg {
+	void *buf;		/* send: the message; receive: where it goes */
+	size_t size;		/* receive: bytes @buf holds */
+	size_t len;		/* send: the message's length; receive: the length it had */
+};
+
+/*
+ * ivshm_chan_send_batch - send up to @n messages (packet) with one index
+ * store and at most one doorbell: as many as fit once the first one does (up
+ * to @timeout_ms for it). @sent receives how many went.
+ * Returns: 0 (*@sent >= 1), -EMSGSIZE (message *@sent is above max_msg; the
+ * ones before it went), or a channel error (nothing went).
+ */
+int ivshm_chan_send_batch(struct ivshm_chan *ch, const struct ivshm_msg *msgs, unsigned int n,
+			  unsigned int *sent, int timeout_ms);
+
+/*
+ * ivshm_chan_recv_batch - receive up to @n messages (packet) with one index
+ * store and at most one doorbell: the ones that are there once one is (up to
+ * @timeout_ms for it). @received receives how many; each message's len says
+ * its length.
+ * Returns: 0 (*@received >= 1), -EMSGSIZE (message *@received needs
+ * msgs[*@received].len bytes; it stays queued, the ones before it were
+ * received), or a channel error (nothing received).
+ */
+int ivshm_chan_recv_batch(struct ivshm_chan *ch, struct ivshm_msg *msgs, unsigned int n,
+			  unsigned int *received, int timeout_ms);
+
+/*
+ * ivshm_chan_batch_begin - from now on, sends, commits, receives and releases
+ * on @ch store their index privately; the peer sees them all at
+ * ivshm_chan_batch_end() (or before any wait, which publishes first so two
+ * ends never wait for each other). Returns: 0 or -EINVAL.
+ */
+int ivshm_chan_batch_begin(struct ivshm_chan *ch);
+
+/*
+ * ivshm_chan_batch_end - publish what the batch produced and consumed: one
+ * store per index, at most one doorbell each way. Returns: 0, -EINVAL, or the
+ * channel's error.
+ */
+int ivshm_chan_batch_end(struct ivshm_chan *ch);
+
+/* Readiness of a channel, for ivshm_poll(). */
+#define IVSHM_CHAN_IN  (1u << 0)	/* a message or bytes to read, or the end (-EPIPE, ...) */
+#define IVSHM_CHAN_OUT (1u << 1)	/* room for a message of max_msg (packet) or a quarter ring */
+#define IVSHM_CHAN_ERR (1u << 2)	/* the channel is broken: the next call says how */
+
+struct ivshm_chan_event {
+	struct ivshm_chan *ch;
+	void *data;		/* as given to ivshm_chan_set_events() */
+	uint32_t events;	/* IVSHM_CHAN_IN, _OUT, _ERR */
+	uint32_t reserved;	/* zero */
+};
+
+/*
+ * ivshm_chan_set_events - what ivshm_poll() should report for @ch: @events
+ * (IVSHM_CHAN_IN and/or IVSHM_CHAN_OUT; 0: nothing; errors are always
+ * reported) and the application's @data pointer, handed back in each event.
+ * Returns: 0 or -EINVAL.
+ */
+int ivshm_chan_set_events(struct ivshm_chan *ch, uint32_t events, void *data);
+
+/*
+ * ivshm_poll - the channels of @dev that are ready for what they asked
+ * (ivshm_chan_set_events()), without waiting: it consumes the device's
+ * interrupts, beats this peer's heartbeat, and asks the peer of every channel
+ * that is not ready to ring when it will be. Call it when the device fd is
+ * readable or ivshm_next_timeout() passed.
+ * @evs: room for @max events; @n receives how many were filled.
+ * Returns: 0, -ENOLINK, -ENODEV, or -EINVAL.
+ */
+int ivshm_poll(struct ivshm_dev *dev, struct ivshm_chan_event *evs, unsigned int max,
+	       unsigned int *n);
 
 /* ivshm_chan_set_wait - change the wait mode (and the hybrid spin). Returns: 0, -EINVAL. */
 int ivshm_chan_set_wait(struct ivshm_chan *ch, enum ivshm_wait_mode mode, unsigned int spin_us);
@@ -418,9 +680,11 @@ int ivshm_chan_get_stats(const struct ivshm_chan *ch, struct ivshm_chan_stats *s
 
 /*
  * ivshm_log_fn - receives one line explaining why libivshm refused a device,
- * a peer or a channel (which check failed, with the values it saw).
+ * a peer, an argument or a channel (which check failed, with the values it saw).
  * @data:     as given to ivshm_set_log_fn()
- * @priority: syslog priority (LOG_DEBUG for refusals, LOG_ERR for corruption)
+ * @priority: syslog priority (LOG_DEBUG for refusals of arguments and of
+ *            peers that are not there yet, LOG_WARNING for conditions that
+ *            need attention, LOG_ERR for corruption and broken protocols)
  * @msg:      the line, without newline; owned by libivshm, valid during the call
  */
 typedef void (*ivshm_log_fn)(void *data, int priority, const char *msg);
@@ -434,8 +698,8 @@ typedef void (*ivshm_log_fn)(void *data, int priority, const char *msg);
 void ivshm_set_log_fn(ivshm_log_fn fn, void *data);
 
 /*
- * ivshm_strerror - a message for an error returned by libivshm (negative
- * errno; a positive value is accepted too). The string is static.
+ * ivshm_strerror - libc's text for an error returned by libivshm (negative
+ * errno; a positive value is accepted too), thread-safe. The string is static.
  */
 const char *ivshm_strerror(int err);
 

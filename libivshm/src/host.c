@@ -202,13 +202,19 @@ static int watch_all(struct ivshm_dev *dev, struct host *h)
 int ivshm_open_host(const char *socket_path, unsigned int vectors, int timeout_ms,
 		    struct ivshm_dev **devp)
 {
+	return ivshm_open_server(socket_path, vectors, 0, timeout_ms, devp);
+}
+
+int ivshm_open_server(const char *socket_path, unsigned int vectors, unsigned int flags,
+		      int timeout_ms, struct ivshm_dev **devp)
+{
 	int64_t deadline = ivshm_clock_ms() + timeout_ms;
 	struct ivshm_dev *dev;
 	struct host *h;
 	int err;
 
 	if (!socket_path || !devp || timeout_ms < 0 || vectors == 0 ||
-	    vectors > UIO_IVSHMEM_MAX_VECTORS)
+	    vectors > UIO_IVSHMEM_MAX_VECTORS || (flags & ~IVSHM_OPEN_UNSEALED))
 		return -EINVAL;
 	dev = ivshm__dev_new(&host_ops, NULL, 0, -1, vectors);
 	h = calloc(1, sizeof(*h));

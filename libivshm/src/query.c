@@ -41,6 +41,11 @@ int ivshm_get_mode(const struct ivshm_dev *dev, enum ivshm_mode *mode)
 
 int ivshm_get_uio_path(const struct ivshm_dev *dev, const char **path)
 {
+	return ivshm_get_path(dev, path);
+}
+
+int ivshm_get_path(const struct ivshm_dev *dev, const char **path)
+{
 	if (!dev || !path)
 		return -EINVAL;
 	*path = dev->path;

@@ -60,3 +60,14 @@ scratch_teardown() {
 	[ "${IVSHM_KEEP_LOGS:-0}" = 1 ] || rm -rf "$SCRATCH"
 	return "$rc"
 }
+
+# libivshm_exports: every NAME@SECTION libivshm.so exports, sorted: the version
+# script's names in their sections, and the old versions compat.c keeps
+# (COMPAT(name) exports ivshm_name@LIBIVSHM_1.1).
+libivshm_exports() {
+	{
+		awk '/^LIBIVSHM_[0-9.]* *\{/ { sec = $1 } /^[ \t]+ivshm_[a-z0-9_]+;/ {
+			sub(/;/, "", $1); print $1 "@" sec }' "$IVSHM_TOP/libivshm/src/libivshm.sym"
+		sed -n 's/^COMPAT(\([a-z0-9_]*\));$/ivshm_\1@LIBIVSHM_1.1/p' "$IVSHM_TOP/libivshm/src/compat.c"
+	} | LC_ALL=C sort
+}
