@@ -17,8 +17,7 @@
 #include "clock.h"
 #include "internal.h"
 
-#define DEFAULT_RING      (16u * 1024)
-#define MIN_RING          4096u
+#define MIN_RING          IVSHM__MIN_RING
 #define DEFAULT_SPIN_US   50u
 /* Hybrid: the spin grows while sleeps stay this short, and shrinks after longer ones. */
 #define MAX_SPIN_US       1000u
@@ -85,8 +84,10 @@ static int opts_resolve(const struct ivshm_dev *dev, const struct ivshm_chan_opt
 	static const struct ivshm_chan_opts defaults = { .type = IVSHM_CHAN_PACKET };
 
 	*o = in ? *in : defaults;
+	if (!o->type)
+		o->type = IVSHM_CHAN_PACKET;
 	if (!o->ring_size)
-		o->ring_size = DEFAULT_RING;
+		o->ring_size = ivshm__default_ring(&dev->region);
 	if (!o->spin_us)
 		o->spin_us = DEFAULT_SPIN_US;
 	if (o->type != IVSHM_CHAN_PACKET && o->type != IVSHM_CHAN_STREAM)

@@ -176,6 +176,12 @@ int ivshm__heartbeat_due_ms(const struct ivshm_region *r);
  */
 void ivshm__chan_rebase(struct ivshm_chan *ch, uint32_t base);
 
+/* limits.c: what a region of this size allows (ivshm_get_limits()). */
+#define IVSHM__MIN_RING 4096u
+uint32_t ivshm__max_ring(const struct ivshm_region *r);
+uint32_t ivshm__default_ring(const struct ivshm_region *r);
+uint32_t ivshm__max_msg(uint32_t ring);
+
 /* ring.c: one ring of a channel, on index values the caller loaded once. */
 int ivshm__ring_used(uint32_t prod, uint32_t cons, uint32_t size, uint32_t *used);
 void ivshm__ring_put(char *ring, uint32_t size, uint32_t at, const void *src, uint32_t len);

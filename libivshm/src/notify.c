@@ -197,3 +197,11 @@ int ivshm_get_counter(const struct ivshm_dev *dev, unsigned int vector, uint64_t
 		*count = now[vector];
 	return err;
 }
+
+int ivshm_next_timeout(struct ivshm_dev *dev, int *ms)
+{
+	if (!dev || !ms)
+		return -EINVAL;
+	*ms = dev->region_err ? -1 : ivshm__heartbeat_due_ms(&dev->region);
+	return 0;
+}

@@ -54,15 +54,3 @@ int ivshm_poll(struct ivshm_dev *dev, struct ivshm_chan_event *evs, unsigned int
 	(void)dev; (void)evs; (void)max; (void)n;
 	return -ENOSYS;
 }
-
-int ivshm_next_timeout(struct ivshm_dev *dev, int *ms)
-{
-	(void)dev; (void)ms;
-	return -ENOSYS;
-}
-
-int ivshm_get_limits(const struct ivshm_dev *dev, struct ivshm_limits *lim)
-{
-	(void)dev; (void)lim;
-	return -ENOSYS;
-}
