@@ -1,6 +1,6 @@
 # ivshm: inter-VM shared memory for QEMU/KVM.
 #
-#   make            build libivshm, the host programs, the guest driver, the guest
+#   make            build libivshm, the host programs, ivshm-proxy, the guest driver, the guest
 #                   programs and the guest image into build/
 #   make deps       install the Debian packages the project needs (needs root once)
 #   make test       deps + build + the whole test suite; ends with "N passed, N failed"
@@ -37,11 +37,11 @@ include $(IVSHM_DEPLOYMENT)
 IMAGEDIR := $(IVSHM_IMAGE_DIR)
 LOGDIR   := $(IVSHM_LOG_DIR)
 
-COMPONENTS := libivshm host guest-apps guest-driver
+COMPONENTS := libivshm host guest-apps proxy guest-driver
 
-.PHONY: all deps common libivshm host guest-apps guest test-overlay test-tools test bench fuzz install demo deb clean
+.PHONY: all deps common libivshm host guest-apps proxy guest test-overlay test-tools test bench fuzz install demo deb clean
 
-all: libivshm host guest-apps guest
+all: libivshm host guest-apps proxy guest
 
 deps:
 	@$(TOP)/mk/deps.sh
@@ -56,15 +56,15 @@ common:
 libivshm: common
 	+@$(SUBMAKE) -C libivshm all
 
-host guest-apps: libivshm
+host guest-apps proxy: libivshm
 	+@$(SUBMAKE) -C $@ all
 
 test-tools: libivshm
 	+@$(SUBMAKE) -C tests/tools all
 
-# The guest image bundles the driver and the statically linked guest apps: the
-# product only, as make install installs it.
-guest: guest-apps
+# The guest image bundles the driver and the statically linked guest apps (the
+# proxy's static build among them): the product only, as make install installs it.
+guest: guest-apps proxy
 	@$(TOP)/host/guest-image/build-image $(BUILD)
 
 # What the tests add to a guest, as a second initramfs archive (ivshm-vm --overlay).
@@ -77,6 +77,7 @@ test-overlay:
 FUZZ_SECONDS ?= 600
 fuzz: deps
 	+@$(SUBMAKE) -C libivshm fuzz-build
+	+@$(SUBMAKE) -C proxy fuzz-build
 	@for f in $(BUILD)/fuzz/fuzz-*; do \
 		mkdir -p $(BUILD)/fuzz/corpus/$${f##*/} && \
 		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
