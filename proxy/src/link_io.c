@@ -111,7 +111,7 @@ int link_input(struct link *l)
 	const char *rec;
 	size_t len, pos;
 	struct frame f;
-	int n, rc, err, did = 0;
+	int n, rc = 0, err, did = 0;
 
 	for (n = 0; n < RX_BUDGET; n++) {
 		if (l->dead)
