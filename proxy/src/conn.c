@@ -500,8 +500,11 @@ int conn_sent(struct conn *c, uint8_t type)
 void conn_read_result(struct conn *c, ssize_t r, uint32_t asked)
 {
 	if (r > 0) {
-		/* A short read emptied the socket; the next arrival brings a new edge. */
-		if (!c->seqpacket && (uint32_t)r < asked)
+		/*
+		 * A short read emptied the socket; the next arrival brings a new edge.
+		 * Not the end, though, if it came with the data: its edge has passed.
+		 */
+		if (!c->seqpacket && (uint32_t)r < asked && !c->rd_hup)
 			c->rd_ready = 0;
 	} else if (r == 0) {
 		c->rd_eof = 1;
@@ -703,6 +706,8 @@ void conn_event(struct conn *c, uint32_t events)
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->rd_ready = 1;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->rd_hup = 1;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
 		c->wr_ready = 1;
 		if (c->state == CONN_OPEN && flush(c))

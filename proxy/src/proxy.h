@@ -76,6 +76,7 @@ struct conn {
 	unsigned int opener : 1;	/* we opened it (an import) */
 	unsigned int seqpacket : 1;
 	unsigned int rd_ready : 1;	/* the socket may have data (edge-triggered) */
+	unsigned int rd_hup : 1;	/* epoll said the other end shut down: the end is queued */
 	unsigned int wr_ready : 1;	/* the socket may take data */
 	unsigned int rd_eof : 1;	/* our socket said end of stream */
 	unsigned int shut_sent : 1;	/* SHUTDOWN went to the peer */
