@@ -110,6 +110,15 @@ int addr_parse(const char *s, struct proxy_addr *a, const char **why)
 	return -EINVAL;
 }
 
+int addr_any_port(const struct proxy_addr *a)
+{
+	if (a->kind != ADDR_TCP)
+		return 0;
+	if (a->sa.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&a->sa)->sin_port == 0;
+	return ((const struct sockaddr_in6 *)&a->sa)->sin6_port == 0;
+}
+
 int addr_socktype(const struct proxy_addr *a)
 {
 	return a->kind == ADDR_SEQPACKET ? SOCK_SEQPACKET : SOCK_STREAM;

@@ -27,6 +27,9 @@ struct proxy_addr {
 /* Parse @s into @a. Returns 0, or -EINVAL with *@why saying what is wrong. */
 int addr_parse(const char *s, struct proxy_addr *a, const char **why);
 
+/* Whether @a is a TCP address with port 0 (a listener gets a port from the kernel). */
+int addr_any_port(const struct proxy_addr *a);
+
 /* The socket type of @a: SOCK_STREAM or SOCK_SEQPACKET. */
 int addr_socktype(const struct proxy_addr *a);
 

@@ -296,8 +296,9 @@ int config_finish(struct proxy_config *c, char *err, size_t errlen)
 		for (j = 0; j < i; j++)
 			if (!strcmp(c->exports[i].service, c->exports[j].service))
 				return bad(err, errlen, "export %s: exported twice", c->exports[i].service);
+	/* The same address twice is a mistake; TCP port 0 is a new port each time. */
 	for (i = 0; i < c->n_imports; i++)
-		for (j = 0; j < i; j++)
+		for (j = 0; j < i && !addr_any_port(&c->imports[i].listen); j++)
 			if (c->imports[i].listen.len == c->imports[j].listen.len &&
 			    !memcmp(&c->imports[i].listen.sa, &c->imports[j].listen.sa,
 				    c->imports[i].listen.len))

@@ -144,6 +144,12 @@ static void cross_checks(void **state)
 	config_free(&c);
 	config_init(&c);
 	assert_int_equal(set(&c, "name", "n"), 0);
+	assert_int_equal(set(&c, "import", "a@proxy-x tcp:127.0.0.1:0"), 0);
+	assert_int_equal(set(&c, "import", "b@proxy-y tcp:127.0.0.1:0"), 0);
+	assert_int_equal(config_finish(&c, err, sizeof(err)), 0);
+	config_free(&c);
+	config_init(&c);
+	assert_int_equal(set(&c, "name", "n"), 0);
 	assert_int_equal(set(&c, "device", "/dev/uio0"), 0);
 	assert_int_equal(set(&c, "server", "/run/s.sock"), 0);
 	assert_int_equal(config_finish(&c, err, sizeof(err)), -EINVAL);

@@ -14,12 +14,13 @@
  *       reverse  sends N bytes of stream 0, shuts down its writing, reads until the end
  *   sockload clients ADDR -n CONNS --bytes N    concurrent echo clients, each its own stream
  *       (seed = its index); each sends, shuts down writing, checks the echo to the end
+ *       (seqpacket: messages of 1 to 4096 bytes, each checked to come back whole)
  *       prints "clients n=CONNS ok=K failed=F bytes=TOTAL"
  *   sockload fetch ADDR --seed S --bytes N [--stall-file F]   from a source server; with F,
  *       reads one byte, then nothing until F exists (the stalled reader); "fetch ok bytes=N"
  *   sockload cycles ADDR -n COUNT      connect, 16 bytes each way, close; "cycles n=COUNT ok=K"
- *   sockload probe ADDR                connect, send a byte, wait for the end: "probe eof",
- *       "probe reset", "probe data" or "probe connect ERROR"
+ *   sockload probe ADDR                connect and wait for the end, sending nothing:
+ *       "probe eof", "probe reset", "probe data", "probe hang" or "probe connect ERROR"
  *   sockload reverse ADDR --bytes N --send M   against reverse: the whole N to the end,
  *       then M bytes the other way; "reverse got=N sent=M"
  * Exit status: 0 when everything checked out, 1 otherwise, 2 for usage.
@@ -36,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -294,12 +296,15 @@ struct cconn {
 	const char *why;
 };
 
-/* A seqpacket client's message sizes: varied, and the last one fits what is left. */
-static size_t msg_size(const struct cconn *c)
+/*
+ * A seqpacket client's message starting at @off of its stream: 1 to 4096 bytes,
+ * the last one what is left. The receiver expects the same sizes back.
+ */
+static size_t msg_len(const struct cconn *c, uint64_t off)
 {
-	size_t n = 1 + (size_t)(mix((uint64_t)c->idx << 32 ^ c->sent) % 4096);
+	size_t n = 1 + (size_t)(mix((uint64_t)c->idx << 32 ^ off) % 4096);
 
-	return n < c->total - c->sent ? n : (size_t)(c->total - c->sent);
+	return n < c->total - off ? n : (size_t)(c->total - off);
 }
 
 static void cfinish(struct cconn *c, int ok, const char *why)
@@ -316,7 +321,7 @@ static void cstep(struct cconn *c, int seqpacket)
 	ssize_t n;
 
 	while (!c->done && c->sent < c->total) {
-		size_t part = seqpacket ? msg_size(c) :
+		size_t part = seqpacket ? msg_len(c, c->sent) :
 			      c->total - c->sent < CHUNK ? (size_t)(c->total - c->sent) : CHUNK;
 
 		gen((uint32_t)c->idx, c->sent, buf, part);
@@ -345,6 +350,10 @@ static void cstep(struct cconn *c, int seqpacket)
 		}
 		if (c->got + (uint64_t)n > c->total || !check((uint32_t)c->idx, c->got, buf, (size_t)n)) {
 			cfinish(c, 0, "wrong bytes");
+			return;
+		}
+		if (seqpacket && (size_t)n != msg_len(c, c->got)) {
+			cfinish(c, 0, "a message split or merged");
 			return;
 		}
 		c->got += (uint64_t)n;
@@ -493,15 +502,14 @@ static int cycles(const struct proxy_addr *a, const struct opts *o)
 
 static int probe(const struct proxy_addr *a)
 {
-	char c = 'x';
 	ssize_t n;
+	char c;
 	int fd = dial(a);
 
 	if (fd < 0) {
 		printf("probe connect %s\n", strerror(-fd));
 		return 1;
 	}
-	(void)send(fd, &c, 1, MSG_NOSIGNAL);
 	if (wait_fd(fd, 0)) {
 		printf("probe hang\n");
 		return 1;
@@ -565,11 +573,17 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .mode = "echo", .conns = 1 };
 	struct proxy_addr a;
+	struct rlimit rl;
 	const char *cmd;
 	int c;
 
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* A thousand connections need more descriptors than the usual soft limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	while ((c = getopt_long(argc, argv, "n:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': o.mode = optarg; break;
