@@ -34,7 +34,9 @@ setup_file() {
 		--export "dead unix:$SCRATCH/nobody.sock allow proxy-a" \
 		--export "closed tcp:127.0.0.1:$CLOSED_PORT allow proxy-a" \
 		--export "denied unix:$SCRATCH/echo.sock allow proxy-nobody"
-	px_start a "$SOCK" --conn-buffer 64K \
+	# connect-timeout: a refusal that never came would leave a client waiting longer than
+	# sockload probe waits (30 s), so "closed at once" cannot pass by a timeout.
+	px_start a "$SOCK" --conn-buffer 64K --connect-timeout 60000 \
 		--import "echo@proxy-b tcp:127.0.0.1:0" \
 		--import "techo@proxy-b unix:$SCRATCH/a-techo.sock" \
 		--import "seq@proxy-b seqpacket:$SCRATCH/a-seq.sock" \
