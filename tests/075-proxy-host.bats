@@ -48,6 +48,8 @@ setup_file() {
 		--import "denied@proxy-b tcp:127.0.0.1:0" \
 		--import "nosuch@proxy-b tcp:127.0.0.1:0" \
 		--import "echo@proxy-missing tcp:127.0.0.1:0"
+	# a links to b as soon as it sees it, before any client.
+	wait_for 10 eval '[ "$(px_field a proxy links)" = 1 ]'
 }
 
 teardown_file() {

@@ -1,44 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The channel calls of the data path: zero-copy receive (ivshm_chan_peek and
- * _release), batches (ivshm_chan_batch_begin and _end) and readiness
- * (ivshm_poll). libivshm 1.2 declares them but answers -ENOSYS until they land;
- * until then each has a stand-in here (a copy, no batch, a look at every
- * link), chosen at the first -ENOSYS. Nothing else in the proxy knows.
+ * Readiness of the links' channels for the event loop, through ivshm_poll():
+ * which links have records to read or room again, and, before the loop
+ * sleeps, every peer asked to ring when there is something. While the loop
+ * is busy it looks at every link itself, and channels ask for no doorbell.
  */
 #ifndef PROXY_CHANIO_H
 #define PROXY_CHANIO_H
 
-#include <stddef.h>
-
 struct link;
 struct proxy;
 
-/* The next record of @l's channel, in place (or in the stand-in's copy); -EAGAIN when none. */
-int chanio_peek(struct link *l, const char **rec, size_t *len);
-/* Consume the record chanio_peek() returned. */
-int chanio_release(struct link *l, size_t len);
-void chanio_batch_begin(struct link *l);
-int chanio_batch_end(struct link *l);
-/* Register @l's channel for readiness (IN, and OUT while it waits for room). */
+/* What ivshm_poll() reports for @l: IN always, OUT while it waits for room. */
 void chanio_watch(struct link *l);
-void chanio_forget(struct link *l);
 
 /*
- * The device fd was readable or its timeout passed: consume the interrupts
- * and beat the heartbeat. Returns 0, or the device's error (-ENOLINK,
- * -ENOTCONN: this peer lost its slot).
+ * The device fd was readable or a timeout of the library passed: consume the
+ * interrupts, beat the heartbeat, mark the links that can go on (rx_more,
+ * tx_blocked cleared). Returns 0 or the device's error (-ENOLINK, -ENODEV).
  */
 int chanio_poll(struct proxy *px);
 
 /*
- * Before the loop sleeps: ask every link's peer to ring when there is
- * something to read or room to write. Returns 1 when something is there
- * already (do not sleep).
+ * Before the loop sleeps: channels in interrupt mode, every peer asked to ring.
+ * Returns 1 when a link can go on already (do not sleep), 0, or an error.
  */
 int chanio_arm(struct proxy *px);
 
-/* While the loop is busy, channel calls that find nothing ask for no doorbell. */
-void chanio_busy(struct proxy *px, int busy);
+/* Back from sleeping: channels that find nothing ask for no doorbell (poll mode). */
+void chanio_busy(struct proxy *px);
 
 #endif

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Links: one libivshm packet channel to each peer proxy, carrying every
- * connection between the two (contracts/ivshm-proxy.h). An import that needs
- * a link opens it; links other proxies open are accepted. A link goes when
- * its channel breaks or its peer is no longer the incarnation it linked to,
- * and every connection on it is reset then.
+ * connection between the two (contracts/ivshm-proxy.h). An import opens the
+ * link to its peer as soon as the peer shows up (or at its first client);
+ * links other proxies open are accepted. A link goes when
+ * its channel breaks (the peer closed, died or restarted: libivshm watches it
+ * for ivshm_poll()), and every connection on it is reset then.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,8 +15,11 @@
 #include "clock.h"
 #include "proxy.h"
 
-/* How long an import waits for the peer to accept a new link. */
-#define LINK_OPEN_MS 1000
+/*
+ * How long an import waits for the peer to accept a new link: the peer's
+ * accept needs to have seen us alive (loop.c), within a few heartbeats.
+ */
+#define LINK_OPEN_MS 2000
 /* The largest DATA payload: bigger ones would keep other connections waiting longer. */
 #define MAX_DATA (64u * 1024)
 /* After a failed link, an import waits this long (doubling up to the maximum). */
@@ -27,7 +31,7 @@ static void opts_init(const struct proxy *px, struct ivshm_chan_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->type = IVSHM_CHAN_PACKET;
 	o->ring_size = px->cfg->ring;
-	o->wait = IVSHM_WAIT_POLL;	/* the loop switches it (chanio_busy()) */
+	o->wait = IVSHM_WAIT_POLL;	/* the loop switches it (chanio.c) */
 	o->vector = px->cfg->vector;
 }
 
@@ -150,6 +154,16 @@ struct link *link_for_role(struct proxy *px, struct listener *lst)
 	return l;
 }
 
+void links_import(struct proxy *px)
+{
+	unsigned int i;
+
+	px->unlinked = 0;
+	for (i = 0; i < px->cfg->n_imports; i++)
+		if (!px->published || !link_for_role(px, &px->listeners[i]))
+			px->unlinked++;
+}
+
 void links_accept(struct proxy *px)
 {
 	struct ivshm_chan_opts o;
@@ -182,26 +196,6 @@ void links_accept(struct proxy *px)
 	}
 }
 
-void links_check(struct proxy *px)
-{
-	struct list *pos, *tmp;
-	struct ivshm_peer p;
-
-	list_for_each_safe(pos, tmp, &px->links) {
-		struct link *l = list_entry(pos, struct link, node);
-		int err = ivshm_get_peer(px->dev, l->peer_id, &p);
-
-		if (l->dead || err == -EAGAIN)
-			continue;
-		if (err || p.epoch != l->epoch)
-			link_fail(l, "the peer restarted");
-		else if (p.state == IVSHM_PEER_DEAD)
-			link_fail(l, "the peer died");
-		else if (p.state == IVSHM_PEER_GONE)
-			link_fail(l, "the peer left");
-	}
-}
-
 void link_fail(struct link *l, const char *why)
 {
 	if (l->dead)
@@ -222,11 +216,9 @@ static void link_free(struct link *l)
 		if (l->theirs[i])
 			conn_free(l->theirs[i]);
 	}
-	chanio_forget(l);
 	ivshm_chan_close(l->ch);
 	list_del(&l->node);
 	px->n_links--;
-	free(l->rx.copy);
 	free(l->mine);
 	free(l->theirs);
 	free(l);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Frames in and out of a link's channel. In: each record is read in place
- * (chanio_peek()), its frames dispatched, and only then released. Out:
+ * (ivshm_chan_peek()), its frames dispatched, and only then released. Out:
  * control frames are packed into one record; DATA is read from each ready
  * socket straight into reserved ring space, one frame per connection in
  * turn, so every connection gets its share. Both run inside one batch: the
@@ -108,7 +108,7 @@ static void dispatch(struct link *l, const struct frame *f)
 
 int link_input(struct link *l)
 {
-	const char *rec;
+	const void *rec;
 	size_t len, pos;
 	struct frame f;
 	int n, rc = 0, err, did = 0;
@@ -116,7 +116,8 @@ int link_input(struct link *l)
 	for (n = 0; n < RX_BUDGET; n++) {
 		if (l->dead)
 			return did;
-		err = chanio_peek(l, &rec, &len);
+		/* The record in place in the peer's ring: headers are copied before they are checked. */
+		err = ivshm_chan_peek(l->ch, &rec, &len, 0);
 		if (err == -EAGAIN) {
 			l->rx_more = 0;
 			return did;
@@ -128,11 +129,11 @@ int link_input(struct link *l)
 		did = 1;
 		l->st.records_in++;
 		pos = 0;
-		while (!l->dead && (rc = frame_next(rec, len, &pos, &f)) == 1)
+		while (!l->dead && (rc = frame_next((const char *)rec, len, &pos, &f)) == 1)
 			dispatch(l, &f);
 		if (!l->dead && rc < 0)
 			bad(l, "a frame runs past the end of its record; the rest of it is dropped", NULL);
-		err = chanio_release(l, len);
+		err = ivshm_chan_release(l->ch, len);
 		if (err)
 			link_fail(l, ivshm_strerror(err));
 	}

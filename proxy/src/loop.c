@@ -14,11 +14,18 @@
 #include "import.h"
 #include "loop.h"
 
-/* Accepting links: at most this often on doorbells, and at least this often without. */
-#define ACCEPT_MIN_MS 10
+/*
+ * Accepting links: at least every ACCEPT_TICK_MS; after a doorbell (a peer that
+ * opens one rings) every ACCEPT_MIN_MS for ACCEPT_WINDOW_MS, since without a
+ * ticking server libivshm accepts from a peer only once it saw it alive twice.
+ */
+#define ACCEPT_MIN_MS 50
 #define ACCEPT_TICK_MS 1000
-/* Deadlines of connections, liveness of links, paused listeners: looked at this often. */
+#define ACCEPT_WINDOW_MS 1500
+/* Deadlines of connections, paused listeners, the device's return: looked at this often. */
 #define CHECK_MS 50
+/* Imports look for their peers this often (links.c). */
+#define IMPORT_MS 250
 #define MAX_EVENTS 64
 
 static void on_signal(struct proxy *px)
@@ -35,8 +42,10 @@ static void check(struct proxy *px, int64_t now)
 	struct list *pos, *tmp;
 
 	device_retry(px, now);
-	if (px->published)
-		links_check(px);
+	if (now >= px->next_import_ms) {
+		links_import(px);
+		px->next_import_ms = now + IMPORT_MS;
+	}
 	list_for_each_safe(pos, tmp, &px->connecting)
 		conn_timer(list_entry(pos, struct conn, timer_node), now);
 	listeners_resume(px, now);
@@ -44,8 +53,12 @@ static void check(struct proxy *px, int64_t now)
 	px->next_check_ms = now + CHECK_MS;
 }
 
-/* One turn over the device and the links. Returns whether it did anything. */
-static int service(struct proxy *px, int fired)
+/*
+ * One turn over the device and the links: those ivshm_poll() named, those with
+ * frames to send, and, after a busy turn, all of them (a look at an empty ring
+ * is a few loads). Returns whether it did anything.
+ */
+static int service(struct proxy *px, int fired, int busy)
 {
 	int64_t now = ivshm_clock_ms();
 	struct list *pos, *tmp;
@@ -56,22 +69,30 @@ static int service(struct proxy *px, int fired)
 		if (err)
 			device_error(px, err);
 	}
-	if (px->published && (now >= px->next_accept_ms ||
-			      (fired && now >= px->next_accept_ms - ACCEPT_TICK_MS + ACCEPT_MIN_MS))) {
+	if (fired)
+		px->accept_until_ms = now + ACCEPT_WINDOW_MS;
+	if (px->published && now >= px->next_accept_ms) {
 		links_accept(px);
-		px->next_accept_ms = now + ACCEPT_TICK_MS;
+		px->next_accept_ms = now + (now < px->accept_until_ms ? ACCEPT_MIN_MS : ACCEPT_TICK_MS);
 	}
 	if (now >= px->next_check_ms)
 		check(px, now);
 	list_for_each_safe(pos, tmp, &px->links) {
 		struct link *l = list_entry(pos, struct link, node);
+		int out = link_has_output(l) && !l->tx_blocked;
 
-		chanio_batch_begin(l);
+		if (!busy && !l->rx_more && !out)
+			continue;
+		/* Everything this turn reads and sends: one index store each way, one doorbell. */
+		err = ivshm_chan_batch_begin(l->ch);
 		did |= link_input(l);
 		did |= link_output(l);
-		err = chanio_batch_end(l);
+		if (!err)
+			err = ivshm_chan_batch_end(l->ch);
 		if (err)
 			link_fail(l, ivshm_strerror(err));
+		else
+			l->st.batches++;
 	}
 	links_reap(px);
 	return did;
@@ -95,6 +116,8 @@ static int sleep_ms(struct proxy *px)
 
 	if (!list_empty(&px->links) || !list_empty(&px->connecting) || !px->published)
 		next = next < px->next_check_ms ? next : px->next_check_ms;
+	if (px->unlinked && px->next_import_ms < next)
+		next = px->next_import_ms;
 	if (px->dev && !ivshm_next_timeout(px->dev, &ms) && ms >= 0 && now + ms < next)
 		next = now + ms;
 	return next <= now ? 0 : next - now > 60000 ? 60000 : (int)(next - now);
@@ -127,12 +150,13 @@ static void dispatch(struct proxy *px, const struct epoll_event *ev, int *fired)
 int proxy_loop(struct proxy *px)
 {
 	struct epoll_event evs[MAX_EVENTS];
-	int fired = 0, did, timeout, n, i, sleeping;
+	int fired = 0, did, timeout, n, i, sleeping, ready;
 	int64_t now_us;
 
-	chanio_busy(px, 1);
+	chanio_busy(px);
+	did = 1;
 	while (!px->stop) {
-		did = service(px, fired);
+		did = service(px, fired, did);
 		fired = 0;
 		reap_conns(px);
 		now_us = ivshm_clock_us();
@@ -144,13 +168,15 @@ int proxy_loop(struct proxy *px)
 		timeout = 0;
 		if (sleeping) {
 			/* Every peer rings once there is something; what came meanwhile is served first. */
-			chanio_busy(px, 0);
-			if (!px->published || !chanio_arm(px))
+			ready = px->published ? chanio_arm(px) : 0;
+			if (ready < 0)
+				device_error(px, ready);
+			else if (!ready)
 				timeout = sleep_ms(px);
 		}
 		n = epoll_wait(px->ep, evs, MAX_EVENTS, timeout);
 		if (sleeping)
-			chanio_busy(px, 1);
+			chanio_busy(px);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -128,7 +128,7 @@ struct link {
 	unsigned int parity;		/* the low bit of the IDs we open */
 	int want_hello, hello_rx;
 	int tx_blocked;			/* the ring had no room: wait for it */
-	int rx_more;			/* stopped reading with records left */
+	int rx_more;			/* records to read (ivshm_poll() said so, or a budget ran out) */
 	const char *dead;		/* why it must go, set by link_fail() */
 	struct conn **mine, **theirs;	/* by index: connections we opened, they opened */
 	uint32_t n_mine, n_theirs, next_mine;
@@ -138,13 +138,6 @@ struct link {
 		uint8_t reason;
 	} refusals[LINK_REFUSALS];
 	unsigned int n_refusals;
-	struct {			/* chanio.c's */
-		char *copy;		/* the stand-in's copy of a record, before peek lands */
-		size_t size;
-		const char *rec;	/* a record chanio_arm() found, for the next chanio_peek() */
-		size_t len;
-		int err, held;
-	} rx;
 	struct link_stats st;
 	struct proxy_ratelimit rl;
 };
@@ -166,7 +159,8 @@ struct proxy {
 	int stop;
 	int busy;			/* the last turn of the loop did something */
 	int64_t last_busy_us;
-	int64_t next_accept_ms, next_check_ms;
+	int64_t next_accept_ms, accept_until_ms, next_check_ms, next_import_ms;
+	unsigned int unlinked;		/* imports whose peer had no link at the last look */
 	int64_t retry_ms;		/* device.c: open or publish again then */
 	uint64_t conns_total;
 	struct proxy_ratelimit rl_denied, rl_refused, rl_bad;
@@ -217,10 +211,13 @@ ssize_t conn_next_size(struct conn *c);
 struct link *link_new(struct proxy *px, struct ivshm_chan *ch, const struct ivshm_peer *p);
 /* The live link to a peer publishing @role, opening one if need be; NULL if none can be had. */
 struct link *link_for_role(struct proxy *px, struct listener *lst);
+/*
+ * Open the link of every import whose peer is there and has none. Looking
+ * often also lets libivshm see a peer alive before its first client comes.
+ */
+void links_import(struct proxy *px);
 /* Accept every link a peer has opened towards us. */
 void links_accept(struct proxy *px);
-/* Look whether each link's peer is still the incarnation we linked to. */
-void links_check(struct proxy *px);
 /* Mark @l to go, for @why; link_reap() frees it. */
 void link_fail(struct link *l, const char *why);
 /* Free the links marked to go, resetting their connections. */
