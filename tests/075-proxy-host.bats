@@ -196,7 +196,7 @@ idle() {
 	local f=$!
 	wait_for 10 eval 'px_status a | grep -q "^conn .* service=src .* rx=[1-9]"'
 	run -0 px_status a
-	assert_line --regexp '^proxy role=proxy-a peer=[0-9]+ wait=interrupt device=.*/ivshmd.sock links=1 published=yes$'
+	assert_line --regexp '^proxy role=proxy-a peer=[0-9]+ wait=interrupt device=.*/ivshmd.sock links=1 published=yes conns_total=[0-9]+ bad_frames=0$'
 	assert_line --regexp '^import service=src peer=proxy-b listen=unix:.*/a-src.sock conns=1 accepted=[0-9]+ refused=0$'
 	assert_line --regexp '^link peer=[0-9]+ role=proxy-b conns=1 ring=262144 peer_ring=262144 .* bytes_out=[0-9]+ bytes_in=[0-9]+ bad_frames=0 doorbells=[0-9]+ '
 	assert_line --regexp '^conn id=[0-9]+ peer=[0-9]+ service=src side=import kind=stream state=open tx=8 rx=[0-9]+ buffered=[0-9]+ credit=[0-9]+$'

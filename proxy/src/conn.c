@@ -210,6 +210,7 @@ void conn_violation(struct conn *c, const char *why)
 	struct link *l = c->link;
 
 	l->st.bad_frames++;
+	l->px->bad_frames++;
 	proxy_log_limited(&l->rl, LOG_WARNING, "peer %u (%s): connection %u: %s; reset",
 			  l->peer_id, l->role, c->id, why);
 	conn_fail(c, NULL);
@@ -612,6 +613,7 @@ void conn_export(struct link *l, uint32_t id, uint32_t idx, const struct frame *
 	if (!frame_service_ok(name, f->h.len)) {
 		reason = IVSHM_PROXY_BAD_OPEN;
 		l->st.bad_frames++;
+		px->bad_frames++;
 		proxy_log_limited(&l->rl, LOG_WARNING, "peer %u (%s): connection %u: OPEN of a "
 				  "malformed service name; refused", l->peer_id, l->role, id);
 	} else if (!e) {

@@ -53,10 +53,11 @@ void control_status(struct proxy *px, FILE *f)
 	struct list *pos, *tmp;
 	unsigned int i, j;
 
-	fprintf(f, "proxy role=%s peer=%d wait=%s device=%s links=%u published=%s\n", cfg->role,
-		px->dev ? (int)px->self_id : -1, wait_names[cfg->wait],
+	fprintf(f, "proxy role=%s peer=%d wait=%s device=%s links=%u published=%s conns_total=%llu "
+		"bad_frames=%llu\n", cfg->role, px->dev ? (int)px->self_id : -1, wait_names[cfg->wait],
 		cfg->server[0] ? cfg->server : cfg->device[0] ? cfg->device : "first",
-		px->n_links, px->published ? "yes" : "no");
+		px->n_links, px->published ? "yes" : "no", (unsigned long long)px->conns_total,
+		(unsigned long long)px->bad_frames);
 	for (i = 0; i < cfg->n_exports; i++) {
 		const struct export_cfg *e = &cfg->exports[i];
 

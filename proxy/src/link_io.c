@@ -24,6 +24,7 @@
 static void bad(struct link *l, const char *what, const struct frame *f)
 {
 	l->st.bad_frames++;
+	l->px->bad_frames++;
 	if (f)
 		proxy_log_limited(&l->rl, LOG_WARNING, "peer %u (%s): %s (%s, connection %u, "
 				  "%u bytes)", l->peer_id, l->role, what, frame_type_name(f->h.type),

@@ -163,6 +163,7 @@ struct proxy {
 	unsigned int unlinked;		/* imports whose peer had no link at the last look */
 	int64_t retry_ms;		/* device.c: open or publish again then */
 	uint64_t conns_total;
+	uint64_t bad_frames;		/* protocol violations, every link's, gone ones too */
 	struct proxy_ratelimit rl_denied, rl_refused, rl_bad;
 };
 
