@@ -33,7 +33,8 @@ static int stderr_is_journal(void)
 
 void proxy_log_setup(int verbosity)
 {
-	max_level = verbosity >= 2 ? LOG_DEBUG : verbosity == 1 ? LOG_INFO : LOG_WARNING;
+	max_level = verbosity >= 2 ? LOG_DEBUG : verbosity == 1 ? LOG_INFO :
+		    verbosity == 0 ? LOG_WARNING : -1;
 	journal_prefix = stderr_is_journal();
 }
 

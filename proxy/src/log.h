@@ -3,7 +3,8 @@
  * ivshm-proxy's log: one line per event on stderr, with journald priority
  * prefixes when stderr is the journal. Levels are syslog's: LOG_ERR and
  * LOG_WARNING always, LOG_INFO with -v (links, refusals), LOG_DEBUG with -vv
- * (every connection, libivshm's explanations).
+ * (every connection, libivshm's explanations); nothing with a negative
+ * verbosity (the fuzz target, where the peer breaks every rule).
  */
 #ifndef PROXY_LOG_H
 #define PROXY_LOG_H
