@@ -227,6 +227,27 @@ idle() {
 	assert_output --partial "no name"
 }
 
+@test "hybrid and poll modes carry the same traffic, both ways and after idle spells" {
+	local mode
+	for mode in hybrid poll; do
+		px_start "x$mode" "$SOCK" --wait "$mode" \
+			--export "src unix:$SCRATCH/src.sock allow proxy-y$mode" \
+			--export "echo unix:$SCRATCH/echo.sock allow proxy-y$mode"
+		px_start "y$mode" "$SOCK" --wait "$mode" \
+			--import "src@proxy-x$mode unix:$SCRATCH/$mode-src.sock" \
+			--import "echo@proxy-x$mode unix:$SCRATCH/$mode-echo.sock"
+		wait_for 10 eval '[ "$(px_field y'"$mode"' proxy links)" = 1 ]'
+		run -0 sockload fetch "unix:$SCRATCH/$mode-src.sock" --seed 3 --bytes 50000000
+		assert_line "fetch ok bytes=50000000"
+		run -0 sockload clients "unix:$SCRATCH/$mode-echo.sock" -n 50 --bytes 200000
+		assert_output "clients n=50 ok=50 failed=0 bytes=10000000"
+		run -0 sockload rtt "unix:$SCRATCH/$mode-echo.sock" -n 2000 --bytes 64
+		assert_output --regexp '^rtt n=2000 bytes=64 '
+		px_stop "y$mode"
+		px_stop "x$mode"
+	done
+}
+
 # cpu_ticks PID: user + system clock ticks the process used so far.
 cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"

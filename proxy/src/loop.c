@@ -55,14 +55,15 @@ static void check(struct proxy *px, int64_t now)
 
 /*
  * One turn over the device and the links: those ivshm_poll() named, those with
- * frames to send, and, after a busy turn, all of them (a look at an empty ring
- * is a few loads). Returns whether it did anything.
+ * frames to send, and, unless the loop slept armed (then the peers ring and
+ * ivshm_poll() names their links), all of them: a look at an empty ring is a
+ * few loads. Returns whether it did anything.
  */
-static int service(struct proxy *px, int fired, int busy)
+static int service(struct proxy *px, int fired, int look_all)
 {
 	int64_t now = ivshm_clock_ms();
 	struct list *pos, *tmp;
-	int did = 0, err, ms;
+	int did = 0, work, err, ms;
 
 	if (px->dev && (fired || (!ivshm_next_timeout(px->dev, &ms) && ms == 0))) {
 		err = chanio_poll(px);
@@ -81,18 +82,19 @@ static int service(struct proxy *px, int fired, int busy)
 		struct link *l = list_entry(pos, struct link, node);
 		int out = link_has_output(l) && !l->tx_blocked;
 
-		if (!busy && !l->rx_more && !out)
+		if (!look_all && !l->rx_more && !out)
 			continue;
 		/* Everything this turn reads and sends: one index store each way, one doorbell. */
 		err = ivshm_chan_batch_begin(l->ch);
-		did |= link_input(l);
-		did |= link_output(l);
+		work = link_input(l);
+		work |= link_output(l);
 		if (!err)
 			err = ivshm_chan_batch_end(l->ch);
 		if (err)
 			link_fail(l, ivshm_strerror(err));
-		else
+		else if (work)
 			l->st.batches++;
+		did |= work;
 	}
 	links_reap(px);
 	return did;
@@ -154,9 +156,9 @@ int proxy_loop(struct proxy *px)
 	int64_t now_us;
 
 	chanio_busy(px);
-	did = 1;
+	sleeping = 0;
 	while (!px->stop) {
-		did = service(px, fired, did);
+		did = service(px, fired, !sleeping);
 		fired = 0;
 		reap_conns(px);
 		now_us = ivshm_clock_us();

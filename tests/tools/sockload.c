@@ -23,6 +23,9 @@
  *       "probe eof", "probe reset", "probe data", "probe hang" or "probe connect ERROR"
  *   sockload reverse ADDR --bytes N --send M   against reverse: the whole N to the end,
  *       then M bytes the other way; "reverse got=N sent=M"
+ *   sockload rtt ADDR -n COUNT --bytes N   against echo: COUNT round trips of N bytes on one
+ *       connection; "rtt n=COUNT bytes=N p50_us=.. p99_us=.. max_us=.."
+ *   fetch --no-check: the bytes are counted, not compared (a throughput figure)
  * Exit status: 0 when everything checked out, 1 otherwise, 2 for usage.
  */
 #include <arpa/inet.h>
@@ -53,6 +56,7 @@ struct opts {
 	uint64_t bytes, send;
 	unsigned int conns, seed;
 	const char *stall_file;
+	int no_check;
 };
 
 static uint64_t mix(uint64_t x)
@@ -424,6 +428,7 @@ static int fetch(const struct proxy_addr *a, const struct opts *o)
 	unsigned char req[8], buf[CHUNK];
 	uint64_t got = 0;
 	int fd, i, stalled = !!o->stall_file;
+	int64_t t0;
 	ssize_t n;
 
 	for (i = 0; i < 4; i++)
@@ -437,6 +442,7 @@ static int fetch(const struct proxy_addr *a, const struct opts *o)
 	}
 	printf("fetch started\n");
 	fflush(stdout);
+	t0 = ivshm_clock_us();
 	for (;;) {
 		size_t want = sizeof(buf);
 
@@ -459,13 +465,15 @@ static int fetch(const struct proxy_addr *a, const struct opts *o)
 		}
 		if (n == 0)
 			break;
-		if (!check(o->seed, got, buf, (size_t)n)) {
+		if (!o->no_check && !check(o->seed, got, buf, (size_t)n)) {
 			printf("fetch failed got=%llu why=wrong bytes\n", (unsigned long long)got);
 			return 1;
 		}
 		got += (uint64_t)n;
 	}
 	close(fd);
+	t0 = ivshm_clock_us() - t0;
+	printf("fetch mib_per_s=%.0f\n", t0 > 0 ? (double)got / (1 << 20) / ((double)t0 / 1e6) : 0.0);
 	if (got != o->bytes) {
 		printf("fetch failed got=%llu why=early end\n", (unsigned long long)got);
 		return 1;
@@ -557,9 +565,53 @@ static int reverse(const struct proxy_addr *a, const struct opts *o)
 	return got == o->bytes ? 0 : 1;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int rtt(const struct proxy_addr *a, const struct opts *o)
+{
+	unsigned char buf[CHUNK], back[CHUNK];
+	size_t len = o->bytes < CHUNK ? (size_t)o->bytes : CHUNK, got;
+	int64_t *t = calloc(o->conns ? o->conns : 1, sizeof(*t)), t0;
+	unsigned int i;
+	ssize_t n;
+	int fd = dial(a), one = 1;
+
+	if (fd < 0 || !t || !len) {
+		printf("rtt failed connect\n");
+		return 1;
+	}
+	if (a->kind == ADDR_TCP)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	gen(0, 0, buf, len);
+	for (i = 0; i < o->conns; i++) {
+		t0 = ivshm_clock_ns();
+		if (write_all(fd, buf, len))
+			return 1;
+		for (got = 0; got < len; got += (size_t)n) {
+			n = recv(fd, back + got, len - got, 0);
+			if (n <= 0) {
+				printf("rtt failed after %u\n", i);
+				return 1;
+			}
+		}
+		t[i] = ivshm_clock_ns() - t0;
+	}
+	qsort(t, o->conns, sizeof(*t), cmp_i64);
+	printf("rtt n=%u bytes=%zu p50_us=%.1f p99_us=%.1f max_us=%.1f\n", o->conns, len,
+	       t[o->conns / 2] / 1e3, t[o->conns * 99 / 100] / 1e3, t[o->conns - 1] / 1e3);
+	close(fd);
+	free(t);
+	return 0;
+}
+
 static int usage(void)
 {
-	fputs("usage: sockload serve|clients|fetch|cycles|probe|reverse ADDR [options] "
+	fputs("usage: sockload serve|clients|fetch|cycles|probe|reverse|rtt ADDR [options] "
 	      "(see the source's header)\n", stderr);
 	return 2;
 }
@@ -569,7 +621,8 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "mode", required_argument, NULL, 'm' }, { "bytes", required_argument, NULL, 'b' },
 		{ "send", required_argument, NULL, 's' }, { "seed", required_argument, NULL, 'S' },
-		{ "stall-file", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 },
+		{ "stall-file", required_argument, NULL, 'f' }, { "no-check", no_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .mode = "echo", .conns = 1 };
 	struct proxy_addr a;
@@ -591,6 +644,7 @@ int main(int argc, char **argv)
 		case 's': o.send = strtoull(optarg, NULL, 0); break;
 		case 'S': o.seed = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'f': o.stall_file = optarg; break;
+		case 'C': o.no_check = 1; break;
 		case 'n': o.conns = (unsigned int)strtoul(optarg, NULL, 0); break;
 		default: return usage();
 		}
@@ -612,5 +666,7 @@ int main(int argc, char **argv)
 		return probe(&a);
 	if (!strcmp(cmd, "reverse"))
 		return reverse(&a, &o);
+	if (!strcmp(cmd, "rtt"))
+		return rtt(&a, &o);
 	return usage();
 }
