@@ -227,6 +227,8 @@ idle() {
 	assert_output --partial "no name"
 }
 
+# Short: two proxies spinning on a loaded 2-core machine can starve everything else
+# past libivshm's 1 s liveness bound (that is why interrupt is the default).
 @test "hybrid and poll modes carry the same traffic, both ways and after idle spells" {
 	local mode
 	for mode in hybrid poll; do
@@ -237,12 +239,12 @@ idle() {
 			--import "src@proxy-x$mode unix:$SCRATCH/$mode-src.sock" \
 			--import "echo@proxy-x$mode unix:$SCRATCH/$mode-echo.sock"
 		wait_for 10 eval '[ "$(px_field y'"$mode"' proxy links)" = 1 ]'
-		run -0 sockload fetch "unix:$SCRATCH/$mode-src.sock" --seed 3 --bytes 50000000
-		assert_line "fetch ok bytes=50000000"
-		run -0 sockload clients "unix:$SCRATCH/$mode-echo.sock" -n 50 --bytes 200000
-		assert_output "clients n=50 ok=50 failed=0 bytes=10000000"
-		run -0 sockload rtt "unix:$SCRATCH/$mode-echo.sock" -n 2000 --bytes 64
-		assert_output --regexp '^rtt n=2000 bytes=64 '
+		run -0 sockload fetch "unix:$SCRATCH/$mode-src.sock" --seed 3 --bytes 20000000
+		assert_line "fetch ok bytes=20000000"
+		run -0 sockload clients "unix:$SCRATCH/$mode-echo.sock" -n 10 --bytes 200000
+		assert_output "clients n=10 ok=10 failed=0 bytes=2000000"
+		run -0 sockload rtt "unix:$SCRATCH/$mode-echo.sock" -n 500 --bytes 64
+		assert_output --regexp '^rtt n=500 bytes=64 '
 		px_stop "y$mode"
 		px_stop "x$mode"
 	done
