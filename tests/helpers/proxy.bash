@@ -3,7 +3,8 @@
 # `load helpers/proxy` after helpers/common; set SCRATCH (a private directory, short
 # enough for Unix socket paths) first.
 
-PROXY="$IVSHM_BIN/ivshm-proxy"
+# PROXY picks the build (an ASan+UBSan one: PROXY=.../ivshm-proxy tests/run ...).
+: "${PROXY:=$IVSHM_BIN/ivshm-proxy}"
 SOCKLOAD="$IVSHM_BUILD/tests/tools/sockload"
 
 # px_start NAME SOCKET [SETTINGS...]: ivshm-proxy -v as host peer NAME (role proxy-NAME)
