@@ -51,7 +51,9 @@ int ivshm__region_init(struct ivshm_region *r, void *base, size_t size, int self
 {
 	memset(r, 0, sizeof(*r));
 	r->slot = -1;
-	if (!base || ivshm_shm_layout(size, &r->l)) {
+	if (!base)
+		return -EMSGSIZE;	/* not mapped yet: ivshm__dev_set_memory() follows */
+	if (ivshm_shm_layout(size, &r->l)) {
 		ivshm__log(LOG_DEBUG, "shared memory of %zu bytes is below the %u the directory needs",
 			   size, IVSHM_SHM_MIN_SIZE);
 		return -EMSGSIZE;
