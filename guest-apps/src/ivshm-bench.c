@@ -137,7 +137,7 @@ static int ctl_send(struct bench_conn *c, struct bench_ctl *m)
 	m->magic = BENCH_CTL_MAGIC;
 	err = ivshm_chan_send(c->ctl, m, sizeof(*m), c->o->timeout_ms);
 	if (err) {
-		ivshm_msg_err("control channel: %s", ivshm_strerror(err));
+		app_err(err, "control channel");
 		c->ctl_err = err;
 	}
 	return err;
@@ -156,7 +156,7 @@ static int ctl_recv(struct bench_conn *c, uint32_t op, struct bench_ctl *m, int 
 		if (err == -EBADMSG)
 			ivshm_msg_err("control channel: a malformed or unexpected message");
 		else if (err != -EPIPE)
-			ivshm_msg_err("control channel: %s", ivshm_strerror(err));
+			app_err(err, "control channel");
 		c->ctl_err = err;
 	}
 	return err;
@@ -245,7 +245,7 @@ static int serve(struct bench_conn *c)
 	printf("bench serving%s%s\n", c->o->tcp ? " tcp=" : "", c->o->tcp ? c->o->tcp : "");
 	err = ivshm_chan_accept(c->dev, BENCH_CTL_PORT, &copts, IDLE_MS, &c->ctl);
 	if (err) {
-		ivshm_msg_err("no client opened the control channel: %s", ivshm_strerror(err));
+		app_err(err, "no client opened the control channel");
 		return EXIT_FAIL;
 	}
 	ivshm_chan_get_info(c->ctl, &info);
@@ -370,7 +370,7 @@ static int run(struct bench_conn *c, const struct client_opts *co)
 	if (!err)
 		err = ivshm_chan_open(c->dev, p.id, BENCH_CTL_PORT, &copts, o->timeout_ms, &c->ctl);
 	if (err) {
-		ivshm_msg_err("no control channel to %s: %s", BENCH_SERVER_ROLE, ivshm_strerror(err));
+		app_err(err, "no control channel to %s", BENCH_SERVER_ROLE);
 		return EXIT_FAIL;
 	}
 	ivshm_chan_get_info(c->ctl, &info);
@@ -492,6 +492,7 @@ int main(int argc, char **argv)
 	uint64_t v;
 
 	ivshm_msg_init("ivshm-bench");
+	app_log_init();
 	while ((ch = getopt_long(argc, argv, "d:H:n:t:h", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o.device = optarg; break;
