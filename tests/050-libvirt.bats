@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# libvirt path: the shipped domain XMLs, installed exactly as `make install` does,
+# libvirt path: the shipped domain XMLs, installed exactly as `make install SYSTEM=1` does,
 # driven by virsh against a real libvirtd, with ivshmd pinning the peer IDs.
 #
 #   ivshmd (/run/ivshm/ivshmd.sock.{server,client}, group kvm)
@@ -9,7 +9,7 @@
 setup_file() {
 	load helpers/common
 	"$IVSHM_TOP/host/libvirt/ensure-libvirtd"
-	make -s -C "$IVSHM_TOP" install >/dev/null
+	make -s -C "$IVSHM_TOP" install SYSTEM=1 >/dev/null
 }
 
 setup() {

@@ -5,7 +5,7 @@
 setup_file() {
 	load helpers/common
 	"$IVSHM_TOP/host/libvirt/ensure-libvirtd"
-	make -s -C "$IVSHM_TOP" install >/dev/null
+	make -s -C "$IVSHM_TOP" install SYSTEM=1 >/dev/null
 }
 
 setup() {
@@ -93,7 +93,7 @@ teardown() {
 
 @test "a missing ivshmd binary is named with the command that fixes it" {
 	IVSHMD=/nonexistent/ivshmd run -1 "$DEMO"
-	assert_output --partial "ivshmd not installed: run 'make install'"
+	assert_output --partial "ivshmd not installed: run 'make install SYSTEM=1'"
 }
 
 @test "an unknown backend is refused" {
