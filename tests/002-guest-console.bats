@@ -137,6 +137,25 @@ teardown_file() {
 	assert_output ''
 }
 
+@test "a transcript shows whole lines only: a kernel message cut off at power-off is left out" {
+	local log=$BATS_TEST_TMPDIR/console.log
+	printf '%s\r\n' 'IVSHM-GUEST-READY kernel=6.1.0-56-cloud-amd64 uio=1' \
+		'[    1.234567] uio_ivshmem 0000:00:04.0: doorbell, 4 vectors' \
+		'New content: Hello from client, too!' 'IVSHM-GUEST-EXIT status=0' >"$log"
+	printf '[' >>"$log"
+	run -0 ivshm_console_transcript "$log"
+	assert_output "$(printf '%s\n' 'IVSHM-GUEST-READY kernel=6.1.0-56-cloud-amd64 uio=1' \
+		'New content: Hello from client, too!' 'IVSHM-GUEST-EXIT status=0')"
+	# A guest line still being written is left out too; a log that ends a line keeps it.
+	printf 'Setting new con' >>"$log"
+	run -0 ivshm_console_transcript "$log"
+	assert_line --index 2 'IVSHM-GUEST-EXIT status=0'
+	refute_output --partial 'Setting'
+	printf '\n' >>"$log"
+	run -0 ivshm_console_transcript "$log"
+	assert_line --index 3 '[Setting new con'
+}
+
 @test "the guest image's init prints through the contract it carries" {
 	run -0 sh -c 'zcat "$1" | cpio -i --quiet --to-stdout lib/ivshm/guest-console.sh' - \
 		"$IVSHM_BUILD/guest/initrd.img"
