@@ -3,8 +3,9 @@
 # host scripts, the tests) and contracts/guest-console.h (C) define the same markers,
 # print the same lines and read the same exit status; nothing else spells a marker.
 
+load helpers/common
+
 setup_file() {
-	load helpers/common
 	export SCRATCH="$(scratch_dir)"
 	rm -rf "$SCRATCH"/*
 	# A C program that prints and reads markers through the header only.
@@ -43,10 +44,6 @@ setup_file() {
 	C
 	cc -std=c11 -Wall -Wextra -Werror -pedantic -I"$IVSHM_TOP/contracts" \
 		-o "$SCRATCH/console" "$SCRATCH/console.c"
-}
-
-setup() {
-	load helpers/common
 }
 
 teardown_file() {

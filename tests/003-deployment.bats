@@ -4,8 +4,9 @@
 # /etc/default/ivshmd, the libvirt domain XMLs) are checked against it here; the
 # scripts and the Makefile read it.
 
+load helpers/common
+
 setup() {
-	load helpers/common
 	DEFAULTS="$IVSHM_TOP/host/ivshmd/systemd/ivshmd.default"
 }
 

@@ -4,21 +4,14 @@
 # whose default settings start a working server, and the command lines are
 # QEMU ivshmem-server's plus long options, with bad values refused.
 
+load helpers/ivshmd
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_remove
-}
-
-setup() {
-	load helpers/common
-	load helpers/ivshmd
 }
 
 teardown() {

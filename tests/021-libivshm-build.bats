@@ -2,9 +2,7 @@
 # libivshm as a library: what a plain build makes, the exported symbols, static
 # and shared linking, pkg-config, and make install.
 
-setup() {
-	load helpers/common
-}
+load helpers/common
 
 @test "a plain make builds no unit test" {
 	local b

@@ -6,15 +6,11 @@
 #     |-- libvirtd -> QEMU (libvirt-qemu:kvm) ivshm-server  peer 1
 #     '-- libvirtd -> QEMU (libvirt-qemu:kvm) ivshm-client  peer 2
 
+load helpers/libvirt
+
 setup_file() {
-	load helpers/common
 	"$IVSHM_TOP/host/libvirt/ensure-libvirtd"
 	make -s -C "$IVSHM_TOP" install SYSTEM=1 >/dev/null
-}
-
-setup() {
-	load helpers/common
-	load helpers/libvirt
 }
 
 teardown() {

@@ -3,15 +3,12 @@
 # without SYSTEM=1, nothing anywhere else; with SYSTEM=1 also the system locations,
 # the paths the VM configs name among them; the installed files are usable.
 
+load helpers/common
+
 setup_file() {
-	load helpers/common
 	export STAGE="$BATS_FILE_TMPDIR/root"
 	make -s -C "$IVSHM_TOP" install SYSTEM=1 DESTDIR="$STAGE" PREFIX=/usr \
 		>"$BATS_FILE_TMPDIR/install.log" 2>&1
-}
-
-setup() {
-	load helpers/common
 }
 
 @test "a PREFIX install writes only under DESTDIR/PREFIX, and what it installs points there" {

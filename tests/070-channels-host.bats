@@ -8,8 +8,9 @@
 #     |-- ivshm-chan -r cli send       > each message carries a sequence number
 #     `-- spray (tests/tools) as bad  /  that the receiver checks
 
+load helpers/common
+
 setup_file() {
-	load helpers/common
 	export SCRATCH="$(scratch_dir)/$$"
 	mkdir -p "$SCRATCH"
 	export SOCK="$SCRATCH/ivshmd.sock"
@@ -23,7 +24,6 @@ teardown_file() {
 }
 
 setup() {
-	load helpers/common
 	BG=()
 }
 

@@ -3,8 +3,9 @@
 # lintian finds no error or warning in any of them or in the source package, and each
 # package holds what a user of it needs. 097 installs them on a real guest.
 
+load helpers/common
+
 setup_file() {
-	load helpers/common
 	make -s -C "$IVSHM_TOP" BUILD="$IVSHM_BUILD" deb >&2
 	export DEBS="$IVSHM_BUILD/deb"
 	export UNPACKED="$BATS_FILE_TMPDIR/unpacked"
@@ -19,7 +20,6 @@ setup_file() {
 }
 
 setup() {
-	load helpers/common
 	MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 }
 

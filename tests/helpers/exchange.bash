@@ -1,14 +1,18 @@
 # Shared by the two-guest exchange tests (tests/04*-*.bats): an ivshmd per test
 # file, guests booted in the background, transcripts read from serial logs.
-# `load helpers/exchange` after helpers/common; set SCRATCH (a private directory) first,
-# or let exchange_setup_file make it.
+# Loads helpers/common; set SCRATCH (a private directory) first, or let
+# exchange_setup_file make it.
 
-VM="$IVSHM_TOP/host/launch/ivshm-vm"
+load helpers/common
 
-# exchange_image: the guest programs and the guest image. setup_suite built them;
-# this only finds them up to date unless a source changed.
+# The product image with the test overlay: the guest scripts wait through the guest
+# test library (poll_until), which guest_start sources first.
+VM="$IVSHM_TOP/tests/helpers/test-vm"
+
+# exchange_image: the guest programs, the guest image and the test overlay.
+# setup_suite built them; this only finds them up to date unless a source changed.
 exchange_image() {
-	make -s -C "$IVSHM_TOP" BUILD="$IVSHM_BUILD" guest >&2
+	make -s -C "$IVSHM_TOP" BUILD="$IVSHM_BUILD" guest test-overlay >&2
 }
 
 # exchange_setup_file VECTORS: for setup_file: $SCRATCH, a directory of this process's
@@ -30,7 +34,7 @@ ivshmd_start() {
 }
 
 # guest_start NAME SCRIPT [LAUNCHER ARGS...]: boot a guest in the background running
-# SCRIPT; its serial log is $SCRATCH/NAME.log and its exit status lands in
+# SCRIPT after the guest test library; its serial log is $SCRATCH/NAME.log and its exit status lands in
 # $SCRATCH/NAME.status. The VM name carries the test file's PID.
 guest_start() {
 	local name=$1 script=$2
@@ -40,7 +44,7 @@ guest_start() {
 	(
 		rc=0
 		timeout 170 "$VM" --name "$name-$$" --log "$SCRATCH/$name.log" --timeout 150 \
-			"$@" --cmd "$script" >"$SCRATCH/$name.out" 2>&1 || rc=$?
+			"$@" --cmd ". $GUEST_TEST_LIB"$'\n'"$script" >"$SCRATCH/$name.out" 2>&1 || rc=$?
 		echo "$rc" >"$SCRATCH/$name.status"
 	) 3>&- 4>&- &
 }
