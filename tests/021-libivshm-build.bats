@@ -120,3 +120,13 @@ load helpers/common
 	run -0 ldd "$dir/t"
 	assert_output --partial "$IVSHM_BUILD/lib/libivshm.so.1"
 }
+
+@test "the programs use libivshm's public header only, never the private layout" {
+	run grep -rlE '#include [<"](ivshm-shm|internal)\.h[>"]' "$IVSHM_TOP/guest-apps"
+	assert_output ''
+	# The check sees an include of the layout.
+	cp -r "$IVSHM_TOP/guest-apps/lib" "$BATS_TEST_TMPDIR/lib"
+	sed -i 's/#include "app.h"/&\n#include "ivshm-shm.h"/' "$BATS_TEST_TMPDIR/lib/app.c"
+	run grep -rlE '#include [<"](ivshm-shm|internal)\.h[>"]' "$BATS_TEST_TMPDIR/lib"
+	assert_output "$BATS_TEST_TMPDIR/lib/app.c"
+}
