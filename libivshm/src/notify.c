@@ -53,6 +53,12 @@ void ivshm__dev_set_memory(struct ivshm_dev *dev, void *shm, size_t size)
 	dev->shm_size = size;
 	/* Memory too small for the directory still serves plain ivshm_* use. */
 	dev->region_err = ivshm__region_init(&dev->region, shm, size, dev->peer_id);
+	dev->region.dev = dev;
+}
+
+int ivshm__dev_link(struct ivshm_dev *dev)
+{
+	return dev->ops->link ? dev->ops->link(dev) : 0;
 }
 
 int ivshm__dev_baseline(struct ivshm_dev *dev)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libc's text for every code: a code names the kind of failure, the log
- * function says which check refused (ivshm_set_log_fn()).
+ * libc's text for every error: a code means the same thing from every call,
+ * and the call's own comment in ivshm.h and the log callback give the detail,
+ * so no text here can name a cause that was not the one.
  */
-#include <errno.h>
 #include <string.h>
 
 #include "internal.h"
