@@ -356,6 +356,7 @@ static void connect_to(struct ivshm_chan *ch, unsigned int slot, unsigned int i,
 	ch->seen_prod = 0;
 	ch->seen_cons = 0;
 	ch->next_check_ms = ivshm_clock_ms();
+	ch->moved_ms = ch->next_check_ms;
 	ch->mine.peer_epoch = e->epoch;
 	ch->mine.peer_entry = i + 1;
 	ivshm__chan_publish_entry(ch);
