@@ -78,7 +78,19 @@ struct ivshm_ops {
 	int (*block)(struct ivshm_dev *dev, int timeout_ms);
 	/* Undo what the backend set up (maps, fds); the handle itself is freed by the caller. */
 	void (*release)(struct ivshm_dev *dev);
+	/*
+	 * Whether the handle still reaches the server's world: 0, or -ENOLINK (a
+	 * host handle whose server went away). Cheap enough for every call.
+	 * NULL: always 0.
+	 */
+	int (*link)(struct ivshm_dev *dev);
+	/*
+	 * Whether peer @id is connected, as the server told us: 1 yes, 0 no,
+	 * -1 cannot tell (guests, plain memory, a lost server). NULL: -1.
+	 */
+	int (*peer_present)(struct ivshm_dev *dev, unsigned int id);
 };
+
 
 struct ivshm_dev {
 	const struct ivshm_ops *ops;
@@ -100,6 +112,18 @@ struct ivshm_dev {
 	volatile uint32_t *regs;
 	const uint64_t *counts;		/* the counter page's count[], at its hdr_size */
 };
+
+/* dev->ops->link(), 0 for backends without one. */
+static inline int ivshm__link(struct ivshm_dev *dev)
+{
+	return dev->ops->link ? dev->ops->link(dev) : 0;
+}
+
+/* dev->ops->peer_present(), -1 for backends without one. */
+static inline int ivshm__peer_present(struct ivshm_dev *dev, unsigned int id)
+{
+	return dev->ops->peer_present ? dev->ops->peer_present(dev, id) : -1;
+}
 
 /*
  * A handle over @shm (@size bytes) for backend @ops, peer @peer_id (-1: none)
