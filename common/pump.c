@@ -44,6 +44,7 @@ int ivshm_pump_next(struct ivshm_pump *p, struct ivshm_event *ev)
 		p->error = "the connection is closed";
 		return -EPIPE;
 	}
+	p->refused = false;
 	ret = ivshm_proto_read(&p->rd, p->sock, &p->value, &fd);
 	if (ret == -EAGAIN)
 		return 0;
@@ -59,6 +60,7 @@ int ivshm_pump_next(struct ivshm_pump *p, struct ivshm_event *ev)
 	ret = ivshm_session_feed(p->sess, p->value, fd, ev);
 	if (ret) {
 		p->error = ivshm_session_error(p->sess);
+		p->refused = true;
 		return ret;
 	}
 	return 1;

@@ -20,6 +20,7 @@ struct ivshm_pump {
 	struct ivshm_session *sess;
 	int64_t value;			/* the last message, for tracing and errors */
 	bool with_fd;
+	bool refused;			/* it was whole, and the session refused it */
 	const char *error;		/* why the last ivshm_pump_next() failed */
 };
 

@@ -248,6 +248,7 @@ static void protocol_errors(void **state)
 	assert_int_equal(next(f, &ev), -EPROTO);
 	assert_string_equal(ivshm_pump_error(&f->p), "unsupported protocol version");
 	assert_int_equal(f->p.value, 7);
+	assert_true(f->p.refused);
 	ivshm_pump_close(&f->p);
 	close(f->srv);
 
@@ -257,6 +258,7 @@ static void protocol_errors(void **state)
 	f->srv = -1;
 	assert_int_equal(next(f, &ev), -EPROTO);
 	assert_string_equal(ivshm_pump_error(&f->p), "a malformed message");
+	assert_false(f->p.refused);
 }
 
 static void connect_fails(void **state)

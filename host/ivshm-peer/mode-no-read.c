@@ -24,7 +24,7 @@ int mode_no_read(const struct peer_opts *o, int sfd)
 		struct pollfd p[3] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = 0, .events = POLLIN },
-			{ .fd = c.sock, .events = 0 },	/* POLLHUP only: nothing is read */
+			{ .fd = c.p.sock, .events = 0 },	/* POLLHUP only: nothing is read */
 		};
 
 		ret = poll(p, 3, -1);

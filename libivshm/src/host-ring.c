@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/uio.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -47,35 +46,6 @@ struct cancel_ctx {
 	struct ivshm_ringer *r;
 	int fd;
 };
-
-int ivshm__eventfd_take(int fd, uint64_t *n)
-{
-	struct iovec iov = { .iov_base = n, .iov_len = sizeof(*n) };
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t got;
-	int fl;
-
-	/* RWF_NOWAIT holds whatever another peer did to the shared O_NONBLOCK. */
-	got = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
-	if (got == (ssize_t)sizeof(*n))
-		return 1;
-	if (got >= 0)
-		return -EIO;
-	if (errno == EAGAIN)
-		return 0;
-	if (errno != EOPNOTSUPP)
-		return -errno;
-	/* Older kernels: restore the flag and look first; a racing peer can still win here. */
-	fl = fcntl(fd, F_GETFL);
-	if (fl >= 0 && !(fl & O_NONBLOCK))
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
-		return 0;
-	got = read(fd, n, sizeof(*n));
-	if (got == (ssize_t)sizeof(*n))
-		return 1;
-	return got < 0 && errno != EAGAIN ? -errno : 0;
-}
 
 /*
  * Restore O_NONBLOCK if another peer cleared it. Returns 1 if it had, 0 if

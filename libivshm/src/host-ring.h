@@ -39,7 +39,4 @@ void ivshm__ringer_forget(struct ivshm_ringer *r, unsigned int peer);
 /* Stop the ringer without waiting for it; accepts NULL. */
 void ivshm__ringer_free(struct ivshm_ringer *r);
 
-/* Read an eventfd's counter without ever blocking: 0 (nothing), 1 (*n read), -errno. */
-int ivshm__eventfd_take(int fd, uint64_t *n);
-
 #endif

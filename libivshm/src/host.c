@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "eventfd.h"
 #include "host-ring.h"
 #include "internal.h"
 #include "pump.h"
@@ -125,7 +126,7 @@ static int host_counts(struct ivshm_dev *dev, uint64_t *now)
 		return err;
 	for (v = 0; v < dev->nr_vectors; v++) {
 		fd = ivshm_session_peer_fd(h->pump.sess, (unsigned int)dev->peer_id, v);
-		err = fd >= 0 ? ivshm__eventfd_take(fd, &n) : 0;
+		err = fd >= 0 ? ivshm_eventfd_take(fd, &n) : 0;
 		if (err < 0)
 			return err;
 		if (err)
