@@ -48,7 +48,7 @@ teardown() {
 	srv_wait_peers plain 2
 	peer_stay e "$sock" -n 2
 	assert_equal "$(peer_id e)" 4
-	run -0 peer -S "$sock" -n 2 --repeat 3
+	run -0 peer_load -S "$sock" -n 2 --repeat 3
 	peer_stay f "$sock" -n 2
 	assert_equal "$(peer_id f)" 8
 }

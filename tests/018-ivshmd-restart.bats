@@ -137,7 +137,7 @@ shm_line() {
 	v=$(peer_id stuck)
 	kill -STOP "$(peer_proc stuck)"
 	# Its socket fills and its queue holds the rest: it is mid-update.
-	run -0 peer -S "$sock" -n 64 --repeat 30
+	run -0 peer_load -S "$sock" -n 64 --repeat 30
 	run -0 timeout 10 "$IVSHMD_BIN/ivshmd" --list -S "$sock"
 	[ "$(awk -v id="$v" '$1 == id { print $6 }' <<<"$output")" -gt 0 ]
 	old=$(daemon_server mid)

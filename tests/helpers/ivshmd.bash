@@ -87,6 +87,13 @@ peer() {
 	timeout 60 "$IVSHMD_BIN/ivshm-peer" "$@"
 }
 
+# peer_load ARGS...: the test-only client that stalls (--no-read) or churns
+# (--repeat N) a server (tests/tools/peer-load.c).
+PEER_LOAD=$IVSHM_BUILD/tests/tools/peer-load
+peer_load() {
+	timeout 120 "$PEER_LOAD" "$@"
+}
+
 # peer_stay NAME SOCKET [ARGS...]: ivshm-peer --stay in the background, reading
 # commands from the FIFO NAME.in (opened read-write: it never sees EOF) and
 # writing NAME.out; returns once its setup is complete.
@@ -236,14 +243,14 @@ scenario_staller() {
 	peer_stay sw "$sock" -n "$v"
 	rm -f "$SRV_DIR/staller.in"
 	mkfifo "$SRV_DIR/staller.in"
-	timeout 120 "$IVSHMD_BIN/ivshm-peer" --no-read -S "$sock" -n "$v" <>"$SRV_DIR/staller.in" \
+	timeout 120 "$PEER_LOAD" --no-read -S "$sock" -n "$v" <>"$SRV_DIR/staller.in" \
 		>"$SRV_DIR/staller.out" 2>&1 3>&- 4>&- &
 	echo $! >"$SRV_DIR/staller.ppid"
 	wait_for_line 10 "$(peer_out sw)" '^join peer=1$'
 	wait_for_line 10 "$(srv_log "$srv")" '^ivshmd: peer 1 joined '
 	stalled=1
 	# Each churn cycle queues vectors + 1 messages for the staller.
-	run -0 peer -S "$sock" -n "$v" --repeat 40
+	run -0 peer_load -S "$sock" -n "$v" --repeat 40
 	wait_for_line 15 "$(srv_log "$srv")" "^ivshmd: peer $stalled left \\(pid [0-9]+\\): $reason"
 	wait_for_line 10 "$(peer_out sw)" "^leave peer=$stalled$"
 	wait_for_line 10 "$SRV_DIR/staller.out" '^hangup$'
@@ -261,11 +268,11 @@ scenario_churn() {
 		check_rss=
 	fi
 	peer_stay cw "$(srv_sock "$srv")" -n 4
-	run -0 peer -S "$(srv_sock "$srv")" -n 4 --repeat 50
+	run -0 peer_load -S "$(srv_sock "$srv")" -n 4 --repeat 50
 	srv_wait_peers "$srv" 1
 	fds0=$(srv_fds "$srv")
 	rss0=$(srv_rss_kib "$srv")
-	run -0 peer -S "$(srv_sock "$srv")" -n 4 --repeat "$cycles"
+	run -0 peer_load -S "$(srv_sock "$srv")" -n 4 --repeat "$cycles"
 	assert_output "cycles $cycles"
 	srv_wait_peers "$srv" 1
 	fds1=$(srv_fds "$srv")
