@@ -219,6 +219,9 @@ int ivshm_session_feed(struct ivshm_session *s, int64_t value, int fd, struct iv
 		return fail(s, fd, "departure of an unknown peer");
 	if ((unsigned)value < s->npeers)
 		peer_clear(&s->peers[value]);
+	/* Its group ended with its departure, not with the next peer's first eventfd. */
+	if (value == s->group)
+		s->group = -1;
 	ev->type = IVSHM_EV_LEAVE;
 	ev->peer = (unsigned)value;
 	return 0;

@@ -126,7 +126,7 @@ teardown() {
 	for opt in "-S, --socket" "-l, --size" "-n, --vectors" "-M, --shm-name" "-m, --shm-dir" \
 		"-F, --foreground" "-p, --pidfile" "-v, --verbose" "-h, --help" "-g, --group" \
 		"--mode" "-P, --peer" "--max-peers" "--queue-limit" "--send-timeout" "--list" \
-		"--peer-allow" "--uid-quota" "--shm-reuse" "--publish-peers"; do
+		"--peer-allow" "--uid-quota" "--shm-reuse" "--publish-peers" "--no-publish-peers"; do
 		assert_output --partial "  $opt "
 	done
 	run -0 "$IVSHMD_BIN/ivshmd" -h

@@ -43,7 +43,7 @@ teardown() {
 victim_start() {
 	timeout 120 "$CHAN" --host "$(srv_sock "$1")" -r victim serve >"$SRV_DIR/victim.out" 2>&1 3>&- 4>&- &
 	echo $! >"$SRV_DIR/victim.ppid"
-	wait_for 10 eval "chan_peers $1 | grep -q 'role=victim state=live'"
+	wait_for 10 eval "chan_peers $1 | grep -q 'role=victim state=live'" || { cat "$SRV_DIR/victim.out"; chan_peers "$1"; return 1; }
 }
 
 victim_pid() {
@@ -173,7 +173,7 @@ tick() {
 
 @test "the tick grows every 100 ms while ivshmd runs; tick_ms 100; both withdrawn at exit" {
 	local t0 t1 ms p obj=/dev/shm/$SHM_NAME
-	srv_start tk -n 1 -l 1M
+	srv_start tk -n 4 -l 1M
 	read -r t0 ms < <(tick tk)
 	assert_equal "$ms" 100
 	[ "$t0" -ge 1 ]
@@ -183,7 +183,7 @@ tick() {
 	rm -f "$obj"
 	truncate -s 1M "$obj"
 	chmod 0600 "$obj"
-	srv_start tk -n 1 -l 1M -M "$SHM_NAME" --shm-reuse
+	srv_start tk -n 4 -l 1M -M "$SHM_NAME" --shm-reuse
 	read -r t1 ms < <(tick tk)
 	assert_equal "$ms" 100
 	srv_stop tk

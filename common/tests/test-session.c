@@ -380,6 +380,30 @@ static void learns_vectors_from_a_peer_group(void **state)
 	ivshm_session_free(s);
 }
 
+/*
+ * While we wait out the quiet gap after our own group, a peer joins and leaves
+ * and another joins: the departed peer's emptied group tells nothing.
+ */
+static void a_departed_group_tells_no_count(void **state)
+{
+	struct ivshm_session *s = new_session(IVSHM_SESSION_ANY_VECTORS, true);
+
+	(void)state;
+	start(s, 3);
+	for (unsigned i = 0; i < 4; i++)
+		feed_ok(s, 3, efd());
+	for (unsigned i = 0; i < 4; i++)
+		feed_ok(s, 4, efd());
+	assert_int_equal(feed_ok(s, 4, -1).type, IVSHM_EV_LEAVE);
+	for (unsigned i = 0; i < 4; i++)
+		feed_ok(s, 5, efd());
+	assert_false(ivshm_session_vectors_known(s));
+	assert_int_equal(ivshm_session_set_vectors(s, 4), 0);
+	assert_true(ivshm_session_ready(s));
+	assert_true(ivshm_session_peer_present(s, 5));
+	ivshm_session_free(s);
+}
+
 /* Only our own group came: the client fixes the count (a quiet gap, the server page). */
 static void vectors_set_by_the_client(void **state)
 {
@@ -481,6 +505,7 @@ int main(void)
 		cmocka_unit_test(zero_vectors),
 		cmocka_unit_test(learns_vectors_from_a_peer_group),
 		cmocka_unit_test(vectors_set_by_the_client),
+		cmocka_unit_test(a_departed_group_tells_no_count),
 		cmocka_unit_test(presence_follows_joins_and_leaves),
 		cmocka_unit_test(free_closes_everything),
 	};
