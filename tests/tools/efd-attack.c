@@ -11,10 +11,14 @@
  *                  a write() of a doorbell to it blocks
  *   race           a loop over its own eventfds: flag set, counter drained
  *                  (what a victim's check sees), then the counter filled and
- *                  the flag cleared (what the victim's write meets)
+ *                  the flag cleared (what the victim's write meets), and
+ *                  every HOLD_EVERY rounds that trap is held HOLD_MS before
+ *                  the next round frees a write it caught; after
+ *                  SECONDS it leaves them so, trapped, for SECONDS more: a
+ *                  victim the race blocked stays blocked
  *
- * It prints "ready id=ID" once it holds the eventfds and "done rounds=N" at
- * the end. Test-only (tests/073-host-peer.bats): never installed.
+ * It prints "ready id=ID" once it holds the eventfds and "done rounds=N" when
+ * it stops acting (race: when the trap is set). Test-only (tests/073-host-peer.bats): never installed.
  * Usage: efd-attack SOCKET VECTORS SECONDS MODE [ID]
  */
 #include <errno.h>
@@ -29,6 +33,8 @@
 #include "pump.h"
 
 #define FULL UINT64_C(0xfffffffffffffffe)
+#define HOLD_EVERY 20000
+#define HOLD_MS 150
 
 static void set_blocking(int fd, bool blocking)
 {
@@ -113,9 +119,14 @@ int main(int argc, char **argv)
 			fill(fd);
 			set_blocking(fd, true);
 		}
-		rounds++;
+		if (++rounds % HOLD_EVERY == 0)
+			poll(NULL, 0, HOLD_MS);
 	}
 	printf("done rounds=%llu\n", (unsigned long long)rounds);
+	fflush(stdout);
+	end = ivshm_clock_ms() + (int64_t)seconds * 1000;
+	while (!strcmp(mode, "race") && ivshm_clock_ms() < end)
+		poll(NULL, 0, 10);
 	ivshm_pump_close(&p);
 	return 0;
 }
