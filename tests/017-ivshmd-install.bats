@@ -112,11 +112,11 @@ teardown() {
 	# The pins are libvirt's QEMU's: another member of the group cannot take them.
 	chmod 0755 "$SRV_DIR"
 	run -1 setpriv --reuid=nobody --regid=kvm --clear-groups timeout 10 \
-		"$IVSHMD_BIN/ivshm-peer" -S "$(srv_sock defaults).server" -n 4
+		"$(others_peer)" -S "$(srv_sock defaults).server" -n 4
 	assert_line eof
 	if getent passwd libvirt-qemu >/dev/null; then
 		run -0 setpriv --reuid=libvirt-qemu --regid=kvm --clear-groups timeout 10 \
-			"$IVSHMD_BIN/ivshm-peer" -S "$(srv_sock defaults).server" -n 4 -q
+			"$(others_peer)" -S "$(srv_sock defaults).server" -n 4 -q
 	fi
 }
 

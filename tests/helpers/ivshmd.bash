@@ -87,6 +87,20 @@ peer() {
 	timeout 60 "$IVSHMD_BIN/ivshm-peer" "$@"
 }
 
+# others_peer: the path of a copy of ivshm-peer that other users (nobody,
+# libvirt-qemu) can run wherever the checkout sits: a clone in root's home (0700)
+# is out of their reach. The copy lives in $SRV_DIR/others; $SRV_DIR must be
+# searchable by them (the files that run other users make it 0755).
+others_peer() {
+	local d=$SRV_DIR/others
+	if [ ! -x "$d/ivshm-peer" ]; then
+		mkdir -p "$d"
+		cp "$IVSHMD_BIN/ivshm-peer" "$d/ivshm-peer"
+		chmod 0755 "$d" "$d/ivshm-peer"
+	fi
+	echo "$d/ivshm-peer"
+}
+
 # peer_load ARGS...: the test-only client that stalls (--no-read) or churns
 # (--repeat N) a server (tests/tools/peer-load.c).
 PEER_LOAD=$IVSHM_BUILD/tests/tools/peer-load
