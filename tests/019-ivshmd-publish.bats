@@ -114,6 +114,7 @@ le32() {
 	assert_equal "${p:0:8}" "$(hex ISRV)"
 	assert_equal $(($(le32 "$p" 4) % 2)) 0
 	assert_equal "$(le32 "$p" 8)" 8192
+	# The server's vector count (layout 1.1), then the bitmap.
 	assert_equal "$(le32 "$p" 12)" 4
 	assert_equal "$(le32 "$p" 16)" $(((1 << 0) | (1 << 2) | (1 << 3)))
 	# The rest of the bitmap (IDs 32 to 8191) is clear.

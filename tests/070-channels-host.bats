@@ -198,9 +198,9 @@ cpu_ticks() {
 	[[ "$(finished srv)" =~ ^[01]$ ]]
 	[[ "$(finished cli)" =~ ^[01]$ ]]
 	run -0 cat "$SCRATCH/srv.out" "$SCRATCH/cli.out"
-	assert_equal "$(grep -c '^chan cmd=\(serve\|send\) .* result=' <<<"$output")" 2
-	# One of them saw the corruption: the library broke the channel, or (bytes sprayed
-	# into a message) ivshm-chan's own sequence check, result=error.
-	assert_line --regexp '^chan cmd=(serve|send) .* result=(EPROTO|ECONNRESET|EHOSTDOWN|EUCLEAN|error)$'
+	# One of them saw the corruption: the library broke the channel, took the scribbled
+	# slot for lost (ENOTCONN: then the peer may fail before it has a channel), or
+	# (bytes sprayed into a message) ivshm-chan's own sequence check, result=error.
+	assert_line --regexp '^chan cmd=(serve|send) .* result=(EPROTO|ECONNRESET|EHOSTDOWN|EUCLEAN|ENOTCONN|EPIPE|error)$'
 	refute_output --regexp 'Segmentation|Aborted|AddressSanitizer'
 }

@@ -605,9 +605,10 @@ struct ivshm_msg {
 /*
  * ivshm_chan_send_batch - send up to @n messages (packet) with one index
  * store and at most one doorbell: as many as fit once the first one does (up
- * to @timeout_ms for it). @sent receives how many went.
- * Returns: 0 (*@sent >= 1), -EMSGSIZE (message *@sent is above max_msg; the
- * ones before it went), or a channel error (nothing went).
+ * to @timeout_ms for it). @sent receives how many went; a message above
+ * max_msg ends the batch before it.
+ * Returns: 0 (*@sent >= 1), -EMSGSIZE (the first message is above max_msg),
+ * or a channel error (nothing went).
  */
 int ivshm_chan_send_batch(struct ivshm_chan *ch, const struct ivshm_msg *msgs, unsigned int n,
 			  unsigned int *sent, int timeout_ms);
@@ -615,11 +616,11 @@ int ivshm_chan_send_batch(struct ivshm_chan *ch, const struct ivshm_msg *msgs, u
 /*
  * ivshm_chan_recv_batch - receive up to @n messages (packet) with one index
  * store and at most one doorbell: the ones that are there once one is (up to
- * @timeout_ms for it). @received receives how many; each message's len says
- * its length.
- * Returns: 0 (*@received >= 1), -EMSGSIZE (message *@received needs
- * msgs[*@received].len bytes; it stays queued, the ones before it were
- * received), or a channel error (nothing received).
+ * @timeout_ms for it). @received receives how many; each received message's
+ * len says its length. A message too big for its buffer ends the batch and
+ * stays queued (its len says what it needs).
+ * Returns: 0 (*@received >= 1), -EMSGSIZE (the first message needs
+ * msgs[0].len bytes and stays queued), or a channel error (nothing received).
  */
 int ivshm_chan_recv_batch(struct ivshm_chan *ch, struct ivshm_msg *msgs, unsigned int n,
 			  unsigned int *received, int timeout_ms);

@@ -6,33 +6,27 @@
  * word, then check the copy; they never follow a number they have not checked.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/random.h>
 #include <syslog.h>
 
+#include "barrier.h"
 #include "clock.h"
 #include "internal.h"
+#include "seqlock.h"
 
-/* A slot rewritten this many times while we copy it is not worth waiting for. */
-#define SEQ_RETRIES 64
-/* A LIVE slot whose heartbeat stood still this many periods belongs to a dead peer. */
-#define DEAD_PERIODS 4
 #define MAX_HB_PERIOD_MS 60000
 /* How long a claim watches a full directory for a dead holder, and how often. */
-#define CLAIM_WAIT_MS (DEAD_PERIODS * IVSHM_HEARTBEAT_MS + 500)
+#define CLAIM_WAIT_MS (IVSHM_DEAD_PERIODS * IVSHM_HEARTBEAT_MS + 500)
 #define CLAIM_POLL_MS 50
-
-#define LOAD32(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
-#define STORE32(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
 static struct ivshm_shm_header *header(const struct ivshm_region *r)
 {
 	return (struct ivshm_shm_header *)r->base;
 }
 
-static struct ivshm_shm_slot *slot_at(const struct ivshm_region *r, unsigned int i)
+struct ivshm_shm_slot *ivshm__slot_at(const struct ivshm_region *r, unsigned int i)
 {
 	return (struct ivshm_shm_slot *)(r->base + r->l.dir_off + (size_t)i * IVSHM_SHM_SLOT_SIZE);
 }
@@ -42,23 +36,15 @@ char *ivshm__arena_at(const struct ivshm_region *r, unsigned int i)
 	return r->base + r->l.arena_off + (size_t)i * r->l.arena_size;
 }
 
-static const struct ivshm_shm_server *server_page(const struct ivshm_region *r)
-{
-	return (const struct ivshm_shm_server *)(r->base + IVSHM_SHM_SERVER_OFF);
-}
-
 int ivshm__region_init(struct ivshm_region *r, void *base, size_t size, int self_id)
 {
 	memset(r, 0, sizeof(*r));
 	r->slot = -1;
-	if (!base || ivshm_shm_layout(size, &r->l)) {
-		ivshm__log(LOG_DEBUG, "shared memory of %zu bytes is below the %u the directory needs",
-			   size, IVSHM_SHM_MIN_SIZE);
+	r->self_id = self_id;
+	if (!base || ivshm_shm_layout(size, &r->l))
 		return -EMSGSIZE;
-	}
 	r->base = base;
 	r->size = size;
-	r->self_id = self_id;
 	return 0;
 }
 
@@ -84,14 +70,14 @@ int ivshm__attach(struct ivshm_region *r)
 
 	if (r->attached)
 		return 0;
-	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == 0) {
+	if (ivshm_load_acquire(&h->magic) == 0) {
 		memcpy((char *)h + sizeof(h->magic), (char *)&want + sizeof(want.magic),
 		       sizeof(want) - sizeof(want.magic));
 		/* Fields before the magic: a reader that sees the magic sees them. */
-		__atomic_store_n(&h->magic, IVSHM_SHM_MAGIC, __ATOMIC_RELEASE);
+		ivshm_store_release(&h->magic, IVSHM_SHM_MAGIC);
 	}
 	memcpy(&got, h, sizeof(got));
-	atomic_thread_fence(memory_order_acquire);
+	ivshm_fence_acquire();
 	if (got.magic != IVSHM_SHM_MAGIC) {
 		ivshm__log(LOG_ERR, "shared memory header magic %#x is not libivshm's", got.magic);
 		return -EUCLEAN;
@@ -116,51 +102,38 @@ int ivshm__attach(struct ivshm_region *r)
 	return 0;
 }
 
-int ivshm__seq_copy(const void *shared, void *out, size_t len)
-{
-	const uint32_t *seqp = shared;
-	uint32_t seq;
-	int tries;
-
-	for (tries = 0; tries < SEQ_RETRIES; tries++) {
-		seq = __atomic_load_n(seqp, __ATOMIC_ACQUIRE);
-		if (seq & 1)
-			continue;
-		memcpy(out, shared, len);
-		/* The copy's loads complete before the second load of seq. */
-		atomic_thread_fence(memory_order_acquire);
-		if (LOAD32(seqp) == seq) {
-			memcpy(out, &seq, sizeof(seq));
-			return 0;
-		}
-	}
-	return -EAGAIN;
-}
-
-void ivshm__seq_write(void *shared, const void *val, size_t len, uint32_t *seq)
-{
-	uint32_t *seqp = shared;
-
-	*seq |= 1;
-	STORE32(seqp, *seq);
-	/* Readers see the odd word before any field changes. */
-	atomic_thread_fence(memory_order_release);
-	memcpy((char *)shared + sizeof(*seqp), (const char *)val + sizeof(*seqp), len - sizeof(*seqp));
-	/* Every field before the even word: a copy between two equal words has them all. */
-	(*seq)++;
-	__atomic_store_n(seqp, *seq, __ATOMIC_RELEASE);
-}
-
-static int slot_copy(const struct ivshm_region *r, unsigned int i, struct ivshm_shm_slot *out)
-{
-	return ivshm__seq_copy(slot_at(r, i), out, sizeof(*out));
-}
-
-int ivshm__role_ok(const char *role, size_t max)
+int ivshm__role_ok(const char *role)
 {
 	size_t i;
 
-	for (i = 0; i < max; i++) {
+	if (!role) {
+		ivshm__log(LOG_DEBUG, "no role given");
+		return 0;
+	}
+	for (i = 0; i < IVSHM_SHM_ROLE_MAX; i++) {
+		if (role[i] == '\0') {
+			if (i > 0)
+				return 1;
+			ivshm__log(LOG_DEBUG, "an empty role");
+			return 0;
+		}
+		if (role[i] < 0x21 || role[i] > 0x7e) {
+			ivshm__log(LOG_DEBUG, "role byte %zu is %#x: only printable ASCII without "
+				   "blanks", i, (unsigned char)role[i]);
+			return 0;
+		}
+	}
+	ivshm__log(LOG_DEBUG, "a role of %u bytes or more: at most %u", IVSHM_SHM_ROLE_MAX,
+		   IVSHM_SHM_ROLE_MAX - 1);
+	return 0;
+}
+
+/* A role copied from shared memory: the same rule, without a log line per look. */
+static int role_fits(const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < IVSHM_SHM_ROLE_MAX; i++) {
 		if (role[i] == '\0')
 			return i > 0;
 		if (role[i] < 0x21 || role[i] > 0x7e)
@@ -186,7 +159,7 @@ static int slot_check(struct ivshm_region *r, unsigned int i, const struct ivshm
 		why = "owner out of range";
 	else if (s->vector >= UIO_IVSHMEM_MAX_VECTORS)
 		why = "vector out of range";
-	else if (!ivshm__role_ok(s->role, sizeof(s->role)))
+	else if (!role_fits(s->role))
 		why = "role not printable or not terminated";
 	else if (s->hb_period_ms == 0 || s->hb_period_ms > MAX_HB_PERIOD_MS)
 		why = "heartbeat period out of range";
@@ -200,58 +173,14 @@ static int slot_check(struct ivshm_region *r, unsigned int i, const struct ivshm
 	return -EUCLEAN;
 }
 
-/* The doorbell server's word on whether @id is connected: 1, 0, or -1 (no word). */
-static int server_says(const struct ivshm_region *r, unsigned int id)
-{
-	const struct ivshm_shm_server *sp = server_page(r);
-	uint32_t seq, word;
-
-	if (LOAD32(&sp->magic) != IVSHM_SHM_SERVER_MAGIC || LOAD32(&sp->nr_ids) != IVSHM_SHM_SERVER_IDS ||
-	    id >= IVSHM_SHM_SERVER_IDS)
-		return -1;
-	seq = __atomic_load_n(&sp->seq, __ATOMIC_ACQUIRE);
-	word = LOAD32(&sp->live[id / 32]);
-	atomic_thread_fence(memory_order_acquire);
-	if ((seq & 1) || LOAD32(&sp->seq) != seq)
-		return -1;
-	return !!(word & (UINT32_C(1) << (id % 32)));
-}
-
-/*
- * Whether the LIVE publication @s in slot @i still has a running owner: the
- * server's table when it keeps one, else a heartbeat that moved within
- * DEAD_PERIODS of its period, as seen on our clock (peers share no clock).
- */
-static int owner_alive(struct ivshm_region *r, unsigned int i, const struct ivshm_shm_slot *s)
-{
-	struct ivshm_watch *w = &r->watch[i];
-	int64_t now = ivshm_clock_ms();
-	uint64_t hb = __atomic_load_n(&slot_at(r, i)->heartbeat, __ATOMIC_RELAXED);
-	int server;
-
-	server = server_says(r, IVSHM_SHM_OWNER_ID(s->owner));
-	if (server == 0)
-		return 0;
-	if (!w->seen || w->epoch != s->epoch || w->heartbeat != hb) {
-		w->seen = 1;
-		w->epoch = s->epoch;
-		w->heartbeat = hb;
-		w->since_ms = now;
-		return 1;
-	}
-	return server == 1 || now - w->since_ms <= (int64_t)s->hb_period_ms * DEAD_PERIODS;
-}
-
-/*
- * The publication in slot @i as a peer. Returns 0, -ENOENT (never
- * published), -EAGAIN (rewritten under us), -EUCLEAN (corrupt).
- */
-int ivshm__read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *p)
+int ivshm__read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *p,
+		     enum ivshm_life *life)
 {
 	struct ivshm_shm_slot s;
+	enum ivshm_life l;
 	int err;
 
-	err = slot_copy(r, i, &s);
+	err = ivshm_seq_read(ivshm__slot_at(r, i), &s, sizeof(s));
 	if (!err)
 		err = slot_check(r, i, &s);
 	if (err)
@@ -265,139 +194,195 @@ int ivshm__read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *
 	p->user = s.user;
 	p->epoch = s.epoch;
 	memcpy(p->role, s.role, sizeof(s.role));
-	if (s.state == IVSHM_SHM_SLOT_GONE)
+	if (s.state == IVSHM_SHM_SLOT_GONE) {
 		p->state = IVSHM_PEER_GONE;
-	else
-		p->state = owner_alive(r, i, &s) ? IVSHM_PEER_LIVE : IVSHM_PEER_DEAD;
+		l = IVSHM_LIFE_DEAD;
+	} else {
+		l = ivshm__owner_life(r, i, s.owner, s.epoch, s.hb_period_ms);
+		/* Those who cannot wait see a first look as live (the header says so). */
+		p->state = l == IVSHM_LIFE_DEAD ? IVSHM_PEER_DEAD : IVSHM_PEER_LIVE;
+	}
+	if (life)
+		*life = l;
 	return 0;
 }
 
-/* Whether slot @i can be claimed by us, given what was last seen in it. */
-static int claimable(struct ivshm_region *r, unsigned int i, uint64_t owner)
+/*
+ * Whether slot @i, whose owner word we saw as @owner, is free for us: never
+ * claimed, ours from an earlier incarnation, left, dead, or corrupt (whoever
+ * broke it cannot be trusted to hold it). A slot whose owner died while
+ * rewriting it (its sequence word stays odd) is judged by its heartbeat line,
+ * which is outside the seqlock. Returns a rank: 0 not free, then 1 dead or
+ * corrupt, 2 left, 3 never used, 4 our own ID's.
+ */
+static int free_rank(struct ivshm_region *r, unsigned int i, uint64_t owner)
 {
+	enum ivshm_life life;
 	struct ivshm_peer p;
 	int err;
 
-	if ((uint32_t)owner == 0 || IVSHM_SHM_OWNER_ID(owner) == (uint32_t)r->self_id)
-		return 1;
-	err = ivshm__read_slot(r, i, &p);
-	/* A corrupt slot is nobody's: whoever broke it cannot be trusted to hold it. */
+	if ((uint32_t)owner == 0)
+		return 3;
+	if (IVSHM_SHM_OWNER_ID(owner) == (uint32_t)r->self_id)
+		return 4;
+	err = ivshm__read_slot(r, i, &p, &life);
 	if (err == -EUCLEAN)
 		return 1;
-	return !err && p.state != IVSHM_PEER_LIVE;
+	if (err == -EAGAIN) {
+		life = ivshm__owner_life(r, i, owner, 0, IVSHM_HEARTBEAT_MS);
+		if (life == IVSHM_LIFE_DEAD)
+			ivshm__log(LOG_DEBUG, "directory slot %u: its owner %u died mid-write", i,
+				   IVSHM_SHM_OWNER_ID(owner));
+		return life == IVSHM_LIFE_DEAD ? 1 : 0;
+	}
+	if (err)
+		return 0;
+	if (p.state == IVSHM_PEER_GONE)
+		return 2;
+	return life == IVSHM_LIFE_DEAD ? 1 : 0;
 }
 
 /*
- * Take a slot: one whose owner is this ID (an earlier incarnation), a free
- * one, or one whose owner left or died, by compare-and-swap from what we saw.
- * Resets its channel table: what the previous owner left there is void.
+ * Take a slot by compare-and-swap from what we saw: our own ID's (a restart
+ * keeps its place), else one never used, else one whose owner left, and only
+ * then one whose owner is dead (a peer that merely paused keeps its slot as
+ * long as there is other room). With every slot held, watch the holders
+ * until @deadline_ms: one may turn out dead. Resets the channel table and
+ * our bookkeeping of it: what the previous owner left there is void.
  * Returns 0 or -ENOSPC.
  */
-static int claim(struct ivshm_region *r)
+static int claim(struct ivshm_region *r, int64_t deadline_ms)
 {
-	int64_t give_up = ivshm_clock_ms() + CLAIM_WAIT_MS;
 	struct ivshm_shm_slot *s;
 	uint64_t seen, mine;
-	unsigned int i, pass;
+	unsigned int i, best_i = 0;
+	int rank, best;
 
-	/*
-	 * First pass: our own ID's slot, so a restart keeps its place; then any.
-	 * With every slot held, watch the holders' heartbeats for a while: one
-	 * may have died (a first look cannot tell).
-	 */
-	for (pass = 0; pass < 2 || ivshm_clock_ms() < give_up; pass++) {
-		if (pass >= 2)
-			ivshm_clock_sleep_ms(CLAIM_POLL_MS);
+	for (;;) {
+		best = 0;
 		for (i = 0; i < r->l.dir_slots; i++) {
-			s = slot_at(r, i);
-			seen = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
-			if (pass == 0 && ((uint32_t)seen == 0 ||
-					  IVSHM_SHM_OWNER_ID(seen) != (uint32_t)r->self_id))
-				continue;
-			if (!claimable(r, i, seen))
-				continue;
+			seen = ivshm_load_acquire(&ivshm__slot_at(r, i)->owner);
+			rank = free_rank(r, i, seen);
+			if (rank > best) {
+				best = rank;
+				best_i = i;
+			}
+		}
+		if (best) {
+			s = ivshm__slot_at(r, best_i);
+			seen = ivshm_load_acquire(&s->owner);
+			/* Judged on what we saw; a claim between then and now makes the CAS fail. */
 			mine = ((seen >> 32) + 1) << 32 | ((uint64_t)r->self_id + 1);
-			if (__atomic_compare_exchange_n(&s->owner, &seen, mine, 0, __ATOMIC_ACQ_REL,
-							__ATOMIC_ACQUIRE))
-				goto claimed;
+			if (free_rank(r, best_i, seen) == best && ivshm_cas(&s->owner, &seen, mine))
+				break;
+		}
+		if (ivshm_clock_ms() >= deadline_ms) {
+			ivshm__log(LOG_DEBUG, "all %u directory slots are held by live peers",
+				   r->l.dir_slots);
+			return -ENOSPC;
+		}
+		if (!best) {
+			int64_t left = deadline_ms - ivshm_clock_ms();
+
+			ivshm_clock_sleep_ms(left < CLAIM_POLL_MS ? (unsigned int)left : CLAIM_POLL_MS);
 		}
 	}
-	ivshm__log(LOG_DEBUG, "all %u directory slots are held by live peers", r->l.dir_slots);
-	return -ENOSPC;
-
-claimed:
-	r->slot = (int)i;
+	r->slot = (int)best_i;
 	r->owner = mine;
-	r->seq = LOAD32(&s->seq) & ~1u;
+	r->lost = 0;
+	r->claim_gen++;
+	r->seq = ivshm_load_relaxed(&s->seq) & ~1u;
 	if (getrandom(&r->epoch, sizeof(r->epoch), GRND_NONBLOCK) != sizeof(r->epoch))
 		r->epoch = (uint64_t)ivshm_clock_ns() ^ mine;
-	memset(ivshm__arena_at(r, i) + IVSHM_SHM_CHAN_OFF, 0,
+	memset(ivshm__arena_at(r, best_i) + IVSHM_SHM_CHAN_OFF, 0,
 	       IVSHM_SHM_MAX_CHANS * IVSHM_SHM_CHAN_SIZE);
+	/* A new arena: no entry, half or heap byte of an earlier claim survives. */
+	memset(r->ends, 0, sizeof(r->ends));
 	r->heap_next = IVSHM_SHM_HEAP_OFF;
 	return 0;
 }
 
-/* Whether our claim still stands: a peer that saw us dead may have taken the slot. */
-static int still_ours(struct ivshm_region *r)
+/* The claim is gone: its channels and publication end here (-ENOTCONN from now on). */
+static void lose(struct ivshm_region *r)
+{
+	r->slot = -1;
+	r->published = 0;
+	r->claim_gen++;
+	memset(r->ends, 0, sizeof(r->ends));
+}
+
+int ivshm__still_ours(struct ivshm_region *r)
 {
 	if (r->slot < 0)
 		return 0;
-	if (__atomic_load_n(&slot_at(r, (unsigned int)r->slot)->owner, __ATOMIC_ACQUIRE) == r->owner)
+	if (ivshm_load_acquire(&ivshm__slot_at(r, (unsigned int)r->slot)->owner) == r->owner)
 		return 1;
 	ivshm__log(LOG_ERR, "directory slot %d was taken over: this peer looked dead", r->slot);
-	r->slot = -1;
-	r->published = 0;
+	r->lost = 1;
+	lose(r);
 	return 0;
 }
 
-int ivshm__claim(struct ivshm_region *r)
+int ivshm__claim(struct ivshm_region *r, int64_t deadline_ms)
 {
 	int err;
 
-	if (r->self_id < 0)
+	if (r->self_id < 0) {
+		ivshm__log(LOG_DEBUG, "a device without peer ID (ivshmem-plain) has no directory slot");
 		return -ENOTSUP;
+	}
 	err = ivshm__attach(r);
 	if (err)
 		return err;
-	if (still_ours(r))
+	if (ivshm__still_ours(r))
 		return 0;
-	return claim(r);
+	return claim(r, deadline_ms);
 }
 
-/* Rewrite our slot's line 0 under the seqlock; owner (claimed) and line 1 stay. */
+/*
+ * Rewrite our slot's line 0 under the seqlock. The owner word in it is the
+ * claim's: not ours to rewrite, so the copy skips it.
+ */
 static void slot_write(struct ivshm_region *r, uint32_t state, const char *role,
 		       unsigned int vector, uint64_t user)
 {
+	struct ivshm_shm_slot *s = ivshm__slot_at(r, (unsigned int)r->slot);
 	struct ivshm_shm_slot val = {
 		.state = state,
 		.vector = vector,
 		.hb_period_ms = IVSHM_HEARTBEAT_MS,
-		/* Whatever the word holds now: the claim is not ours to rewrite. */
-		.owner = __atomic_load_n(&slot_at(r, (unsigned int)r->slot)->owner, __ATOMIC_RELAXED),
 		.epoch = r->epoch,
 		.user = user,
 	};
+	const size_t before = offsetof(struct ivshm_shm_slot, owner);
+	const size_t after = offsetof(struct ivshm_shm_slot, epoch);
 
 	memcpy(val.role, role, sizeof(val.role));
-	ivshm__seq_write(slot_at(r, (unsigned int)r->slot), &val, offsetof(struct ivshm_shm_slot, heartbeat),
-			 &r->seq);
+	ivshm_seq_write_begin(&s->seq, &r->seq);
+	memcpy((char *)s + sizeof(s->seq), (char *)&val + sizeof(val.seq), before - sizeof(val.seq));
+	memcpy((char *)s + after, (char *)&val + after,
+	       offsetof(struct ivshm_shm_slot, heartbeat) - after);
+	ivshm_seq_write_end(&s->seq, &r->seq);
 }
 
 int ivshm__publish(struct ivshm_region *r, const char *role, unsigned int vector, uint64_t user)
 {
 	char name[IVSHM_SHM_ROLE_MAX] = "";
-	size_t len;
 	int err;
 
-	if (r->self_id < 0)
+	if (r->self_id < 0) {
+		ivshm__log(LOG_DEBUG, "a device without peer ID (ivshmem-plain) cannot publish");
 		return -ENOTSUP;
-	len = role ? strlen(role) : 0;
-	if (len == 0 || len >= sizeof(name) || vector >= UIO_IVSHMEM_MAX_VECTORS)
+	}
+	if (!ivshm__role_ok(role))
 		return -EINVAL;
-	memcpy(name, role, len);
-	if (!ivshm__role_ok(name, sizeof(name)))
+	if (vector >= UIO_IVSHMEM_MAX_VECTORS) {
+		ivshm__log(LOG_DEBUG, "vector %u: a device has at most %u", vector,
+			   UIO_IVSHMEM_MAX_VECTORS);
 		return -EINVAL;
-	err = ivshm__claim(r);
+	}
+	strcpy(name, role);
+	err = ivshm__claim(r, ivshm_clock_ms() + CLAIM_WAIT_MS);
 	if (err)
 		return err;
 	r->published = 1;
@@ -410,31 +395,38 @@ int ivshm__publish(struct ivshm_region *r, const char *role, unsigned int vector
 
 int ivshm__unpublish(struct ivshm_region *r)
 {
-	if (!r->published)
+	if (!r->published) {
+		ivshm__log(LOG_DEBUG, "this peer is not published");
 		return -ENOENT;
-	if (still_ours(r))
+	}
+	if (ivshm__still_ours(r))
 		slot_write(r, IVSHM_SHM_SLOT_GONE, r->role, r->vector, 0);
 	/* The slot is free for others now: ours to claim again, not to write. */
-	r->slot = -1;
-	r->published = 0;
+	lose(r);
 	return 0;
 }
 
-void ivshm__heartbeat(struct ivshm_region *r, int force)
+int ivshm__heartbeat(struct ivshm_region *r, int force)
 {
+	struct ivshm_shm_slot *s;
 	int64_t now;
 
+	if (r->lost)
+		return -ENOTCONN;
 	if (!r->published)
-		return;
+		return 0;
 	now = ivshm_clock_ms();
 	if (!force && now < r->hb_next_ms)
-		return;
+		return 0;
 	r->hb_next_ms = now + IVSHM_HEARTBEAT_MS;
-	if (!still_ours(r))
-		return;
+	if (!ivshm__still_ours(r))
+		return -ENOTCONN;
+	s = ivshm__slot_at(r, (unsigned int)r->slot);
 	r->heartbeat++;
-	__atomic_store_n(&slot_at(r, (unsigned int)r->slot)->heartbeat, r->heartbeat,
-			 __ATOMIC_RELEASE);
+	/* The tick first: a reader that sees the new beat compares it with this tick. */
+	ivshm_store_release(&s->hb_tick, ivshm__server_tick(r));
+	ivshm_store_release(&s->heartbeat, r->heartbeat);
+	return 0;
 }
 
 int ivshm__heartbeat_due_ms(const struct ivshm_region *r)
@@ -454,16 +446,18 @@ int ivshm__lookup(struct ivshm_region *r, unsigned int id, struct ivshm_peer *p,
 	unsigned int i;
 	int err, found = -ENOENT;
 
-	if (id > IVSHMEM_MAX_PEER_ID)
+	if (id > IVSHMEM_MAX_PEER_ID) {
+		ivshm__log(LOG_DEBUG, "peer ID %u: IDs go up to %u", id, IVSHMEM_MAX_PEER_ID);
 		return -EINVAL;
+	}
 	err = ivshm__attach(r);
 	if (err)
 		return err;
 	/* A live publication under @id wins over what an old incarnation left behind. */
 	for (i = 0; i < r->l.dir_slots; i++) {
-		if ((uint32_t)__atomic_load_n(&slot_at(r, i)->owner, __ATOMIC_RELAXED) != id + 1)
+		if ((uint32_t)ivshm_load_relaxed(&ivshm__slot_at(r, i)->owner) != id + 1)
 			continue;
-		err = ivshm__read_slot(r, i, &got);
+		err = ivshm__read_slot(r, i, &got, NULL);
 		if (err) {
 			if (found == -ENOENT && err != -ENOENT)
 				found = err;
@@ -492,7 +486,7 @@ int ivshm__list_peers(struct ivshm_region *r, struct ivshm_peer *peers, unsigned
 	if (err)
 		return err;
 	for (i = 0; i < r->l.dir_slots; i++) {
-		if (ivshm__read_slot(r, i, &p))
+		if (ivshm__read_slot(r, i, &p, NULL))
 			continue;
 		if (found < max)
 			peers[found] = p;
@@ -504,26 +498,31 @@ int ivshm__list_peers(struct ivshm_region *r, struct ivshm_peer *peers, unsigned
 
 int ivshm__find_once(struct ivshm_region *r, const char *role, struct ivshm_peer *p)
 {
+	enum ivshm_life life;
 	struct ivshm_peer got;
 	unsigned int i;
-	int err;
+	int err, unsure = 0;
 
 	err = ivshm__attach(r);
 	if (err)
 		return err;
 	/* A corrupt or busy slot is skipped: one bad peer must not hide the others. */
 	for (i = 0; i < r->l.dir_slots; i++) {
-		if (ivshm__read_slot(r, i, &got))
+		if (ivshm__read_slot(r, i, &got, &life))
 			continue;
 		/* Our own publication is not a peer, nor anything claiming our ID. */
 		if (r->self_id >= 0 && got.id == (unsigned int)r->self_id)
 			continue;
 		if (got.state != IVSHM_PEER_LIVE || strncmp(got.role, role, sizeof(got.role)) != 0)
 			continue;
+		if (life == IVSHM_LIFE_UNSURE) {
+			unsure = 1;
+			continue;
+		}
 		*p = got;
 		return 0;
 	}
-	return -ENOENT;
+	return unsure ? -EAGAIN : -ENOENT;
 }
 
 int ivshm__user_area(struct ivshm_region *r, unsigned int id, void **addr, size_t *size)
@@ -533,7 +532,7 @@ int ivshm__user_area(struct ivshm_region *r, unsigned int id, void **addr, size_
 	int err;
 
 	if (r->self_id >= 0 && id == (unsigned int)r->self_id) {
-		err = ivshm__claim(r);
+		err = ivshm__claim(r, ivshm_clock_ms() + CLAIM_WAIT_MS);
 		if (err)
 			return err;
 		slot = (unsigned int)r->slot;

@@ -29,25 +29,56 @@ struct ivshm_devinfo {
 
 /* What we last saw of another peer's heartbeat, on our own clock. */
 struct ivshm_watch {
-	uint64_t epoch;
+	uint64_t owner, epoch;		/* whose heartbeat this is */
 	uint64_t heartbeat;
-	int64_t since_ms;
-	uint32_t bad_seq;	/* seq of a corrupt publication already logged */
-	unsigned char seen, bad_logged;
+	int64_t since_ms;		/* when it last moved (or we first saw it) */
+	uint32_t bad_seq;		/* seq of a corrupt publication already logged */
+	unsigned char seen, moved, bad_logged;
+};
+
+/* What we last saw of the server's tick, on our own clock. */
+struct ivshm_tick_watch {
+	uint32_t tick;
+	int64_t since_ms;		/* when it last moved (or we first saw it) */
+	unsigned char seen;
 };
 
 /* How often a published peer bumps its heartbeat. */
 #define IVSHM_HEARTBEAT_MS 250
+/* A LIVE slot whose heartbeat stood still this many periods belongs to a dead peer. */
+#define IVSHM_DEAD_PERIODS 4
+
+/* What liveness.c can tell of a slot's owner now. */
+enum ivshm_life {
+	IVSHM_LIFE_ALIVE,	/* a sign of life within the bound */
+	IVSHM_LIFE_DEAD,	/* the server says it left, or its heartbeat stopped */
+	IVSHM_LIFE_UNSURE,	/* first look, no ticking server: watch it a little longer */
+};
+
+/* Our channel table entry i, as we wrote it (channel.c). */
+struct ivshm_end {
+	struct ivshm_chan *ch;		/* the open channel on it; NULL when not open */
+	uint32_t state;			/* IVSHM_SHM_CHAN_*: FREE, OPEN, CLOSED (quarantined) */
+	uint64_t half_off, half_size;	/* its half in our heap; size 0: none yet */
+	/* Who may still read a CLOSED end: the peer end it was connected to. */
+	unsigned int peer_id, peer_slot, peer_entry;
+	uint32_t port;
+	uint64_t peer_epoch;
+	int connected;
+};
 
 /* The directory view of one peer: the shared memory and the slot it claimed. */
 struct ivshm_region {
 	char *base;
 	size_t size;
 	struct ivshm_shm_layout l;	/* computed from size, never read from memory */
+	struct ivshm_dev *dev;		/* the handle this region belongs to (NULL in tests) */
 	int self_id;			/* -1: no peer ID, cannot publish */
 	int attached, published;
+	int lost;			/* our slot was taken over: calls say -ENOTCONN */
 	int slot;			/* claimed slot, -1 none */
 	uint64_t owner;			/* the owner word we wrote when claiming */
+	uint32_t claim_gen;		/* grows with every claim and loss: channels check it */
 	uint32_t seq;			/* private copy of our slot's seq */
 	uint64_t epoch, heartbeat;
 	int64_t hb_next_ms;
@@ -55,9 +86,9 @@ struct ivshm_region {
 	unsigned int vector;
 	uint64_t heap_next;		/* next free byte of our arena's channel heap */
 	struct ivshm_watch watch[IVSHM_SHM_MAX_SLOTS];
-	/* Our channel table, as we wrote it: entry i's channel and its half. */
-	struct ivshm_chan *chans[IVSHM_SHM_MAX_CHANS];
-	uint64_t half_off[IVSHM_SHM_MAX_CHANS], half_size[IVSHM_SHM_MAX_CHANS];
+	struct ivshm_tick_watch tick;
+	struct ivshm_end ends[IVSHM_SHM_MAX_CHANS];
+	struct ivshm_chan *chans;	/* every channel not yet closed, for ivshm_poll() */
 };
 
 /*
@@ -78,15 +109,11 @@ struct ivshm_ops {
 	int (*block)(struct ivshm_dev *dev, int timeout_ms);
 	/* Undo what the backend set up (maps, fds); the handle itself is freed by the caller. */
 	void (*release)(struct ivshm_dev *dev);
-	/*
-	 * Whether the handle still reaches the server's world: 0, or -ENOLINK (a
-	 * host handle whose server went away). Cheap enough for every call.
-	 * NULL: always 0.
-	 */
+	/* 0, or -ENOLINK once the doorbell server went away (host); NULL: always 0. */
 	int (*link)(struct ivshm_dev *dev);
 	/*
-	 * Whether peer @id is connected, as the server told us: 1 yes, 0 no,
-	 * -1 cannot tell (guests, plain memory, a lost server). NULL: -1.
+	 * Whether the server told this backend that peer @id is connected: 1, 0,
+	 * or -1 (it cannot tell); NULL: -1.
 	 */
 	int (*peer_present)(struct ivshm_dev *dev, unsigned int id);
 };
@@ -113,18 +140,6 @@ struct ivshm_dev {
 	const uint64_t *counts;		/* the counter page's count[], at its hdr_size */
 };
 
-/* dev->ops->link(), 0 for backends without one. */
-static inline int ivshm__link(struct ivshm_dev *dev)
-{
-	return dev->ops->link ? dev->ops->link(dev) : 0;
-}
-
-/* dev->ops->peer_present(), -1 for backends without one. */
-static inline int ivshm__peer_present(struct ivshm_dev *dev, unsigned int id)
-{
-	return dev->ops->peer_present ? dev->ops->peer_present(dev, id) : -1;
-}
-
 /*
  * A handle over @shm (@size bytes) for backend @ops, peer @peer_id (-1: none)
  * with @nr_vectors vectors; the caller fills the backend's fields after.
@@ -135,6 +150,12 @@ struct ivshm_dev *ivshm__dev_new(const struct ivshm_ops *ops, void *shm, size_t 
 
 /* The shared memory of @dev once the backend mapped it (and the peer ID it is seen with). */
 void ivshm__dev_set_memory(struct ivshm_dev *dev, void *shm, size_t size);
+
+/* The backend's link to the server: 0 or -ENOLINK (logged once). */
+int ivshm__dev_link(struct ivshm_dev *dev);
+
+/* The directory of @dev for a public call: 0, or why there is none (-ENOLINK, -EMSGSIZE). */
+int ivshm__region_of(struct ivshm_dev *dev, struct ivshm_region **r);
 
 /* Take the current counts as the baseline ivshm_wait() reports from. */
 int ivshm__dev_baseline(struct ivshm_dev *dev);
@@ -168,8 +189,8 @@ void ivshm__counters_diff(uint64_t *snapshot, const uint64_t *now, unsigned int 
  */
 int ivshm__region_init(struct ivshm_region *r, void *base, size_t size, int self_id);
 int ivshm__attach(struct ivshm_region *r);
-/* Claim a slot (and its arena) if we hold none; publishing is separate. */
-int ivshm__claim(struct ivshm_region *r);
+/* Claim a slot (and its arena) if we hold none, before @deadline_ms; publishing is separate. */
+int ivshm__claim(struct ivshm_region *r, int64_t deadline_ms);
 int ivshm__publish(struct ivshm_region *r, const char *role, unsigned int vector, uint64_t user);
 int ivshm__unpublish(struct ivshm_region *r);
 /* The publication of peer @id (a live one first) and, if @slot, its slot. */
@@ -177,28 +198,44 @@ int ivshm__lookup(struct ivshm_region *r, unsigned int id, struct ivshm_peer *p,
 		  unsigned int *slot);
 int ivshm__list_peers(struct ivshm_region *r, struct ivshm_peer *peers, unsigned int max,
 		      unsigned int *n);
-/* One pass over the directory: 0 with *p, or -ENOENT. */
+/*
+ * One pass over the directory for a live peer under @role: 0 with *p,
+ * -ENOENT, or -EAGAIN when one is there but not yet confirmed alive (a first
+ * look without a ticking server: look again).
+ */
 int ivshm__find_once(struct ivshm_region *r, const char *role, struct ivshm_peer *p);
 /* The user page of peer @id's arena (ours: claimed if need be). */
 int ivshm__user_area(struct ivshm_region *r, unsigned int id, void **addr, size_t *size);
 char *ivshm__arena_at(const struct ivshm_region *r, unsigned int slot);
-int ivshm__role_ok(const char *role, size_t max);
-/* Copy the seqlocked structure at @shared (seq first) between two equal, even seq loads. */
-int ivshm__seq_copy(const void *shared, void *out, size_t len);
-/* Rewrite our seqlocked structure at @shared from @val; *@seq is our private copy. */
-void ivshm__seq_write(void *shared, const void *val, size_t len, uint32_t *seq);
-/* The publication in slot @i: 0, -ENOENT, -EAGAIN, -EUCLEAN. */
-int ivshm__read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *p);
-/* Bump our heartbeat if its period passed (@force: now). */
-void ivshm__heartbeat(struct ivshm_region *r, int force);
+struct ivshm_shm_slot *ivshm__slot_at(const struct ivshm_region *r, unsigned int slot);
+/* Whether @role is one ivshm_publish() accepts; logs why not. */
+int ivshm__role_ok(const char *role);
+/* The publication in slot @i: 0, -ENOENT, -EAGAIN, -EUCLEAN; *@life how alive its owner is. */
+int ivshm__read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *p,
+		     enum ivshm_life *life);
+/* Whether our claim still stands (a peer that saw us dead may have taken the slot). */
+int ivshm__still_ours(struct ivshm_region *r);
+/* Bump our heartbeat if its period passed (@force: now). Returns 0 or -ENOTCONN (slot lost). */
+int ivshm__heartbeat(struct ivshm_region *r, int force);
 /* Milliseconds until the next heartbeat is due, -1 when not published. */
 int ivshm__heartbeat_due_ms(const struct ivshm_region *r);
 
 /*
- * channel.c, for the tests: start both rings of @ch's end at @base, as if
- * that many bytes had gone each way. Both ends, before any traffic.
+ * liveness.c: whether the owner of slot @i (owner word @owner, incarnation
+ * @epoch, heartbeat period @hb_period_ms) shows signs of life: the server
+ * page's word on its ID, then its heartbeat (against the server's tick when
+ * there is one, else as we watched it move).
  */
-void ivshm__chan_rebase(struct ivshm_chan *ch, uint32_t base);
+enum ivshm_life ivshm__owner_life(struct ivshm_region *r, unsigned int i, uint64_t owner,
+				  uint64_t epoch, uint32_t hb_period_ms);
+/*
+ * The server's word on whether peer @id is connected: 1, 0, or -1 (no
+ * word: no page, a stale page, or an ID it does not cover), then the
+ * backend's (a host handle knows every peer from the server's messages).
+ */
+int ivshm__peer_connected(struct ivshm_region *r, unsigned int id);
+/* The server's tick for our heartbeat: 0 when no ticking server publishes one. */
+uint32_t ivshm__server_tick(struct ivshm_region *r);
 
 /* limits.c: what a region of this size allows (ivshm_get_limits()). */
 #define IVSHM__MIN_RING 4096u

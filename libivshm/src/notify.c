@@ -57,6 +57,12 @@ void ivshm__dev_set_memory(struct ivshm_dev *dev, void *shm, size_t size)
 	dev->shm_size = size;
 	/* Memory too small for the directory still serves plain ivshm_* use. */
 	dev->region_err = ivshm__region_init(&dev->region, shm, size, dev->peer_id);
+	dev->region.dev = dev;
+}
+
+int ivshm__dev_link(struct ivshm_dev *dev)
+{
+	return dev->ops->link ? dev->ops->link(dev) : 0;
 }
 
 int ivshm__dev_baseline(struct ivshm_dev *dev)
@@ -93,7 +99,7 @@ int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
 		return -ENOTSUP;
 	if (peer > IVSHM_MAX_PEER_ID || vector >= IVSHM_MAX_VECTORS)
 		return -EINVAL;
-	err = ivshm__link(dev);
+	err = ivshm__dev_link(dev);
 	if (err)
 		return err;
 	/*
@@ -130,7 +136,7 @@ int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t 
 		return -EINVAL;
 	if (dev->mode != IVSHM_MODE_DOORBELL)
 		return -ENOTSUP;
-	err = ivshm__link(dev);
+	err = ivshm__dev_link(dev);
 	if (err)
 		return err;
 	start = ivshm_clock_ms();
@@ -180,7 +186,7 @@ int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 		return -EINVAL;
 	if (dev->mode != IVSHM_MODE_DOORBELL)
 		return -ENOTSUP;
-	err = ivshm__link(dev);
+	err = ivshm__dev_link(dev);
 	if (err)
 		return err;
 	err = ivshm__consume(dev, &f, &c);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "chan.h"
 #include "clock.h"
 #include "mem-dev.h"
 
@@ -27,6 +28,18 @@ struct world {
 	struct ivshm_dev *a, *b;
 	struct ivshm_chan *ca, *cb;
 };
+
+/*
+ * Start both rings of @ch's end at @base, as if that many bytes had gone each
+ * way (both ends, before any traffic): the index wrap without moving 4 GiB.
+ */
+static void rebase(struct ivshm_chan *ch, uint32_t base)
+{
+	ch->prod = ch->cons = ch->prod_pub = ch->cons_pub = base;
+	ch->seen_prod = ch->seen_cons = ch->checked_prod = ch->checked_cons = base;
+	__atomic_store_n(&ch->half->prod, base, __ATOMIC_RELEASE);
+	__atomic_store_n(&ch->half->cons, base, __ATOMIC_RELEASE);
+}
 
 static struct ivshm_chan_opts packet = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096 };
 static struct ivshm_chan_opts stream = { .type = IVSHM_CHAN_STREAM, .ring_size = 4096 };
@@ -43,7 +56,9 @@ static int setup(void **state)
 	memset(w->mem, 0, SIZE);
 	w->a = mem_dev_open(w->mem, SIZE, A_ID, 2);
 	w->b = mem_dev_open(w->mem, SIZE, B_ID, 2);
-	if (!w->a || !w->b || ivshm_publish(w->a, "a", 0, 0) || ivshm_publish(w->b, "b", 0, 0))
+	/* A ticking server, as ivshmd's: liveness is known at the first look. */
+	if (!w->a || !w->b || mem_server_start(w->mem, 10) || ivshm_publish(w->a, "a", 0, 0) ||
+	    ivshm_publish(w->b, "b", 0, 0))
 		return -1;
 	*state = w;
 	return 0;
@@ -57,6 +72,7 @@ static int teardown(void **state)
 	ivshm_chan_close(w->cb);
 	ivshm_close(w->a);
 	ivshm_close(w->b);
+	mem_server_stop();
 	free(w->mem);
 	free(w);
 	return 0;
@@ -156,8 +172,8 @@ static void back_pressure_keeps_everything_in_order(void **state)
 
 	connect_ab(w, &packet, &packet);
 	/* Start just below 2^32 so the indices wrap on the way. */
-	ivshm__chan_rebase(w->ca, (UINT32_MAX - 3000) & ~7u);
-	ivshm__chan_rebase(w->cb, (UINT32_MAX - 3000) & ~7u);
+	rebase(w->ca, (UINT32_MAX - 3000) & ~7u);
+	rebase(w->cb, (UINT32_MAX - 3000) & ~7u);
 	while (next_in < 5000) {
 		for (;;) {
 			memset(buf, 0, sizeof(buf));
@@ -192,8 +208,8 @@ static void stream_moves_what_fits(void **state)
 	for (i = 0; i < (int)sizeof(out); i++)
 		out[i] = (char)(i * 7);
 	connect_ab(w, &stream, &stream);
-	ivshm__chan_rebase(w->ca, UINT32_MAX - 100);
-	ivshm__chan_rebase(w->cb, UINT32_MAX - 100);
+	rebase(w->ca, UINT32_MAX - 100);
+	rebase(w->cb, UINT32_MAX - 100);
 	assert_int_equal(ivshm_chan_write(w->ca, out, sizeof(out), &done, 0), 0);
 	assert_int_equal(done, 4096);
 	sent = done;
@@ -216,7 +232,7 @@ static char *ring_of_a(struct world *w)
 {
 	struct ivshm_region *r = &w->a->region;
 
-	return ivshm__arena_at(r, (unsigned int)r->slot) + r->half_off[0] +
+	return ivshm__arena_at(r, (unsigned int)r->slot) + r->ends[0].half_off +
 	       sizeof(struct ivshm_shm_half);
 }
 
@@ -410,8 +426,11 @@ static void types_must_agree(void **state)
 	/* B opens a stream towards A, which offers a packet channel: a clear refusal. */
 	assert_int_equal(ivshm_chan_open(w->b, A_ID, PORT, &stream, 1000, &ch), -EPROTOTYPE);
 	assert_int_equal(pthread_join(t, NULL), 0);
-	/* A saw B's stream end in passing and refused it too, or never saw it. */
-	assert_true(op.err == -EPROTOTYPE || op.err == -ETIMEDOUT);
+	/*
+	 * A saw B's stream end in passing and refused it too, or never saw it (and
+	 * timed out, or took B, silent while this thread joins, for dead).
+	 */
+	assert_true(op.err == -EPROTOTYPE || op.err == -ETIMEDOUT || op.err == -EHOSTDOWN);
 	assert_null(ch);
 	assert_null(w->ca);
 }
@@ -443,7 +462,7 @@ static struct ivshm_shm_half *half_of_b(struct world *w)
 	struct ivshm_region *r = &w->b->region;
 
 	return (struct ivshm_shm_half *)(ivshm__arena_at(r, (unsigned int)r->slot) +
-					 r->half_off[0]);
+					 r->ends[0].half_off);
 }
 
 static void expect_broken(struct ivshm_chan *ch, int send)

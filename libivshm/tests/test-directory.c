@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "internal.h"
+#include "mem-dev.h"
 
 #define SIZE (4u << 20)
 
@@ -42,9 +43,20 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 
+	mem_server_stop();
 	free(w->mem);
 	free(w);
 	return 0;
+}
+
+/* A ticking server page, as ivshmd keeps, with peers 1 to 3 connected. */
+static void serve(struct world *w)
+{
+	int id;
+
+	assert_int_equal(mem_server_start(w->mem, 10), 0);
+	for (id = 1; id <= 3; id++)
+		mem_server_set(id, true);
 }
 
 /* Slot @i; peers claim the lowest free one, so a gets 0 and b gets 1. */
@@ -78,6 +90,7 @@ static void publish_then_find_by_role_and_id(void **state)
 	struct world *w = *state;
 	struct ivshm_peer p;
 
+	serve(w);
 	assert_int_equal(ivshm__find_once(&w->b, "server", &p), -ENOENT);
 	assert_int_equal(ivshm__publish(&w->a, "server", 3, 0x1234), 0);
 	assert_int_equal(ivshm__find_once(&w->b, "server", &p), 0);
@@ -236,6 +249,7 @@ static void corrupt_slots_are_refused_and_skipped(void **state)
 	struct ivshm_shm_slot good;
 	int i;
 
+	serve(w);
 	assert_int_equal(ivshm__region_init(&c, w->mem, SIZE, 3), 0);
 	assert_int_equal(ivshm__publish(&w->a, "server", 0, 0), 0);
 	assert_int_equal(ivshm__publish(&c, "server", 0, 0), 0);
@@ -254,9 +268,24 @@ static void corrupt_slots_are_refused_and_skipped(void **state)
 		assert_int_equal(ivshm__find_once(&w->b, "server", &p), 0);
 		assert_int_equal(p.id, 3);
 	}
-	/* Whoever broke a slot cannot hold it: a claimer takes it. */
+	/* A claimer prefers a never used slot... */
 	assert_int_equal(ivshm__publish(&w->b, "client", 0, 0), 0);
-	assert_int_equal(w->b.slot, 0);
+	assert_int_equal(w->b.slot, 2);
+	/* ... but with none left, whoever broke a slot cannot hold it: a claimer takes it. */
+	for (i = 3; i < 16; i++) {
+		struct ivshm_region *filler = calloc(1, sizeof(*filler));
+
+		assert_non_null(filler);
+		mem_server_set(10 + i, true);
+		assert_int_equal(ivshm__region_init(filler, w->mem, SIZE, 10 + i), 0);
+		assert_int_equal(ivshm__publish(filler, "filler", 0, 0), 0);
+		assert_int_equal(filler->slot, i);
+		free(filler);
+	}
+	assert_int_equal(ivshm__region_init(&c, w->mem, SIZE, 4), 0);
+	mem_server_set(4, true);
+	assert_int_equal(ivshm__publish(&c, "late", 0, 0), 0);
+	assert_int_equal(c.slot, 0);
 }
 
 static void foreign_or_mismatched_header_is_refused(void **state)

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Readiness of many channels for an event loop: the device fd wakes the loop,
+ * ivshm_poll() says which channels can go on. It looks at the channels that
+ * asked (a few loads each, no system call), and asks the peer of every one
+ * that cannot go on yet to ring when it can.
+ */
+#include <errno.h>
+#include <syslog.h>
+
+#include "chan.h"
+#include "clock.h"
+
+int ivshm_chan_set_events(struct ivshm_chan *ch, uint32_t events, void *data)
+{
+	if (!ch || (events & ~(IVSHM_CHAN_IN | IVSHM_CHAN_OUT))) {
+		ivshm__log(LOG_DEBUG, "set_events: IVSHM_CHAN_IN and IVSHM_CHAN_OUT only");
+		return -EINVAL;
+	}
+	ch->events = events;
+	ch->data = data;
+	return 0;
+}
+
+/* Room that makes a channel writable: a largest message, or a quarter of a stream ring. */
+static uint32_t out_need(const struct ivshm_chan *ch)
+{
+	if (ch->mine.type == IVSHM_CHAN_PACKET)
+		return ivshm__rec_span(ch->mine.max_msg);
+	return ch->tx_size / 4;
+}
+
+/* What @ch is ready for now, among what it asked; arms what it is not ready for. */
+static uint32_t readiness(struct ivshm_chan *ch, int64_t now_ms)
+{
+	uint32_t ev = 0;
+	int err;
+
+	err = ivshm__chan_usable(ch);
+	if (!err && !ch->peer_closed && now_ms >= ch->next_check_ms)
+		err = ivshm__chan_fail(ch, ivshm__chan_check_peer(ch));
+	if (err)
+		return IVSHM_CHAN_ERR;
+	if (ch->peer_closed)
+		return ch->events & (IVSHM_CHAN_IN | IVSHM_CHAN_OUT);
+	if (ch->events & IVSHM_CHAN_IN) {
+		if (ch->peeked || ivshm__chan_ready(ch, IVSHM_RX, 0))
+			ev |= IVSHM_CHAN_IN;
+		else if (ch->wait != IVSHM_WAIT_POLL) {
+			/* Armed, then looked at again: data that came in between is not missed. */
+			ivshm__chan_arm(ch, IVSHM_RX, 1);
+			if (ivshm__chan_ready(ch, IVSHM_RX, 0))
+				ev |= IVSHM_CHAN_IN;
+		}
+	}
+	if (ch->events & IVSHM_CHAN_OUT) {
+		if (ivshm__chan_ready(ch, IVSHM_TX, out_need(ch)))
+			ev |= IVSHM_CHAN_OUT;
+		else if (ch->wait != IVSHM_WAIT_POLL) {
+			ivshm__chan_arm(ch, IVSHM_TX, 1);
+			if (ivshm__chan_ready(ch, IVSHM_TX, out_need(ch)))
+				ev |= IVSHM_CHAN_OUT;
+		}
+	}
+	return ev;
+}
+
+int ivshm_poll(struct ivshm_dev *dev, struct ivshm_chan_event *evs, unsigned int max,
+	       unsigned int *n)
+{
+	uint64_t fired, coalesced;
+	struct ivshm_region *r;
+	struct ivshm_chan *ch;
+	unsigned int got = 0;
+	int64_t now;
+	uint32_t ev;
+	int err;
+
+	if (!n || (!evs && max))
+		return -EINVAL;
+	*n = 0;
+	err = ivshm__region_of(dev, &r);
+	if (err)
+		return err;
+	if (dev->mode == IVSHM_MODE_DOORBELL) {
+		err = ivshm__consume(dev, &fired, &coalesced);
+		if (err)
+			return err;
+	}
+	/* A lost slot shows on each channel (-ENOTCONN), not here. */
+	ivshm__heartbeat(r, 0);
+	now = ivshm_clock_ms();
+	for (ch = r->chans; ch && got < max; ch = ch->next) {
+		if (!ch->events || !ch->peer_half)
+			continue;
+		ev = readiness(ch, now);
+		if (ev)
+			evs[got++] = (struct ivshm_chan_event){ .ch = ch, .data = ch->data,
+								.events = ev };
+	}
+	/* The first channel goes last next time: with more ready than @max, none starves. */
+	if (got == max && r->chans && r->chans->next) {
+		struct ivshm_chan *first = r->chans, *last = first;
+
+		while (last->next)
+			last = last->next;
+		r->chans = first->next;
+		r->chans->prev = NULL;
+		first->next = NULL;
+		first->prev = last;
+		last->next = first;
+	}
+	*n = got;
+	return 0;
+}
