@@ -8,7 +8,7 @@
  *   open id=ID vectors=N ms=MS | open error=ENAME ms=MS
  *   log MESSAGE                    what libivshm said (its log function)
  *   ring ID VEC                 -> ring result=ok|ENAME us=US
- *   rings ID VEC N              -> rings n=N errors=E max_us=US   (N doorbells)
+ *   rings ID VEC N              -> rings n=N errors=E max_us=US total_us=US   (N doorbells)
  *   wait MS                     -> wait result=ok|ENAME fired=MASK ms=MS
  *   ack                         -> ack result=ok|ENAME
  *   pollfd MS                   -> pollfd readable=0|1 ms=MS    (the handle's fd)
@@ -43,7 +43,7 @@ static const char *result(int err)
 
 static void rings(struct ivshm_dev *dev, unsigned peer, unsigned vec, unsigned long n)
 {
-	int64_t worst = 0;
+	int64_t worst = 0, start = ivshm_clock_us();
 	unsigned long errors = 0;
 	int last = 0;
 
@@ -59,8 +59,8 @@ static void rings(struct ivshm_dev *dev, unsigned peer, unsigned vec, unsigned l
 			last = err;
 		}
 	}
-	printf("rings n=%lu errors=%lu max_us=%lld%s%s\n", n, errors, (long long)worst,
-	       last ? " last=" : "", last ? result(last) : "");
+	printf("rings n=%lu errors=%lu max_us=%lld total_us=%lld%s%s\n", n, errors, (long long)worst,
+	       (long long)(ivshm_clock_us() - start), last ? " last=" : "", last ? result(last) : "");
 }
 
 static void command(struct ivshm_dev *dev, char *line)
