@@ -17,7 +17,7 @@ int app_open(const char *device, struct ivshm_dev **dev)
 	return err;
 }
 
-int app_open_any(const char *device, const char *host, unsigned int vectors,
+int app_open_any(const char *device, const char *host, unsigned int vectors, unsigned int flags,
 		 struct ivshm_dev **dev)
 {
 	int err;
@@ -25,8 +25,11 @@ int app_open_any(const char *device, const char *host, unsigned int vectors,
 	if (!host)
 		return app_open(device, dev);
 	/* The server sends its setup at once: ten seconds is a hung server. */
-	err = ivshm_open_host(host, vectors, 10000, dev);
-	if (err)
+	err = ivshm_open_server(host, vectors, flags, 10000, dev);
+	if (err == -EPERM)
+		ivshm_msg_err("cannot join the doorbell server at %s: its memory is not sealed "
+			      "against shrinking (--unsealed accepts it)", host);
+	else if (err)
 		ivshm_msg_err("cannot join the doorbell server at %s: %s", host, ivshm_strerror(err));
 	return err;
 }

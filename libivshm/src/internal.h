@@ -118,6 +118,7 @@ struct ivshm_ops {
 	int (*peer_present)(struct ivshm_dev *dev, unsigned int id);
 };
 
+
 struct ivshm_dev {
 	const struct ivshm_ops *ops;
 	int fd;				/* pollable: /dev/uioN, or an epoll fd on the host; -1 none */
