@@ -80,7 +80,7 @@ teardown() {
 	victim=$(peer_id victim)
 	kill -STOP "$(peer_proc victim)"
 	# Each cycle queues 65 messages, each with an fd, for the stopped peer: its socket fills.
-	run -0 peer -S "$sock" -n 64 --repeat 30
+	run -0 peer_load -S "$sock" -n 64 --repeat 30
 	run -0 timeout 10 "$IVSHMD_BIN/ivshmd" --list -S "$sock"
 	stall=$(awk -v id="$victim" '$1 == id { print $7 }' <<<"$output")
 	[ "$stall" -gt 0 ]

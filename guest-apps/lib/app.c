@@ -16,7 +16,7 @@ int app_open(const char *device, struct ivshm_dev **dev)
 	return err;
 }
 
-int app_open_any(const char *device, const char *host, unsigned int vectors,
+int app_open_any(const char *device, const char *host, unsigned int vectors, unsigned int flags,
 		 struct ivshm_dev **dev)
 {
 	int err;
@@ -24,9 +24,12 @@ int app_open_any(const char *device, const char *host, unsigned int vectors,
 	if (!host)
 		return app_open(device, dev);
 	/* The server sends its setup at once: ten seconds is a hung server. */
-	err = ivshm_open_host(host, vectors, 10000, dev);
+	err = ivshm_open_server(host, vectors, flags, 10000, dev);
 	if (err)
 		app_err(err, "cannot join the doorbell server at %s", host);
+	/* What the programs offer for that refusal. */
+	if (err == -EPERM)
+		ivshm_msg_info("its memory is not sealed against shrinking (--unsealed accepts it)");
 	return err;
 }
 

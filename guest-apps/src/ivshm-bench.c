@@ -82,6 +82,7 @@ static void usage(FILE *f)
 		"                   [--rtt-sizes LIST] [--rounds N] [--line-rounds N] [--wake-rounds N]\n"
 		"                   [--max-ms MS] [--stream-ms MS] [--ring BYTES] [--spin-us US] [-t MS]\n"
 		"DEVICE: -d /dev/uioN|uioN|PCI (default: the first), or --host SOCKET [-n VECTORS]\n"
+		"        [--unsealed] (VECTORS 0: the server's; --unsealed: accept ivshmd -M memory)\n"
 		"The server publishes itself as " BENCH_SERVER_ROLE ", the client as " BENCH_CLIENT_ROLE
 		"; the client\n"
 		"opens a control channel to the server and runs the tests in this order:\n"
@@ -461,6 +462,7 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "vectors", required_argument, NULL, 'n' },
+		{ "unsealed", no_argument, NULL, 'U' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "tcp-listen", required_argument, NULL, OPT_LISTEN },
 		{ "tcp-connect", required_argument, NULL, OPT_CONNECT },
@@ -501,9 +503,12 @@ int main(int argc, char **argv)
 		case OPT_CONNECT: o.tcp = optarg; listen = 0; break;
 		case OPT_TESTS: tests = optarg; break;
 		case 'n':
-			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &v) || !v)
+			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &v))
 				return EXIT_USAGE;
 			o.vectors = (unsigned int)v;
+			break;
+		case 'U':
+			o.open_flags = IVSHM_OPEN_UNSEALED;
 			break;
 		case 't':
 			if (app_parse_opt("--timeout", optarg, INT32_MAX / 3, &v) || !v)
@@ -598,7 +603,7 @@ int main(int argc, char **argv)
 		ivshm_msg_err("the clock does not advance");
 		return EXIT_FAIL;
 	}
-	if (app_open_any(o.device, o.host, o.vectors, &c.dev))
+	if (app_open_any(o.device, o.host, o.vectors, o.open_flags, &c.dev))
 		return EXIT_FAIL;
 	ret = strcmp(cmd, "serve") == 0 ? serve(&c) : run(&c, &co);
 	ivshm_chan_close(c.ctl);

@@ -22,6 +22,7 @@ struct opts {
 	struct ivshm_dev *dev;
 	const char *device, *host, *role, *peer;
 	unsigned int vectors;
+	unsigned int open_flags;	/* ivshm_open_server() flags: --unsealed */
 	uint32_t port;
 	uint64_t count, size, delay_ms;
 	int timeout_ms;
@@ -37,6 +38,7 @@ static void usage(FILE *f)
 		"       ivshm-chan [DEVICE] -r ROLE mesh -P ROLE1,ROLE2,... [-p PORT] [--count N]\n"
 		"       ivshm-chan [DEVICE] peers\n"
 		"DEVICE: -d /dev/uioN|uioN|PCI (default: the first), or --host SOCKET [-n VECTORS]\n"
+		"        [--unsealed] (VECTORS 0: the server's; --unsealed: accept ivshmd -M memory)\n"
 		"  -r, --role      publish this peer under ROLE (1..23 printable characters)\n"
 		"  -P, --peer      the peer's role (mesh: every role, this one included)\n"
 		"  -p, --port      channel port (default 1)\n"
@@ -360,6 +362,7 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "vectors", required_argument, NULL, 'n' },
+		{ "unsealed", no_argument, NULL, 'U' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "peer", required_argument, NULL, 'P' },
 		{ "port", required_argument, NULL, 'p' },
@@ -396,9 +399,12 @@ int main(int argc, char **argv)
 		case OPT_STREAM: o.stream = 1; o.chan.type = IVSHM_CHAN_STREAM; break;
 		case OPT_LOOP: o.event_loop = 1; break;
 		case 'n':
-			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &v) || !v)
+			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &v))
 				return EXIT_USAGE;
 			o.vectors = (unsigned int)v;
+			break;
+		case 'U':
+			o.open_flags = IVSHM_OPEN_UNSEALED;
 			break;
 		case 'p':
 			if (app_parse_opt("--port", optarg, UINT32_MAX, &v))
@@ -463,7 +469,7 @@ int main(int argc, char **argv)
 		ivshm_msg_err("--event-loop is for serving packets");
 		return EXIT_USAGE;
 	}
-	if (app_open_any(o.device, o.host, o.vectors, &dev))
+	if (app_open_any(o.device, o.host, o.vectors, o.open_flags, &dev))
 		return EXIT_FAIL;
 	o.dev = dev;
 	ret = cmd->run(dev, &o);

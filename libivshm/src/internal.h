@@ -118,6 +118,7 @@ struct ivshm_ops {
 	int (*peer_present)(struct ivshm_dev *dev, unsigned int id);
 };
 
+
 struct ivshm_dev {
 	const struct ivshm_ops *ops;
 	int fd;				/* pollable: /dev/uioN, or an epoll fd on the host; -1 none */
@@ -227,6 +228,12 @@ int ivshm__heartbeat_due_ms(const struct ivshm_region *r);
  */
 enum ivshm_life ivshm__owner_life(struct ivshm_region *r, unsigned int i, uint64_t owner,
 				  uint64_t epoch, uint32_t hb_period_ms);
+/*
+ * The same for a slot whose owner claimed it but has not published (or is
+ * mid-write): the server's word, else the heartbeat as we watched it (its
+ * hb_tick may still be the previous owner's).
+ */
+enum ivshm_life ivshm__claimer_life(struct ivshm_region *r, unsigned int i, uint64_t owner);
 /*
  * The server's word on whether peer @id is connected: 1, 0, or -1 (no
  * word: no page, a stale page, or an ID it does not cover), then the

@@ -43,7 +43,11 @@ struct ivshm_dev *ivshm__dev_new(const struct ivshm_ops *ops, void *shm, size_t 
 	dev->peer_id = peer_id;
 	dev->nr_vectors = nr_vectors;
 	dev->mode = nr_vectors ? IVSHM_MODE_DOORBELL : IVSHM_MODE_PLAIN;
-	ivshm__dev_set_memory(dev, shm, size);
+	/* A backend that maps later sets the memory then: nothing to complain about yet. */
+	if (shm)
+		ivshm__dev_set_memory(dev, shm, size);
+	else
+		dev->region_err = -EMSGSIZE;
 	return dev;
 }
 
@@ -87,12 +91,17 @@ void ivshm_close(struct ivshm_dev *dev)
 
 int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
 {
+	int err;
+
 	if (!dev)
 		return -EINVAL;
 	if (dev->mode != IVSHM_MODE_DOORBELL)
 		return -ENOTSUP;
 	if (peer > IVSHM_MAX_PEER_ID || vector >= IVSHM_MAX_VECTORS)
 		return -EINVAL;
+	err = ivshm__dev_link(dev);
+	if (err)
+		return err;
 	/*
 	 * Release: the caller's stores to the shared buffer must be globally
 	 * visible before the doorbell, or the peer could take the interrupt
@@ -127,6 +136,9 @@ int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t 
 		return -EINVAL;
 	if (dev->mode != IVSHM_MODE_DOORBELL)
 		return -ENOTSUP;
+	err = ivshm__dev_link(dev);
+	if (err)
+		return err;
 	start = ivshm_clock_ms();
 	for (;;) {
 		err = ivshm__consume(dev, &f, &c);
@@ -174,6 +186,9 @@ int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 		return -EINVAL;
 	if (dev->mode != IVSHM_MODE_DOORBELL)
 		return -ENOTSUP;
+	err = ivshm__dev_link(dev);
+	if (err)
+		return err;
 	err = ivshm__consume(dev, &f, &c);
 	if (err)
 		return err;

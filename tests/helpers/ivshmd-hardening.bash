@@ -20,7 +20,7 @@ peer_stay_as() {
 	rm -f "$SRV_DIR/$name.in" "$SRV_DIR/$name.out"
 	mkfifo "$SRV_DIR/$name.in"
 	timeout 600 setpriv --reuid="$user" --regid="$group" --clear-groups \
-		"$IVSHMD_BIN/ivshm-peer" --stay -S "$sock" "$@" <>"$SRV_DIR/$name.in" \
+		"$(others_peer)" --stay -S "$sock" "$@" <>"$SRV_DIR/$name.in" \
 		>"$SRV_DIR/$name.out" 2>&1 3>&- 4>&- &
 	echo $! >"$SRV_DIR/$name.ppid"
 	wait_for_line 10 "$SRV_DIR/$name.out" '^(ready|error|eof)' &&
