@@ -32,7 +32,8 @@ static void usage(FILE *f)
 		"       ivshm-info [DEVICE] write OFFSET STRING\n"
 		"       ivshm-info [DEVICE] peers\n"
 		"DEVICE: -d /dev/uioN|uioN|PCI (default: the first ivshmem device), or\n"
-		"        --host SOCKET [-n VECTORS] (a host peer of the doorbell server; default 4)\n"
+		"        --host SOCKET [-n VECTORS] [--unsealed] (a host peer of the doorbell server;\n"
+		"        VECTORS default 4, 0: the server's; --unsealed: accept ivshmd -M memory)\n"
 		"  -t, --timeout  wait: give up after this many ms (required)\n"
 		"  -V, --vector   wait: keep waiting until this vector fires\n"
 		"  -a, --after    wait: first let N interrupts arrive on VECTOR (counted, not\n"
@@ -314,6 +315,7 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "vectors", required_argument, NULL, 'n' },
+		{ "unsealed", no_argument, NULL, 'U' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "vector", required_argument, NULL, 'V' },
 		{ "mark", required_argument, NULL, 'm' },
@@ -324,7 +326,7 @@ int main(int argc, char **argv)
 	struct wait_opts w = { .timeout = -1, .vector = -1, .mark = -1 };
 	const char *device = NULL, *host = NULL, *name = "info";
 	const struct command *cmd;
-	unsigned int vectors = 4;
+	unsigned int vectors = 4, open_flags = 0;
 	struct ivshm_dev *dev;
 	uint64_t val;
 	char **args;
@@ -341,9 +343,12 @@ int main(int argc, char **argv)
 			host = optarg;
 			break;
 		case 'n':
-			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &val) || !val)
+			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &val))
 				return EXIT_USAGE;
 			vectors = (unsigned int)val;
+			break;
+		case 'U':
+			open_flags = IVSHM_OPEN_UNSEALED;
 			break;
 		case 't':
 			if (app_parse_opt("--timeout", optarg, INT32_MAX, &val))
@@ -391,7 +396,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if (app_open_any(device, host, vectors, &dev))
+	if (app_open_any(device, host, vectors, open_flags, &dev))
 		return EXIT_FAIL;
 	ret = cmd->run(dev, args, &w);
 	ivshm_close(dev);
