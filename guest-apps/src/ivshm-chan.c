@@ -71,6 +71,11 @@ static const char *err_name(int err)
 	case ETIMEDOUT: return "ETIMEDOUT";
 	case EMSGSIZE: return "EMSGSIZE";
 	case EUCLEAN: return "EUCLEAN";
+	case EINVAL: return "EINVAL";
+	case ENOSPC: return "ENOSPC";
+	case ENOTCONN: return "ENOTCONN";
+	case EHOSTUNREACH: return "EHOSTUNREACH";
+	case ENOLINK: return "ENOLINK";
 	default: return "error";
 	}
 }
