@@ -38,7 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The driver's ABI and the device limits; installed beside this header. */
+/* The driver's ABI and the device limits, and IVSHM_ROLE_MAX; installed beside this header. */
+#include "ivshm-role.h"
 #include "uio_ivshmem.h"
 
 #ifdef __cplusplus
@@ -309,7 +310,6 @@ int ivshm_next_timeout(struct ivshm_dev *dev, int *ms);
  * Guests under QEMU TCG need maxcpus >= 2: QEMU before 8.1 drops the atomics
  * and fences of single-CPU TCG guests.
  */
-#define IVSHM_ROLE_MAX 24u	/* bytes of a role, NUL included (contracts/ivshm-shm.h) */
 
 enum ivshm_peer_state {
 	IVSHM_PEER_LIVE = 1,	/* published, owner running */

@@ -5,10 +5,10 @@
  * the last report says which vectors fired and how many events merged.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "barrier.h"
 #include "clock.h"
 #include "internal.h"
 
@@ -107,7 +107,7 @@ int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
 	 * visible before the doorbell, or the peer could take the interrupt
 	 * and read stale data.
 	 */
-	atomic_thread_fence(memory_order_release);
+	ivshm_fence_release();
 	return dev->ops->ring(dev, peer, vector);
 }
 
@@ -121,7 +121,7 @@ int ivshm__consume(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 	if (err)
 		return err;
 	/* Acquire: our later loads of the shared memory see the peer's pre-doorbell stores. */
-	atomic_thread_fence(memory_order_acquire);
+	ivshm_fence_acquire();
 	ivshm__counters_diff(dev->snapshot, now, dev->nr_vectors, fired, coalesced);
 	return 0;
 }
