@@ -118,7 +118,7 @@ setup() {
 	run -0 bash -c "cc -std=c11 -Wall -Wextra -Werror -o '$dir/t' '$dir/t.c' \$(pkg-config --cflags --libs libivshm)"
 	# The shared library of the tree, found through the run path the .pc adds.
 	run -0 "$dir/t"
-	assert_output "success"
+	assert_output "Success"
 	run -0 ldd "$dir/t"
 	assert_output --partial "$IVSHM_BUILD/lib/libivshm.so.1"
 }
