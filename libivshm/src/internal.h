@@ -157,6 +157,8 @@ int ivshm__dev_baseline(struct ivshm_dev *dev);
 
 /* log.c: one line for the application's log function (see ivshm_set_log_fn()). */
 void ivshm__log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Log that @func refused its arguments (@what: which), and return -EINVAL. */
+int ivshm__bad_arg(const char *func, const char *what);
 
 /* sysfs.c */
 int ivshm__read_attr(const char *path, char *buf, size_t len);

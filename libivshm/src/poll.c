@@ -81,7 +81,7 @@ int ivshm_poll(struct ivshm_dev *dev, struct ivshm_chan_event *evs, unsigned int
 	int err;
 
 	if (!n || (!evs && max))
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*n = 0;
 	err = ivshm__region_of(dev, &r);
 	if (err)
