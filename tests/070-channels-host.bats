@@ -247,6 +247,19 @@ exited_after_ticks() {
 	assert_line --regexp '^chan cmd=serve .*messages=1000 .* result=ok$'
 }
 
+@test "close, then open again at once: 10,000 cycles against a reading peer, never EPROTO, every message" {
+	local cycle=$IVSHM_BUILD/tests/tools/chan-cycle
+	rm -f "$SCRATCH/reader.out"
+	timeout 120 "$cycle" "$SOCK" reader 20 5 >"$SCRATCH/reader.out" 2>&1 3>&- 4>&- &
+	wait_for_line 10 "$SCRATCH/reader.out" '^reader ready$'
+	run -0 timeout 120 "$cycle" "$SOCK" cycler 20 10000 3
+	assert_output 'cycler cycles=10000 messages=30000 result=ok'
+	wait_for_line 30 "$SCRATCH/reader.out" '^reader cycles='
+	run -0 tail -n 1 "$SCRATCH/reader.out"
+	assert_output 'reader cycles=10000 messages=30000 eproto=0 errors=0'
+}
+
+# Last: the spray leaves the region corrupt for any later peer.
 @test "a peer spraying random bytes over the shared memory: errors, never a crash or a hang" {
 	serve_bg srv -p 9 --echo -t 3000
 	bg cli send -P srv -p 9 --count 100000000 --echo -t 3000
@@ -264,3 +277,4 @@ exited_after_ticks() {
 	assert_line --regexp '^chan cmd=(serve|send) .* result=(EPROTO|ECONNRESET|EHOSTDOWN|EUCLEAN|ENOTCONN|EPIPE|error)$'
 	refute_output --regexp 'Segmentation|Aborted|AddressSanitizer'
 }
+

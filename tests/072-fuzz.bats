@@ -33,7 +33,7 @@ teardown_file() {
 	local dir="$WORK/planted"
 	mkdir -p "$dir/libivshm"
 	cp "$IVSHM_TOP"/libivshm/src/* "$dir/libivshm/"
-	python3 - "$dir/libivshm/channel.c" <<-'PY'
+	python3 - "$dir/libivshm/chan-open.c" <<-'PY'
 		import sys
 		p = sys.argv[1]
 		s = open(p).read()

@@ -91,6 +91,7 @@ contents() {
 	run -0 contents libivshm-dev
 	assert_line /usr/include/ivshm.h
 	assert_line /usr/include/uio_ivshmem.h
+	assert_line /usr/include/ivshm-role.h
 	assert_line "/usr/lib/$MULTIARCH/libivshm.a"
 	assert_line "/usr/lib/$MULTIARCH/libivshm.so"
 	assert_line "/usr/lib/$MULTIARCH/pkgconfig/libivshm.pc"

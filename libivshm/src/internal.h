@@ -132,12 +132,7 @@ struct ivshm_dev {
 	uint64_t snapshot[UIO_IVSHMEM_MAX_VECTORS];
 	struct ivshm_region region;
 	int region_err;			/* from ivshm__region_init(): the memory is too small */
-	void *priv;			/* the backend's */
-	/* uio.c */
-	void *map[IVSHM_NR_MAPS];
-	size_t map_len[IVSHM_NR_MAPS];
-	volatile uint32_t *regs;
-	const uint64_t *counts;		/* the counter page's count[], at its hdr_size */
+	void *priv;			/* the backend's own state (uio.c, host.c, the tests') */
 };
 
 /*
@@ -162,6 +157,8 @@ int ivshm__dev_baseline(struct ivshm_dev *dev);
 
 /* log.c: one line for the application's log function (see ivshm_set_log_fn()). */
 void ivshm__log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Log that @func refused its arguments (@what: which), and return -EINVAL. */
+int ivshm__bad_arg(const char *func, const char *what);
 
 /* sysfs.c */
 int ivshm__read_attr(const char *path, char *buf, size_t len);
