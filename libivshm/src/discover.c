@@ -348,7 +348,10 @@ int ivshm__discover(const char *sysroot, const char *device, struct ivshm_devinf
 	if (err == -EINVAL)
 		ivshm__log(LOG_DEBUG, "device %s: not /dev/uioN, uioN, a PCI address or a link to "
 			   "/dev/uioN", device);
-	if (err)
-		return err;
-	return validate(sysroot, idx, info);
+	if (!err)
+		err = validate(sysroot, idx, info);
+	if (err == -ENODEV)
+		ivshm__log(LOG_DEBUG, "%s: no such ivshmem UIO device (is uio_ivshmem loaded and "
+			   "bound?)", device && *device ? device : "the first device");
+	return err;
 }

@@ -146,6 +146,9 @@ struct ivshm_dev *ivshm__dev_new(const struct ivshm_ops *ops, void *shm, size_t 
 /* The shared memory of @dev once the backend mapped it (and the peer ID it is seen with). */
 void ivshm__dev_set_memory(struct ivshm_dev *dev, void *shm, size_t size);
 
+/* Log that @func needs interrupts @dev does not have, and return -ENOTSUP. */
+int ivshm__no_doorbell(const struct ivshm_dev *dev, const char *func);
+
 /* The backend's link to the server: 0 or -ENOLINK (logged once). */
 int ivshm__dev_link(struct ivshm_dev *dev);
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "barrier.h"
 #include "clock.h"
@@ -96,7 +97,7 @@ int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
 	if (!dev)
 		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (dev->mode != IVSHM_MODE_DOORBELL)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	if (peer > IVSHM_MAX_PEER_ID || vector >= IVSHM_MAX_VECTORS)
 		return ivshm__bad_arg(__func__, "a peer ID or vector out of range, or a NULL pointer");
 	err = ivshm__dev_link(dev);
@@ -135,7 +136,7 @@ int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t 
 	if (!dev || timeout_ms < 0)
 		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
 	if (dev->mode != IVSHM_MODE_DOORBELL)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	err = ivshm__dev_link(dev);
 	if (err)
 		return err;
@@ -172,7 +173,7 @@ int ivshm_get_fd(const struct ivshm_dev *dev, int *fd)
 	if (!dev || !fd)
 		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (dev->mode != IVSHM_MODE_DOORBELL || dev->fd < 0)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	*fd = dev->fd;
 	return 0;
 }
@@ -185,7 +186,7 @@ int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 	if (!dev)
 		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (dev->mode != IVSHM_MODE_DOORBELL)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	err = ivshm__dev_link(dev);
 	if (err)
 		return err;
@@ -209,7 +210,7 @@ int ivshm_get_counter(const struct ivshm_dev *dev, unsigned int vector, uint64_t
 	if (!dev || !count)
 		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (dev->mode != IVSHM_MODE_DOORBELL)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	if (vector >= dev->nr_vectors)
 		return ivshm__bad_arg(__func__, "a peer ID or vector out of range, or a NULL pointer");
 	/* Counting may drain a backend's wake-ups; the snapshot, all the caller sees, stays. */
@@ -225,4 +226,10 @@ int ivshm_next_timeout(struct ivshm_dev *dev, int *ms)
 		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*ms = dev->region_err ? -1 : ivshm__heartbeat_due_ms(&dev->region);
 	return 0;
+}
+
+int ivshm__no_doorbell(const struct ivshm_dev *dev, const char *func)
+{
+	ivshm__log(LOG_DEBUG, "%s: %s has no interrupts (ivshmem-plain)", func, dev->path);
+	return -ENOTSUP;
 }

@@ -18,7 +18,7 @@ int ivshm_get_peer_id(const struct ivshm_dev *dev, unsigned int *id)
 	if (!dev || !id)
 		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (dev->mode != IVSHM_MODE_DOORBELL)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	*id = (unsigned int)dev->peer_id;
 	return 0;
 }

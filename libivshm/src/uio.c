@@ -78,8 +78,10 @@ static int uio_counts(struct ivshm_dev *dev, uint64_t *now)
 	/* Drain the UIO event so poll() sleeps again; the counters say the rest. */
 	n = read(dev->fd, &events, sizeof(events));
 	/* EIO on a doorbell device: it was unbound under us. */
-	if (n < 0 && errno == EIO)
+	if (n < 0 && errno == EIO) {
+		ivshm__log(LOG_DEBUG, "%s: the device was unbound", dev->path);
 		return -ENODEV;
+	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		return -errno;
 	/* The driver bumps a counter before it signals the event: a load after the read sees it. */
@@ -96,8 +98,10 @@ static int uio_block(struct ivshm_dev *dev, int timeout_ms)
 	n = poll(&pfd, 1, timeout_ms);
 	if (n < 0 && errno != EINTR)
 		return -errno;
-	if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
+	if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+		ivshm__log(LOG_DEBUG, "%s: the device was unbound", dev->path);
 		return -ENODEV;
+	}
 	return 0;
 }
 
