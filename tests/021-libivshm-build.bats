@@ -48,7 +48,7 @@ load helpers/common
 	assert_file_exists "$dest/opt/ivshm/include/ivshm.h"
 	assert_file_exists "$dest/opt/ivshm/lib/libivshm.a"
 	assert_link_exists "$dest/opt/ivshm/lib/libivshm.so"
-	assert_file_exists "$dest/opt/ivshm/lib/libivshm.so.1.0.0"
+	assert_file_exists "$dest/opt/ivshm/lib/libivshm.so.1.2.0"
 	assert_file_exists "$dest/opt/ivshm/bin/shm-server"
 	run -0 grep '^libdir=' "$dest/opt/ivshm/lib/pkgconfig/libivshm.pc"
 	assert_output 'libdir=/opt/ivshm/lib'
