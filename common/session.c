@@ -16,6 +16,8 @@ struct peer {
 struct ivshm_session {
 	enum state state;
 	unsigned vectors;
+	bool known;		/* vectors is the server's count */
+	int group;		/* learning: the peer whose eventfds came last, -1 none */
 	bool keep_fds;
 	int id;
 	int shm_fd;
@@ -28,13 +30,15 @@ int ivshm_session_new(unsigned vectors, bool keep_fds, struct ivshm_session **ou
 {
 	struct ivshm_session *s;
 
-	if (vectors > UIO_IVSHMEM_MAX_VECTORS)
+	if (vectors > UIO_IVSHMEM_MAX_VECTORS && vectors != IVSHM_SESSION_ANY_VECTORS)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->state = WANT_VERSION;
-	s->vectors = vectors;
+	s->known = vectors != IVSHM_SESSION_ANY_VECTORS;
+	s->vectors = s->known ? vectors : 0;
+	s->group = -1;
 	s->keep_fds = keep_fds;
 	s->id = -1;
 	s->shm_fd = -1;
@@ -92,17 +96,62 @@ static struct peer *peer_get(struct ivshm_session *s, unsigned id)
 	return &s->peers[id];
 }
 
+/* Whether some peer holds more eventfds than vectors. */
+static bool overfull(const struct ivshm_session *s, unsigned vectors)
+{
+	for (unsigned i = 0; i < s->npeers; i++)
+		if (s->peers[i].n > vectors)
+			return true;
+	return false;
+}
+
+static void fix_vectors(struct ivshm_session *s, unsigned vectors)
+{
+	s->vectors = vectors;
+	s->known = true;
+	if (s->state == SETUP && s->peers && (unsigned)s->id < s->npeers &&
+	    s->peers[s->id].n == vectors)
+		s->state = READY;
+}
+
+int ivshm_session_set_vectors(struct ivshm_session *s, unsigned vectors)
+{
+	if (s->known)
+		return -EALREADY;
+	if (vectors > UIO_IVSHMEM_MAX_VECTORS || overfull(s, vectors)) {
+		s->error = "more eventfds for one peer than vectors";
+		return -EPROTO;
+	}
+	fix_vectors(s, vectors);
+	/* No own eventfd at all: the memory was the end of the setup. */
+	if (s->state == SETUP && !vectors)
+		s->state = READY;
+	return 0;
+}
+
+bool ivshm_session_vectors_known(const struct ivshm_session *s)
+{
+	return s->known;
+}
+
 static int feed_vector(struct ivshm_session *s, unsigned id, int fd, struct ivshm_event *ev)
 {
 	struct peer *p = peer_get(s, id);
+	unsigned cap;
 
 	if (!p)
 		return fail(s, fd, "out of memory");
-	if (p->n >= s->vectors)
+	/* The setup sends whole groups in turn: another peer's ended with this fd's peer. */
+	if (!s->known && s->group >= 0 && (unsigned)s->group != id && s->group != s->id)
+		fix_vectors(s, s->peers[s->group].n);
+	s->group = (int)id;
+	/* While learning, a group has at most the device's maximum. */
+	cap = s->known ? s->vectors : UIO_IVSHMEM_MAX_VECTORS;
+	if (p->n >= cap)
 		return fail(s, fd, "more eventfds for one peer than vectors");
 	if (s->keep_fds) {
 		if (!p->fds) {
-			p->fds = malloc(s->vectors * sizeof(int));
+			p->fds = malloc(UIO_IVSHMEM_MAX_VECTORS * sizeof(int));
 			if (!p->fds)
 				return fail(s, fd, "out of memory");
 		}
@@ -113,7 +162,7 @@ static int feed_vector(struct ivshm_session *s, unsigned id, int fd, struct ivsh
 	ev->type = IVSHM_EV_VECTOR;
 	ev->peer = id;
 	ev->vector = p->n++;
-	ev->complete = p->n == s->vectors;
+	ev->complete = s->known && p->n == s->vectors;
 	if (ev->complete && (int)id == s->id)
 		s->state = READY;
 	return 0;
@@ -147,7 +196,7 @@ int ivshm_session_feed(struct ivshm_session *s, int64_t value, int fd, struct iv
 		s->shm_fd = fd;
 		ev->type = IVSHM_EV_SHM;
 		/* Without vectors there is no own eventfd to wait for: the memory ends the setup. */
-		s->state = s->vectors ? SETUP : READY;
+		s->state = s->vectors || !s->known ? SETUP : READY;
 		return 0;
 	case SETUP:
 	case READY:
@@ -166,10 +215,13 @@ int ivshm_session_feed(struct ivshm_session *s, int64_t value, int fd, struct iv
 	if (value == s->id)
 		return fail(s, fd, "server announced our own departure");
 	/* With vectors, a peer is known by its eventfds; without, joins are silent. */
-	if (s->vectors && ((unsigned)value >= s->npeers || !s->peers[value].n))
+	if ((s->vectors || !s->known) && ((unsigned)value >= s->npeers || !s->peers[value].n))
 		return fail(s, fd, "departure of an unknown peer");
 	if ((unsigned)value < s->npeers)
 		peer_clear(&s->peers[value]);
+	/* Its group ended with its departure, not with the next peer's first eventfd. */
+	if (value == s->group)
+		s->group = -1;
 	ev->type = IVSHM_EV_LEAVE;
 	ev->peer = (unsigned)value;
 	return 0;
@@ -198,6 +250,11 @@ int ivshm_session_shm_fd(const struct ivshm_session *s)
 unsigned ivshm_session_vectors(const struct ivshm_session *s)
 {
 	return s->vectors;
+}
+
+bool ivshm_session_peer_present(const struct ivshm_session *s, unsigned peer)
+{
+	return s->known && s->vectors && peer < s->npeers && s->peers[peer].n == s->vectors;
 }
 
 unsigned ivshm_session_peer_vectors(const struct ivshm_session *s, unsigned peer)

@@ -33,15 +33,35 @@ struct ivshm_event {
 	bool complete;
 };
 
+/* ivshm_session_new()'s vectors for a client that learns the count from the server. */
+#define IVSHM_SESSION_ANY_VECTORS (~0u)
+
 /*
  * vectors: eventfds the server sends per peer (QEMU's vectors=N, 0 to 64);
  * the setup is complete once N own eventfds arrived, or with 0 vectors once
  * the memory did (the server then announces departures of peers whose
- * joins it never told). keep_fds: store eventfds for
- * ivshm_session_peer_fd(); otherwise they are closed on arrival.
+ * joins it never told). IVSHM_SESSION_ANY_VECTORS: not known yet; the
+ * session learns it from the first complete group of another peer in the
+ * setup (the next peer's first eventfd ends it), or the client tells it
+ * (ivshm_session_set_vectors()); until then no setup is complete.
+ * keep_fds: store eventfds for ivshm_session_peer_fd(); otherwise they are
+ * closed on arrival.
  * Returns 0 and a new session in *out, -EINVAL or -ENOMEM.
  */
 int ivshm_session_new(unsigned vectors, bool keep_fds, struct ivshm_session **out);
+
+/*
+ * Fix the vector count of a session made with IVSHM_SESSION_ANY_VECTORS, from
+ * what the client knows (the server told it elsewhere, or no more own
+ * eventfds came). The setup completes at once if our own group is whole.
+ * Returns 0, -EALREADY (the count is known: ivshm_session_vectors() says
+ * which) or -EPROTO (a peer already holds more eventfds; the session must be
+ * freed).
+ */
+int ivshm_session_set_vectors(struct ivshm_session *s, unsigned vectors);
+
+/* Whether the vector count is known (always, unless made with IVSHM_SESSION_ANY_VECTORS). */
+bool ivshm_session_vectors_known(const struct ivshm_session *s);
 
 /* Closes every fd the session holds. Accepts NULL. */
 void ivshm_session_free(struct ivshm_session *s);
@@ -65,7 +85,11 @@ int ivshm_session_id(const struct ivshm_session *s);
 /* The shared memory fd (still owned by the session), or -1. */
 int ivshm_session_shm_fd(const struct ivshm_session *s);
 
+/* The vector count; 0 while not known. */
 unsigned ivshm_session_vectors(const struct ivshm_session *s);
+
+/* Whether peer has all its eventfds (a peer in the server's world, seen joined, not left). */
+bool ivshm_session_peer_present(const struct ivshm_session *s, unsigned peer);
 
 /* Number of eventfds received so far for peer (0 for unknown peers). */
 unsigned ivshm_session_peer_vectors(const struct ivshm_session *s, unsigned peer);

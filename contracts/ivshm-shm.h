@@ -30,6 +30,8 @@
 
 #include <stdint.h>
 
+#include "ivshm-role.h"
+
 #define IVSHM_SHM_MAGIC      0x4d485349u	/* "ISHM" */
 #define IVSHM_SHM_MAJOR      1	/* readers refuse another major */
 #define IVSHM_SHM_MINOR      1	/* a newer minor only adds (1.1: ticks, peer_entry) */
@@ -39,7 +41,7 @@
 #define IVSHM_SHM_MAX_SLOTS  64u
 #define IVSHM_SHM_SLOT_SPAN  (256u * 1024)	/* one slot per 256 KiB of region */
 #define IVSHM_SHM_MIN_SIZE   (4u * IVSHM_SHM_SLOT_SPAN)	/* 1 MiB: four slots */
-#define IVSHM_SHM_ROLE_MAX   24u	/* role bytes, NUL included */
+#define IVSHM_SHM_ROLE_MAX   IVSHM_ROLE_MAX	/* role bytes, NUL included */
 
 /* Offset 0. Written with magic last; identical from every writer. */
 struct ivshm_shm_header {
@@ -85,22 +87,29 @@ struct ivshm_shm_server {
 };
 
 enum ivshm_shm_slot_state {
-	IVSHM_SHM_SLOT_FREE = 0,	/* never used */
+	IVSHM_SHM_SLOT_FREE = 0,	/* never published (owner 0: never claimed either) */
 	IVSHM_SHM_SLOT_LIVE = 1,	/* published, owner running */
-	IVSHM_SHM_SLOT_GONE = 2,	/* owner left cleanly; the slot may be claimed again */
+	IVSHM_SHM_SLOT_GONE = 2,	/* owner left cleanly */
 };
 
 /*
  * A directory slot: two cache lines. owner is claimed by compare-and-swap
- * from the value the claimer saw (0, or a departed owner's) to the claim
- * count + 1 in the high half and the peer ID + 1 in the low half, so of two
- * claims from one observation only one succeeds; everything else has one
- * writer, the owner. Line 0 is a seqlock: seq is odd while the owner rewrites
- * it and grows by 2 with each publication, so a reader that loads seq,
- * copies the line and loads seq again knows whether it copied one
- * publication whole (seq / 2 is the generation). Line 1 is the heartbeat.
+ * from the value the claimer saw to the claim count + 1 in bits 32-62 and
+ * the peer ID + 1 in the low half, so of two claims from one observation only
+ * one succeeds; everything else has one writer, the owner. A slot is free to
+ * claim when owner is 0 (never claimed) or has IVSHM_SHM_OWNER_LEFT set (1.1:
+ * its owner left: GONE, and it set the bit by compare-and-swap from its own
+ * claim), or when its owner is dead. A GONE slot without the bit is one a
+ * claimer took and has not published yet (or one a 1.0 peer left): not free
+ * while its owner lives. Line 0 is a seqlock: seq is odd while the owner
+ * rewrites it and grows by 2 with each publication, so a reader that loads
+ * seq, copies the line and loads seq again knows whether it copied one
+ * publication whole (seq / 2 is the generation). Line 1 is the heartbeat,
+ * bumped by the owner from its claim on.
  */
 #define IVSHM_SHM_OWNER_ID(owner) ((uint32_t)(owner) - 1)	/* when (uint32_t)owner != 0 */
+#define IVSHM_SHM_OWNER_LEFT  (UINT64_C(1) << 63)
+#define IVSHM_SHM_OWNER_CLAIMS(owner) (((owner) >> 32) & 0x7fffffffu)
 struct ivshm_shm_slot {
 	uint32_t seq;
 	uint32_t state;			/* enum ivshm_shm_slot_state */

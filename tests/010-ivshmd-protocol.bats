@@ -9,22 +9,17 @@
 #   ivshm-peer --stay ---+--> ivshmd (-n 1 | -n 8) --> sealed memfd
 #   ivshm-peer --stay ---+
 
+load helpers/ivshmd-hardening
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_remove
 }
 
 setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/ivshmd-hardening
 	srv_start v1 -n 1
 	srv_start v8 -n 8
 }
@@ -69,11 +64,11 @@ teardown() {
 	scenario_wiring v8
 }
 
-@test "the memory is the sealed memfd the server owns, the same for every peer" {
+@test "the memory is the sealed memfd the server owns (64 MiB by default), the same for every peer" {
 	peer_stay mem "$(srv_sock v1)"
 	local shm
 	shm=$(grep '^shm ' "$(peer_out mem)")
-	assert_regex "$shm" '^shm size=4194304 seals=seal,shrink,grow(,exec)? dev=[0-9a-f]+:[0-9a-f]+ ino=[0-9]+$'
+	assert_regex "$shm" '^shm size=67108864 seals=seal,shrink,grow(,exec)? dev=[0-9a-f]+:[0-9a-f]+ ino=[0-9]+$'
 	run -0 peer -S "$(srv_sock v1)"
 	assert_line "$shm"
 	run -0 ls -l "/proc/$(srv_pid v1)/fd"

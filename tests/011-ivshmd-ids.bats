@@ -6,24 +6,19 @@
 # its quota of unpinned IDs, a flood of refused connections leaves a few log
 # lines, and --list shows who is connected. Each test gets fresh servers.
 
+load helpers/ivshmd-hardening
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 	# Other users must reach the sockets: the mode and group guard them, not the directory.
 	chmod 0755 "$SRV_DIR"
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_remove
 }
 
 setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/ivshmd-hardening
 	srv_start plain -n 2
 	srv_start pinned -n 4 --peer server=1 --peer client=2 --max-peers 4
 }
@@ -48,7 +43,7 @@ teardown() {
 	srv_wait_peers plain 2
 	peer_stay e "$sock" -n 2
 	assert_equal "$(peer_id e)" 4
-	run -0 peer -S "$sock" -n 2 --repeat 3
+	run -0 peer_load -S "$sock" -n 2 --repeat 3
 	peer_stay f "$sock" -n 2
 	assert_equal "$(peer_id f)" 8
 }
@@ -145,12 +140,12 @@ teardown() {
 	srv_start allow -n 1 --group kvm --peer server=1 --peer client=2 \
 		--peer-allow server=libvirt-qemu --peer-allow client=@kvm,12345
 	sock=$(srv_sock allow)
-	run -1 as_user nobody kvm timeout 10 "$IVSHMD_BIN/ivshm-peer" -S "$sock.server" -n 1
+	run -1 as_user nobody kvm timeout 10 "$(others_peer)" -S "$sock.server" -n 1
 	assert_line eof
 	wait_for_line 5 "$(srv_log allow)" "refused pid [0-9]+ uid 65534 gid $(getent group kvm | cut -d: -f3) on $sock.server: not allowed to take pinned peer 'server' \\(ID 1\\)"
-	run -0 as_user libvirt-qemu kvm timeout 10 "$IVSHMD_BIN/ivshm-peer" -S "$sock.server" -n 1 -q
+	run -0 as_user libvirt-qemu kvm timeout 10 "$(others_peer)" -S "$sock.server" -n 1 -q
 	# The group entry lets any user of that group in.
-	run -0 as_user nobody kvm timeout 10 "$IVSHMD_BIN/ivshm-peer" -S "$sock.client" -n 1 -q
+	run -0 as_user nobody kvm timeout 10 "$(others_peer)" -S "$sock.client" -n 1 -q
 	# ivshmd's own user may always.
 	run -0 peer -S "$sock.server" -n 1 -q
 	srv_wait_peers allow 0
@@ -182,7 +177,7 @@ teardown() {
 	for i in 0 1 2; do
 		peer_stay_as nobody nogroup "n$i" "$sock" -n 1
 	done
-	run -1 as_user nobody nogroup timeout 10 "$IVSHMD_BIN/ivshm-peer" -S "$sock" -n 1
+	run -1 as_user nobody nogroup timeout 10 "$(others_peer)" -S "$sock" -n 1
 	assert_line eof
 	wait_for_line 5 "$(srv_log quota)" "refused pid [0-9]+ uid 65534: the user holds 3 unpinned peers, its quota \\(--uid-quota\\)"
 	peer_stay r0 "$sock" -n 1
@@ -195,7 +190,7 @@ teardown() {
 	srv_stop quota
 	srv_start quota2 -n 1 --group nogroup --uid-quota 1
 	peer_stay_as nobody nogroup m0 "$(srv_sock quota2)" -n 1
-	run -1 as_user nobody nogroup timeout 10 "$IVSHMD_BIN/ivshm-peer" -S "$(srv_sock quota2)" -n 1
+	run -1 as_user nobody nogroup timeout 10 "$(others_peer)" -S "$(srv_sock quota2)" -n 1
 	assert_line eof
 }
 

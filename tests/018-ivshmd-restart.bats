@@ -9,24 +9,15 @@
 #   ivshmd (supervisor: pidfile, fd store) --fork/exec--> ivshmd (server) -- peers, QEMU
 #                 ^ FDSTORE=1 FDNAME=... (memory, sockets, peers, eventfds, record)
 
+load helpers/ivshmd-hardening
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/ivshmd-hardening
 	qemus_stop_all
 	srv_dir_remove
-}
-
-setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/ivshmd-hardening
 }
 
 teardown() {
@@ -93,6 +84,28 @@ shm_line() {
 	wait_for_line 10 "$(peer_out a)" "^leave peer=$c$"
 }
 
+# tick SERVER: the server page's tick (contracts/ivshm-shm.h: offset 2048 + 1040).
+tick() {
+	local w
+	w=$(peer -S "$(srv_sock "$1")" -n 4 -q -r 3088:4 | sed -n 's/^read offset=3088 hex=//p')
+	echo $((16#${w:6:2}${w:4:2}${w:2:2}${w:0:2}))
+}
+
+@test "kill -9 of the server: the server page's tick goes on from where it was" {
+	local old t0 t1
+	daemon_start tk -n 4 -l 1M
+	# A second of ticks (100 ms each), so a fresh start from 1 cannot pass for going on.
+	wait_for 10 eval '[ "$(tick tk)" -ge 10 ]'
+	old=$(daemon_server tk)
+	t0=$(tick tk)
+	kill -KILL "$old"
+	new_server tk "$old"
+	wait_for 10 eval '[ "$(tick tk)" -gt '"$t0"' ]'
+	t1=$(tick tk)
+	echo "# tick $t0 before the kill, $t1 after the restart" >&3
+	[ "$t1" -lt $((t0 + 100)) ]
+}
+
 @test "SIGUSR2 re-executes the binary in place: an upgrade keeps memory, sockets and peers" {
 	local sock pid a b
 	cp "$IVSHMD_BIN/ivshmd" "$SRV_DIR/ivshmd-old"
@@ -137,7 +150,7 @@ shm_line() {
 	v=$(peer_id stuck)
 	kill -STOP "$(peer_proc stuck)"
 	# Its socket fills and its queue holds the rest: it is mid-update.
-	run -0 peer -S "$sock" -n 64 --repeat 30
+	run -0 peer_load -S "$sock" -n 64 --repeat 30
 	run -0 timeout 10 "$IVSHMD_BIN/ivshmd" --list -S "$sock"
 	[ "$(awk -v id="$v" '$1 == id { print $6 }' <<<"$output")" -gt 0 ]
 	old=$(daemon_server mid)

@@ -9,19 +9,15 @@
 # configuration, addresses). The binaries are discovered from the sources
 # (COMPONENT/tests/test-*.c).
 
+load helpers/unit
+
 COMPONENTS="common libivshm guest-apps host proxy"
 
 setup_file() {
-	load helpers/common
 	local c
 	for c in $COMPONENTS; do
 		make -s -C "$IVSHM_TOP/$c" unit >&2
 	done
-}
-
-setup() {
-	load helpers/common
-	load helpers/unit
 }
 
 @test "every unit test source has a binary, plain and sanitized, and nothing else" {

@@ -8,14 +8,14 @@
 #   ivshmd (private, group kvm, --send-timeout 3000)
 #     |-- libvirtd -> QEMU (libvirt-qemu:kvm) guest: ivshm-chan serve --echo (x2)
 #     |-- ivshm-chan --host send --echo           (before and after the pause)
-#     '-- ivshm-peer --repeat                     (churn while it is paused)
+#     '-- peer-load --repeat                       (churn while it is paused)
 # The domain has a name of its own and its own server, so it never meets the
 # ivshm-server/ivshm-client domains of the other libvirt tests.
 
+load helpers/ivshmd
+load helpers/libvirt
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/libvirt
 	"$IVSHM_TOP/host/libvirt/ensure-libvirtd"
 	srv_dir_create
 	# QEMU runs as libvirt-qemu: it must reach the socket, the image and the log here.
@@ -24,17 +24,11 @@ setup_file() {
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/libvirt
 	domain_remove "$DOMAIN"
 	srv_dir_remove
 }
 
 setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/libvirt
 	CHAN=$IVSHM_BUILD/guest-apps/bin/ivshm-chan
 }
 
@@ -93,11 +87,11 @@ drained() {
 	state=$(virsh_ domstate "$DOMAIN")
 	assert_equal "$state" paused
 	# Peers come and go while it is paused: 80 announcements of 5 messages each.
-	run -0 peer -S "$SOCK" -n 4 --repeat 80
+	run -0 peer_load -S "$SOCK" -n 4 --repeat 80
 	# QEMU read them all although its guest is stopped: nothing queued, nothing stalled...
 	wait_for 10 drained
 	# ... and that holds beyond --send-timeout: the drop is for a QEMU that stopped reading.
-	run -0 peer -S "$SOCK" -n 4 --repeat 40
+	run -0 peer_load -S "$SOCK" -n 4 --repeat 40
 	wait_for 10 drained
 	assert_equal "$(virsh_ domstate "$DOMAIN")" paused
 	run -0 cat "$(srv_log s)"

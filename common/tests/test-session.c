@@ -340,6 +340,135 @@ static void zero_vectors(void **state)
 	ivshm_session_free(s);
 }
 
+/* Learning the count: another peer's group ends when the next peer's first eventfd comes. */
+static void learns_vectors_from_a_peer_group(void **state)
+{
+	struct ivshm_session *s = new_session(IVSHM_SESSION_ANY_VECTORS, true);
+	struct ivshm_event ev;
+
+	(void)state;
+	assert_false(ivshm_session_vectors_known(s));
+	start(s, 5);
+	assert_false(ivshm_session_ready(s));
+	for (unsigned i = 0; i < 3; i++) {
+		ev = feed_ok(s, 2, efd());
+		assert_false(ev.complete);
+	}
+	assert_false(ivshm_session_vectors_known(s));
+	assert_int_equal(ivshm_session_vectors(s), 0);
+	ev = feed_ok(s, 5, efd());
+	assert_true(ivshm_session_vectors_known(s));
+	assert_int_equal(ivshm_session_vectors(s), 3);
+	assert_true(ivshm_session_peer_present(s, 2));
+	assert_false(ivshm_session_ready(s));
+	feed_ok(s, 5, efd());
+	ev = feed_ok(s, 5, efd());
+	assert_true(ev.complete);
+	assert_true(ivshm_session_ready(s));
+	assert_int_equal(ivshm_session_set_vectors(s, 3), -EALREADY);
+	/* The count now holds: a fourth own eventfd is refused. */
+	feed_bad(s, 5, true, "own eventfd after the setup");
+	ivshm_session_free(s);
+
+	/* A later peer's group longer than the learnt count breaks the protocol. */
+	s = new_session(IVSHM_SESSION_ANY_VECTORS, false);
+	start(s, 5);
+	feed_ok(s, 1, efd());
+	feed_ok(s, 2, efd());
+	assert_int_equal(ivshm_session_vectors(s), 1);
+	feed_bad(s, 2, true, "more eventfds for one peer than vectors");
+	ivshm_session_free(s);
+}
+
+/*
+ * While we wait out the quiet gap after our own group, a peer joins and leaves
+ * and another joins: the departed peer's emptied group tells nothing.
+ */
+static void a_departed_group_tells_no_count(void **state)
+{
+	struct ivshm_session *s = new_session(IVSHM_SESSION_ANY_VECTORS, true);
+
+	(void)state;
+	start(s, 3);
+	for (unsigned i = 0; i < 4; i++)
+		feed_ok(s, 3, efd());
+	for (unsigned i = 0; i < 4; i++)
+		feed_ok(s, 4, efd());
+	assert_int_equal(feed_ok(s, 4, -1).type, IVSHM_EV_LEAVE);
+	for (unsigned i = 0; i < 4; i++)
+		feed_ok(s, 5, efd());
+	assert_false(ivshm_session_vectors_known(s));
+	assert_int_equal(ivshm_session_set_vectors(s, 4), 0);
+	assert_true(ivshm_session_ready(s));
+	assert_true(ivshm_session_peer_present(s, 5));
+	ivshm_session_free(s);
+}
+
+/* Only our own group came: the client fixes the count (a quiet gap, the server page). */
+static void vectors_set_by_the_client(void **state)
+{
+	struct ivshm_session *s = new_session(IVSHM_SESSION_ANY_VECTORS, true);
+
+	(void)state;
+	start(s, 0);
+	feed_ok(s, 0, efd());
+	feed_ok(s, 0, efd());
+	assert_false(ivshm_session_ready(s));
+	assert_int_equal(ivshm_session_set_vectors(s, 1), -EPROTO);
+	ivshm_session_free(s);
+
+	s = new_session(IVSHM_SESSION_ANY_VECTORS, true);
+	start(s, 0);
+	feed_ok(s, 0, efd());
+	feed_ok(s, 0, efd());
+	assert_int_equal(ivshm_session_set_vectors(s, 4), 0);
+	assert_false(ivshm_session_ready(s));
+	feed_ok(s, 0, efd());
+	assert_true(feed_ok(s, 0, efd()).complete);
+	assert_true(ivshm_session_ready(s));
+	ivshm_session_free(s);
+
+	s = new_session(IVSHM_SESSION_ANY_VECTORS, true);
+	start(s, 0);
+	feed_ok(s, 0, efd());
+	feed_ok(s, 0, efd());
+	assert_int_equal(ivshm_session_set_vectors(s, 2), 0);
+	assert_true(ivshm_session_ready(s));
+	assert_int_equal(ivshm_session_set_vectors(s, 65), -EALREADY);
+	ivshm_session_free(s);
+
+	/* No eventfd at all: memory only, the setup is complete. */
+	s = new_session(IVSHM_SESSION_ANY_VECTORS, true);
+	start(s, 0);
+	assert_int_equal(ivshm_session_set_vectors(s, 0), 0);
+	assert_true(ivshm_session_ready(s));
+	ivshm_session_free(s);
+	s = new_session(IVSHM_SESSION_ANY_VECTORS, true);
+	start(s, 0);
+	assert_int_equal(ivshm_session_set_vectors(s, UIO_IVSHMEM_MAX_VECTORS + 1), -EPROTO);
+	ivshm_session_free(s);
+}
+
+/* Present: every eventfd arrived and no departure since; a leave ends it. */
+static void presence_follows_joins_and_leaves(void **state)
+{
+	struct ivshm_session *s = new_session(2, false);
+
+	(void)state;
+	start(s, 0);
+	feed_ok(s, 0, efd());
+	feed_ok(s, 0, efd());
+	assert_false(ivshm_session_peer_present(s, 7));
+	feed_ok(s, 7, efd());
+	assert_false(ivshm_session_peer_present(s, 7));
+	feed_ok(s, 7, efd());
+	assert_true(ivshm_session_peer_present(s, 7));
+	assert_int_equal(feed_ok(s, 7, -1).type, IVSHM_EV_LEAVE);
+	assert_false(ivshm_session_peer_present(s, 7));
+	assert_false(ivshm_session_peer_present(s, 100000));
+	ivshm_session_free(s);
+}
+
 /* Nothing the session held survives it, whatever state it was left in. */
 static void free_closes_everything(void **state)
 {
@@ -374,6 +503,10 @@ int main(void)
 		cmocka_unit_test(departure_of_an_unknown_peer),
 		cmocka_unit_test(departure_during_a_join),
 		cmocka_unit_test(zero_vectors),
+		cmocka_unit_test(learns_vectors_from_a_peer_group),
+		cmocka_unit_test(vectors_set_by_the_client),
+		cmocka_unit_test(a_departed_group_tells_no_count),
+		cmocka_unit_test(presence_follows_joins_and_leaves),
 		cmocka_unit_test(free_closes_everything),
 	};
 

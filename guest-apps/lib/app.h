@@ -13,20 +13,25 @@
 #include "clock.h"
 #include "ivshm.h"
 #include "msg.h"
+#include "why.h"
 
 /* Exit statuses of every guest program. */
 #define EXIT_FAIL  1	/* runtime error: device, peer, header, timeout */
 #define EXIT_USAGE 2	/* bad command line */
 
-/* Open @device (NULL: the first one) and say what failed. Returns 0 or -errno. */
+/*
+ * Open @device (NULL: the first one) and say what failed (app_err(): install
+ * app_log_init() first for libivshm's detail). Returns 0 or -errno.
+ */
 int app_open(const char *device, struct ivshm_dev **dev);
 
 /*
  * Open a guest device (@device, NULL: the first one) or, with @host set, join
- * the doorbell server at that socket as a host peer with @vectors vectors,
- * saying what failed. Returns 0 or -errno.
+ * the doorbell server at that socket as a host peer with @vectors vectors (0:
+ * the server's) and ivshm_open_server()'s @flags (IVSHM_OPEN_UNSEALED: the
+ * programs' --unsealed), saying what failed. Returns 0 or -errno.
  */
-int app_open_any(const char *device, const char *host, unsigned int vectors,
+int app_open_any(const char *device, const char *host, unsigned int vectors, unsigned int flags,
 		 struct ivshm_dev **dev);
 
 /* Open a doorbell device, with its peer ID and buffer. Returns 0 or -errno. */

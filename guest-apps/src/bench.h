@@ -79,6 +79,7 @@ struct bench_result {
 struct bench_opts {
 	const char *device, *host;
 	unsigned int vectors;
+	unsigned int open_flags;	/* ivshm_open_server() flags: --unsealed */
 	int timeout_ms;
 	const char *tcp;	/* client: "A.B.C.D:PORT"; server: "PORT" */
 	uint64_t rounds, line_rounds, wake_rounds;

@@ -82,6 +82,7 @@ static void usage(FILE *f)
 		"                   [--rtt-sizes LIST] [--rounds N] [--line-rounds N] [--wake-rounds N]\n"
 		"                   [--max-ms MS] [--stream-ms MS] [--ring BYTES] [--spin-us US] [-t MS]\n"
 		"DEVICE: -d /dev/uioN|uioN|PCI (default: the first), or --host SOCKET [-n VECTORS]\n"
+		"        [--unsealed] (VECTORS 0: the server's; --unsealed: accept ivshmd -M memory)\n"
 		"The server publishes itself as " BENCH_SERVER_ROLE ", the client as " BENCH_CLIENT_ROLE
 		"; the client\n"
 		"opens a control channel to the server and runs the tests in this order:\n"
@@ -137,7 +138,7 @@ static int ctl_send(struct bench_conn *c, struct bench_ctl *m)
 	m->magic = BENCH_CTL_MAGIC;
 	err = ivshm_chan_send(c->ctl, m, sizeof(*m), c->o->timeout_ms);
 	if (err) {
-		ivshm_msg_err("control channel: %s", ivshm_strerror(err));
+		app_err(err, "control channel");
 		c->ctl_err = err;
 	}
 	return err;
@@ -156,7 +157,7 @@ static int ctl_recv(struct bench_conn *c, uint32_t op, struct bench_ctl *m, int 
 		if (err == -EBADMSG)
 			ivshm_msg_err("control channel: a malformed or unexpected message");
 		else if (err != -EPIPE)
-			ivshm_msg_err("control channel: %s", ivshm_strerror(err));
+			app_err(err, "control channel");
 		c->ctl_err = err;
 	}
 	return err;
@@ -245,7 +246,7 @@ static int serve(struct bench_conn *c)
 	printf("bench serving%s%s\n", c->o->tcp ? " tcp=" : "", c->o->tcp ? c->o->tcp : "");
 	err = ivshm_chan_accept(c->dev, BENCH_CTL_PORT, &copts, IDLE_MS, &c->ctl);
 	if (err) {
-		ivshm_msg_err("no client opened the control channel: %s", ivshm_strerror(err));
+		app_err(err, "no client opened the control channel");
 		return EXIT_FAIL;
 	}
 	ivshm_chan_get_info(c->ctl, &info);
@@ -370,7 +371,7 @@ static int run(struct bench_conn *c, const struct client_opts *co)
 	if (!err)
 		err = ivshm_chan_open(c->dev, p.id, BENCH_CTL_PORT, &copts, o->timeout_ms, &c->ctl);
 	if (err) {
-		ivshm_msg_err("no control channel to %s: %s", BENCH_SERVER_ROLE, ivshm_strerror(err));
+		app_err(err, "no control channel to %s", BENCH_SERVER_ROLE);
 		return EXIT_FAIL;
 	}
 	ivshm_chan_get_info(c->ctl, &info);
@@ -461,6 +462,7 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "vectors", required_argument, NULL, 'n' },
+		{ "unsealed", no_argument, NULL, 'U' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "tcp-listen", required_argument, NULL, OPT_LISTEN },
 		{ "tcp-connect", required_argument, NULL, OPT_CONNECT },
@@ -492,6 +494,7 @@ int main(int argc, char **argv)
 	uint64_t v;
 
 	ivshm_msg_init("ivshm-bench");
+	app_log_init();
 	while ((ch = getopt_long(argc, argv, "d:H:n:t:h", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o.device = optarg; break;
@@ -500,9 +503,12 @@ int main(int argc, char **argv)
 		case OPT_CONNECT: o.tcp = optarg; listen = 0; break;
 		case OPT_TESTS: tests = optarg; break;
 		case 'n':
-			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &v) || !v)
+			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &v))
 				return EXIT_USAGE;
 			o.vectors = (unsigned int)v;
+			break;
+		case 'U':
+			o.open_flags = IVSHM_OPEN_UNSEALED;
 			break;
 		case 't':
 			if (app_parse_opt("--timeout", optarg, INT32_MAX / 3, &v) || !v)
@@ -597,7 +603,7 @@ int main(int argc, char **argv)
 		ivshm_msg_err("the clock does not advance");
 		return EXIT_FAIL;
 	}
-	if (app_open_any(o.device, o.host, o.vectors, &c.dev))
+	if (app_open_any(o.device, o.host, o.vectors, o.open_flags, &c.dev))
 		return EXIT_FAIL;
 	ret = strcmp(cmd, "serve") == 0 ? serve(&c) : run(&c, &co);
 	ivshm_chan_close(c.ctl);

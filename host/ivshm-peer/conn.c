@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,8 +11,8 @@
 
 #include "clock.h"
 #include "conn.h"
+#include "eventfd.h"
 #include "output.h"
-#include "unix.h"
 
 /* Linux 6.3 (MFD_NOEXEC_SEAL adds it); Debian 12's headers predate it. */
 #ifndef F_SEAL_EXEC
@@ -24,30 +23,18 @@ int conn_open(struct conn *c, const char *path, unsigned vectors, bool keep)
 {
 	int ret;
 
-	c->sock = -1;
-	c->sess = NULL;
 	c->map = NULL;
 	c->size = 0;
 	c->map_shm = keep;
 	memset(c->counts, 0, sizeof(c->counts));
-	ivshm_proto_reader_init(&c->rd);
-	ret = ivshm_session_new(vectors, keep, &c->sess);
-	if (ret) {
+	ret = ivshm_pump_open(&c->p, path, vectors, keep);
+	if (ret == -ENAMETOOLONG)
+		say("error socket path too long");
+	else if (ret == -ENOMEM || ret == -EINVAL)
 		say("error session: %s", strerror(-ret));
-		return ret;
-	}
-	c->sock = ivshm_unix_connect(path);
-	if (c->sock < 0) {
-		ret = c->sock;
-		if (ret == -ENAMETOOLONG)
-			say("error socket path too long");
-		else
-			say("error connect %s: %s", path, strerror(-ret));
-		ivshm_session_free(c->sess);
-		c->sess = NULL;
-		return ret;
-	}
-	return 0;
+	else if (ret)
+		say("error connect %s: %s", path, strerror(-ret));
+	return ret;
 }
 
 void conn_close(struct conn *c)
@@ -55,12 +42,7 @@ void conn_close(struct conn *c)
 	if (c->map)
 		munmap(c->map, c->size);
 	c->map = NULL;
-	if (c->sock >= 0)
-		close(c->sock);
-	c->sock = -1;
-	ivshm_proto_reader_reset(&c->rd);
-	ivshm_session_free(c->sess);
-	c->sess = NULL;
+	ivshm_pump_close(&c->p);
 }
 
 static void seal_names(int fd, char *buf, size_t len)
@@ -126,15 +108,15 @@ static int on_shm(struct conn *c, int fd)
 
 static void print_ready(struct conn *c)
 {
-	unsigned limit = ivshm_session_peer_limit(c->sess);
-	int self = ivshm_session_id(c->sess);
-	unsigned vectors = ivshm_session_vectors(c->sess);
+	unsigned limit = ivshm_session_peer_limit(c->p.sess);
+	int self = ivshm_session_id(c->p.sess);
+	unsigned vectors = ivshm_session_vectors(c->p.sess);
 	char peers[256] = "-";
 	size_t used = 0;
 
 	/* Without vectors the server names no peer before it leaves: "-". */
 	for (unsigned id = 0; vectors && id < limit; id++) {
-		if ((int)id == self || ivshm_session_peer_vectors(c->sess, id) != vectors)
+		if ((int)id == self || ivshm_session_peer_vectors(c->p.sess, id) != vectors)
 			continue;
 		if (used + 8 >= sizeof(peers)) {
 			snprintf(peers + used, sizeof(peers) - used, ",...");
@@ -158,7 +140,7 @@ static int on_event(struct conn *c, const struct ivshm_event *ev, bool was_ready
 			say("id %u", ev->peer);
 		return 0;
 	case IVSHM_EV_SHM:
-		return on_shm(c, ivshm_session_shm_fd(c->sess));
+		return on_shm(c, ivshm_session_shm_fd(c->p.sess));
 	case IVSHM_EV_VECTOR:
 		if (c->quiet)
 			return 0;
@@ -174,45 +156,35 @@ static int on_event(struct conn *c, const struct ivshm_event *ev, bool was_ready
 	return 0;
 }
 
-static int on_message(struct conn *c, int64_t value, int fd)
-{
-	struct ivshm_event ev;
-	bool was_ready = ivshm_session_ready(c->sess);
-	int ret;
-
-	if (c->trace)
-		say("msg %lld %s", (long long)value, fd >= 0 ? "fd" : "-");
-	ret = ivshm_session_feed(c->sess, value, fd, &ev);
-	if (ret) {
-		say("error protocol: %s (message %lld)", ivshm_session_error(c->sess),
-		    (long long)value);
-		return ret;
-	}
-	ret = on_event(c, &ev, was_ready);
-	/* The last own eventfd ends the setup; without vectors, the memory does. */
-	if (!ret && !was_ready && ivshm_session_ready(c->sess) && !c->quiet)
-		print_ready(c);
-	return ret;
-}
-
 int conn_pump(struct conn *c)
 {
 	for (;;) {
-		int64_t value;
-		int fd, ret;
+		bool was_ready = ivshm_session_ready(c->p.sess);
+		struct ivshm_event ev;
+		int ret;
 
-		ret = ivshm_proto_read(&c->rd, c->sock, &value, &fd);
-		if (ret == -EAGAIN)
+		ret = ivshm_pump_next(&c->p, &ev);
+		if (ret == 0)
 			return 0;
-		if (ret == 0) {
+		if (ret == -EPIPE) {
 			say("eof");
 			return 1;
 		}
+		/* A message the session refused was still received: trace it first. */
+		if (c->trace && (ret > 0 || c->p.refused))
+			say("msg %lld %s", (long long)c->p.value, c->p.with_fd ? "fd" : "-");
 		if (ret < 0) {
-			say("error receive: %s", strerror(-ret));
+			if (c->p.refused)
+				say("error protocol: %s (message %lld)", ivshm_pump_error(&c->p),
+				    (long long)c->p.value);
+			else
+				say("error receive: %s", strerror(-ret));
 			return ret;
 		}
-		ret = on_message(c, value, fd);
+		ret = on_event(c, &ev, was_ready);
+		/* The last own eventfd ends the setup; without vectors, the memory does. */
+		if (!ret && !was_ready && ivshm_session_ready(c->p.sess) && !c->quiet)
+			print_ready(c);
 		if (ret)
 			return ret;
 	}
@@ -220,18 +192,13 @@ int conn_pump(struct conn *c)
 
 int conn_wait_ready(struct conn *c, int64_t deadline_ms)
 {
-	while (!ivshm_session_ready(c->sess)) {
-		struct pollfd p = { .fd = c->sock, .events = POLLIN };
-		int64_t left = deadline_ms - ivshm_clock_ms();
-		int ret;
+	while (!ivshm_session_ready(c->p.sess)) {
+		int ret = ivshm_pump_poll(&c->p, deadline_ms);
 
-		if (left <= 0)
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
 			return -ETIMEDOUT;
-		ret = poll(&p, 1, (int)left);
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-		if (ret <= 0)
-			continue;
 		ret = conn_pump(c);
 		if (ret)
 			return ret;
@@ -241,17 +208,17 @@ int conn_wait_ready(struct conn *c, int64_t deadline_ms)
 
 int conn_own_fd(const struct conn *c, unsigned v)
 {
-	int id = ivshm_session_id(c->sess);
+	int id = ivshm_session_id(c->p.sess);
 
 	if (id < 0)
 		return -1;
-	return ivshm_session_peer_fd(c->sess, (unsigned)id, v);
+	return ivshm_session_peer_fd(c->p.sess, (unsigned)id, v);
 }
 
 int conn_ring(struct conn *c, unsigned peer, unsigned v)
 {
 	uint64_t one = 1;
-	int fd = ivshm_session_peer_fd(c->sess, peer, v);
+	int fd = ivshm_session_peer_fd(c->p.sess, peer, v);
 
 	if (fd < 0)
 		return -ENOENT;
@@ -264,17 +231,14 @@ int conn_ring(struct conn *c, unsigned peer, unsigned v)
 long long conn_take(struct conn *c, unsigned v)
 {
 	int fd = conn_own_fd(c, v);
-	struct pollfd p = { .fd = fd, .events = POLLIN };
 	uint64_t n;
+	int ret;
 
 	if (fd < 0)
 		return -ENOENT;
-	/* poll first: the eventfd is the server's, and we must not block if it lacks O_NONBLOCK. */
-	if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
-		return 0;
-	/* An eventfd read returns all 8 bytes or fails. */
-	if (read(fd, &n, sizeof(n)) < 0)
-		return errno == EAGAIN ? 0 : -errno;
+	ret = ivshm_eventfd_take(fd, &n);
+	if (ret <= 0)
+		return ret;
 	c->counts[v] += n;
 	say("got vector=%u count=%llu", v, (unsigned long long)n);
 	return (long long)n;

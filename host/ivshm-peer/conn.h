@@ -10,13 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "proto.h"
-#include "session.h"
+#include "pump.h"
 
 struct conn {
-	int sock;
-	struct ivshm_proto_reader rd;
-	struct ivshm_session *sess;
+	struct ivshm_pump p;	/* the connection and its session (common/pump.h) */
 	unsigned char *map;
 	uint64_t size;
 	bool trace;		/* print every raw message */

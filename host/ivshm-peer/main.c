@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ivshm-peer: a host-side ivshmem peer for tests and debugging, what QEMU's
+ * ivshm-peer: a host-side ivshmem peer for debugging, what QEMU's
  * ivshmem-client is. It connects like QEMU's ivshmem-doorbell device, prints
  * what the server sends, and can write/read the shared memory, ring other
  * peers and wait for its own vectors. This file parses the command line and
@@ -27,8 +27,6 @@
 static int (*const modes[])(const struct peer_opts *o, int sfd) = {
 	[MODE_ACTIONS] = mode_actions,
 	[MODE_STAY] = mode_stay,
-	[MODE_NO_READ] = mode_no_read,
-	[MODE_REPEAT] = mode_repeat,
 };
 
 static void usage(FILE *f)
@@ -52,10 +50,6 @@ static void usage(FILE *f)
 "                        running commands from stdin until EOF, 'quit', SIGTERM\n"
 "                        or SIGINT; commands: ring ID VEC | write OFF TEXT |\n"
 "                        read OFF LEN | quit\n"
-"      --no-read         connect and never read the socket (a stuck client);\n"
-"                        hold it until stdin EOF or a signal; no actions\n"
-"      --repeat N        connect, complete the setup and disconnect N times;\n"
-"                        no actions\n"
 "      --trace           also print every raw message\n"
 "  -q, --quiet           print only results of actions\n"
 "  -h, --help            this help\n"
@@ -76,9 +70,6 @@ static void usage(FILE *f)
 "  got vector=V count=C      own vector V fired (C: eventfd counter read)\n"
 "  timeout vector=V          --wait expired\n"
 "  truncate size=SIZE result=ok|ERRNO-NAME\n"
-"  connected                 --no-read: connection established\n"
-"  hangup                    --no-read: the server closed the connection\n"
-"  cycles N                  --repeat finished\n"
 "  counts C0,C1,...|-        at exit: own vector firings seen per vector\n"
 "  eof                       the server closed the connection\n"
 "  error MESSAGE\n"
@@ -156,20 +147,10 @@ static int add_action(struct peer_opts *o, int c, const char *arg)
 	return 0;
 }
 
-static int set_mode(struct peer_opts *o, enum peer_mode mode)
-{
-	if (o->mode != MODE_ACTIONS && o->mode != mode) {
-		ivshm_msg_err("--stay, --no-read and --repeat exclude each other");
-		return -EINVAL;
-	}
-	o->mode = mode;
-	return 0;
-}
-
 /* Returns 0 to run, 1 when --help was printed, or -EINVAL (reason printed). */
 static int parse_opts(struct peer_opts *o, int argc, char **argv)
 {
-	enum { OPT_NO_READ = 256, OPT_REPEAT, OPT_TRACE, OPT_TRUNCATE };
+	enum { OPT_TRACE = 256, OPT_TRUNCATE };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 'S' },
 		{ "vectors", required_argument, NULL, 'n' },
@@ -180,8 +161,6 @@ static int parse_opts(struct peer_opts *o, int argc, char **argv)
 		{ "wait", required_argument, NULL, 'W' },
 		{ "truncate", required_argument, NULL, OPT_TRUNCATE },
 		{ "stay", no_argument, NULL, 's' },
-		{ "no-read", no_argument, NULL, OPT_NO_READ },
-		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ "trace", no_argument, NULL, OPT_TRACE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -212,15 +191,7 @@ static int parse_opts(struct peer_opts *o, int argc, char **argv)
 			ret = add_action(o, c, optarg);
 			break;
 		case 's':
-			ret = set_mode(o, MODE_STAY);
-			break;
-		case OPT_NO_READ:
-			ret = set_mode(o, MODE_NO_READ);
-			break;
-		case OPT_REPEAT:
-			if (ivshm_num_parse(optarg, IVSHM_NUM_DEC, 1, 10000000, &o->repeat))
-				return bad("--repeat", optarg);
-			ret = set_mode(o, MODE_REPEAT);
+			o->mode = MODE_STAY;
 			break;
 		case OPT_TRACE:
 			o->trace = true;
@@ -242,10 +213,6 @@ static int parse_opts(struct peer_opts *o, int argc, char **argv)
 		o->socket = argv[optind++];
 	if (optind < argc)
 		return bad("argument", argv[optind]);
-	if (o->nact && (o->mode == MODE_NO_READ || o->mode == MODE_REPEAT)) {
-		ivshm_msg_err("--no-read and --repeat run no actions");
-		return -EINVAL;
-	}
 	return 0;
 }
 

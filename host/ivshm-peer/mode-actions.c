@@ -70,7 +70,7 @@ int peer_ring(struct conn *c, uint64_t peer, uint64_t v)
 /* Sealed memfds refuse; the result is printed either way, it is what a test checks. */
 static void try_truncate(struct conn *c, uint64_t size)
 {
-	int fd = ivshm_session_shm_fd(c->sess);
+	int fd = ivshm_session_shm_fd(c->p.sess);
 
 	if (ftruncate(fd, (off_t)size) < 0)
 		say("truncate size=%llu result=%s", (unsigned long long)size, strerrorname_np(errno));
@@ -91,7 +91,7 @@ static int wait_vector(struct conn *c, unsigned v, int timeout_ms)
 	for (;;) {
 		struct pollfd p[2] = {
 			{ .fd = fd, .events = POLLIN },
-			{ .fd = c->sock, .events = POLLIN },
+			{ .fd = c->p.sock, .events = POLLIN },
 		};
 		int64_t left = deadline - ivshm_clock_ms();
 		long long got;
@@ -148,7 +148,7 @@ static int run_actions(struct conn *c, const struct peer_opts *o)
 
 static void print_counts(struct conn *c)
 {
-	unsigned nvec = ivshm_session_vectors(c->sess);
+	unsigned nvec = ivshm_session_vectors(c->p.sess);
 	char buf[UIO_IVSHMEM_MAX_VECTORS * 21 + 2] = "-";
 	size_t used = 0;
 

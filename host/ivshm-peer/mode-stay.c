@@ -97,7 +97,7 @@ static int commands(struct conn *c, struct linebuf *lb)
 /* Serve events and stdin commands until EOF on either side, quit or a signal. */
 static int stay(struct conn *c, int sfd)
 {
-	unsigned nvec = ivshm_session_vectors(c->sess);
+	unsigned nvec = ivshm_session_vectors(c->p.sess);
 	struct pollfd p[3 + UIO_IVSHMEM_MAX_VECTORS];
 	struct linebuf lb = { .len = 0 };
 
@@ -105,7 +105,7 @@ static int stay(struct conn *c, int sfd)
 		int ret;
 
 		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = c->sock, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = c->p.sock, .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = 0, .events = POLLIN };
 		for (unsigned v = 0; v < nvec; v++)
 			p[3 + v] = (struct pollfd){ .fd = conn_own_fd(c, v), .events = POLLIN };

@@ -4,8 +4,8 @@
  * runs one mode from its table; each mode is a file of its own:
  *   mode-actions.c  connect, run the actions (-w, -r, -R, -W, --truncate), exit
  *   mode-stay.c     the same, then serve events and stdin commands (--stay)
- *   mode-no-read.c  hold a connection without reading it (--no-read)
- *   mode-repeat.c   connect and disconnect N times (--repeat)
+ * The clients that only load a server (a stuck one, connection churn) are
+ * test tools: tests/tools/peer-load.c.
  */
 #ifndef IVSHM_PEER_MODES_H
 #define IVSHM_PEER_MODES_H
@@ -22,7 +22,7 @@
 #define PEER_MAX_ACTIONS 64
 #define PEER_MAX_IO (1u << 20)	/* bytes one read may print */
 
-enum peer_mode { MODE_ACTIONS, MODE_STAY, MODE_NO_READ, MODE_REPEAT };
+enum peer_mode { MODE_ACTIONS, MODE_STAY };
 
 enum action_kind { ACT_WRITE, ACT_READ, ACT_RING, ACT_WAIT, ACT_TRUNCATE };
 
@@ -39,7 +39,6 @@ struct peer_opts {
 	unsigned vectors;
 	int timeout_ms;
 	bool trace, quiet;
-	uint64_t repeat;
 	struct action act[PEER_MAX_ACTIONS];
 	unsigned nact;
 };
@@ -47,8 +46,6 @@ struct peer_opts {
 /* Each mode returns the process's exit status; sfd is a signalfd for SIGTERM and SIGINT. */
 int mode_actions(const struct peer_opts *o, int sfd);
 int mode_stay(const struct peer_opts *o, int sfd);
-int mode_no_read(const struct peer_opts *o, int sfd);
-int mode_repeat(const struct peer_opts *o, int sfd);
 
 /*
  * mode-actions.c, for the modes that run actions: connect and complete the setup,

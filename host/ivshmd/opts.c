@@ -25,6 +25,7 @@ enum {
 	OPT_UID_QUOTA,
 	OPT_SHM_REUSE,
 	OPT_PUBLISH_PEERS,
+	OPT_NO_PUBLISH_PEERS,
 };
 
 static const struct option long_opts[] = {
@@ -48,6 +49,7 @@ static const struct option long_opts[] = {
 	{ "uid-quota",    required_argument, NULL, OPT_UID_QUOTA },
 	{ "shm-reuse",    no_argument,       NULL, OPT_SHM_REUSE },
 	{ "publish-peers", no_argument,      NULL, OPT_PUBLISH_PEERS },
+	{ "no-publish-peers", no_argument,   NULL, OPT_NO_PUBLISH_PEERS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -62,7 +64,8 @@ static void usage(FILE *f)
 "                         its directory and those above it must be root's or ours and\n"
 "                         not writable by group or others (unless sticky)\n"
 "  -l, --size SIZE        shared memory size from 4K to 512G, K, M, G, T suffixes or\n"
-"                         0x and hex digits; rounded up to a power of two (default 4M)\n"
+"                         0x and hex digits; rounded up to a power of two (default 64M,\n"
+"                         not QEMU's 4M: room for libivshm's default channels)\n"
 "  -n, --vectors N        interrupt vectors (eventfds) per peer, 0-%u (default %u);\n"
 "                         QEMU's vectors=N must match; 0x hex and 0 octal as in QEMU;\n"
 "                         0: memory only, no doorbells\n"
@@ -96,9 +99,11 @@ static void usage(FILE *f)
 "                         swapping) while others come and go is dropped for good:\n"
 "                         QEMU never reconnects. Warned at half the time; --list shows\n"
 "                         STALL_MS\n"
-"      --publish-peers    keep a table of the connected peer IDs in the server page of\n"
-"                         the shared memory (offset 2048, contracts/ivshm-shm.h), so\n"
-"                         libivshm sees a peer that died at once; off by default\n"
+"      --no-publish-peers leave the server page of the shared memory alone (offset\n"
+"                         2048, contracts/ivshm-shm.h: the connected peer IDs, the\n"
+"                         vector count and a tick, so libivshm sees a peer that died\n"
+"                         at once); peers then rely on heartbeats\n"
+"      --publish-peers    the default, accepted for older configurations\n"
 "      --list             connect to PATH.ctl and print ID, PID, UID, GID, VECTORS,\n"
 "                         QUEUED, STALL_MS and NAME of each connected peer\n"
 "  -h, --help             this help\n"
@@ -349,6 +354,9 @@ static int parse_one(struct ivshmd_opts *o, int c, const char *arg)
 	case OPT_PUBLISH_PEERS:
 		cfg->publish_peers = true;
 		return 0;
+	case OPT_NO_PUBLISH_PEERS:
+		cfg->publish_peers = false;
+		return 0;
 	}
 	usage(stderr);
 	return -EINVAL;
@@ -368,6 +376,7 @@ int ivshmd_opts_parse(struct ivshmd_opts *o, int argc, char **argv)
 			.send_timeout_ms = IVSHMD_DEFAULT_SEND_TIMEOUT_MS,
 			.sock_mode = IVSHMD_DEFAULT_MODE,
 			.sock_gid = (gid_t)-1,
+			.publish_peers = true,
 		},
 	};
 	o->cfg.pins = o->pins;

@@ -38,8 +38,22 @@ int ivshmd_publish_start(struct ivshmd_publish *pub, int fd, uint64_t page, unsi
 	pub->map = p;
 	pub->map_len = page;
 	pub->page = (struct ivshm_shm_server *)((char *)p + IVSHM_SHM_SERVER_OFF);
+	/* A supervised restart keeps the memory: peers' hb_tick values stay comparable. */
+	pub->tick = ivshm_load_relaxed(&pub->page->tick);
 	write_page(pub, IVSHM_SHM_SERVER_MAGIC);
+	ivshmd_publish_tick(pub);
+	ivshm_store_release(&pub->page->tick_ms, (uint32_t)IVSHM_SHM_TICK_MS);
 	return 0;
+}
+
+void ivshmd_publish_tick(struct ivshmd_publish *pub)
+{
+	if (!pub->page)
+		return;
+	pub->tick++;
+	if (!pub->tick)
+		pub->tick = 1;
+	ivshm_store_release(&pub->page->tick, pub->tick);
 }
 
 void ivshmd_publish_set(struct ivshmd_publish *pub, unsigned id, bool live)
@@ -60,6 +74,7 @@ void ivshmd_publish_stop(struct ivshmd_publish *pub)
 	if (!pub->page)
 		return;
 	memset(pub->live, 0, sizeof(pub->live));
+	ivshm_store_release(&pub->page->tick_ms, 0u);
 	write_page(pub, 0);
 	munmap(pub->map, pub->map_len);
 	*pub = (struct ivshmd_publish){ 0 };

@@ -26,6 +26,7 @@ enum ivshmd_watch {
 	WATCH_CTL_LISTENER,
 	WATCH_PEER,
 	WATCH_CTL_CLIENT,
+	WATCH_TICK,
 };
 
 /*
@@ -101,6 +102,10 @@ struct ivshmd_server {
 	struct ivshmd_record rec;
 	struct ivshmd_publish pub;
 	bool publish_peers;
+	struct {
+		enum ivshmd_watch watch;
+		int fd;			/* timerfd of the server page's tick; -1 none */
+	} tick;
 	struct ivshmd_inherited *inherited;	/* fds kept from before a restart, until started */
 
 	int epfd;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -219,6 +220,8 @@ int ivshmd_server_new(const struct ivshmd_config *cfg, struct ivshmd_inherited *
 		return -ENOMEM;
 	s->epfd = -1;
 	s->reserve_fd = -1;
+	s->tick.fd = -1;
+	s->tick.watch = WATCH_TICK;
 	s->shm.fd = -1;
 	s->rec.fd = -1;
 	s->ctl.l.fd = -1;
@@ -368,6 +371,35 @@ static int check_ctl(struct ivshmd_server *s)
 	return ret == -EADDRINUSE ? ret : 0;
 }
 
+/* The server page's tick: a timerfd in the loop, so a busy loop cannot stretch it. */
+static int start_tick(struct ivshmd_server *s)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_nsec = IVSHM_SHM_TICK_MS * 1000000L },
+		.it_value = { .tv_nsec = IVSHM_SHM_TICK_MS * 1000000L },
+	};
+
+	if (!s->publish_peers)
+		return 0;
+	s->tick.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->tick.fd < 0 || timerfd_settime(s->tick.fd, 0, &its, NULL) < 0) {
+		int err = -errno;
+
+		ivshmd_log(LOG_ERR, "the server page's tick: timerfd: %s", strerror(errno));
+		return err;
+	}
+	return watch(s, s->tick.fd, &s->tick);
+}
+
+static void on_tick(struct ivshmd_server *s)
+{
+	uint64_t expired;
+
+	/* Missed expirations (a stopped process) count as one: readers look for movement. */
+	if (read(s->tick.fd, &expired, sizeof(expired)) == (ssize_t)sizeof(expired))
+		ivshmd_publish_tick(&s->pub);
+}
+
 int ivshmd_server_start(struct ivshmd_server *s)
 {
 	unsigned n = 1 + s->npins;
@@ -377,6 +409,9 @@ int ivshmd_server_start(struct ivshmd_server *s)
 	if (ret)
 		return ret;
 	ret = check_ctl(s);
+	if (ret)
+		return ret;
+	ret = start_tick(s);
 	if (ret)
 		return ret;
 	s->listeners = calloc(n, sizeof(*s->listeners));
@@ -488,6 +523,9 @@ static void dispatch(struct ivshmd_server *s, const struct epoll_event *ev)
 	case WATCH_CTL_CLIENT:
 		ivshmd_ctl_event(s, (struct ivshmd_ctl_client *)w, ev->events);
 		break;
+	case WATCH_TICK:
+		on_tick(s);
+		break;
 	}
 }
 
@@ -559,6 +597,8 @@ void ivshmd_server_free(struct ivshmd_server *s)
 		close(s->reserve_fd);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	if (s->tick.fd >= 0)
+		close(s->tick.fd);
 	ivshmd_publish_stop(&s->pub);
 	ivshmd_fdref_put(s->shm_ref);
 	ivshmd_shm_close(&s->shm);

@@ -20,7 +20,8 @@
 #include "shm.h"
 
 #define IVSHMD_DEFAULT_SOCKET   "/run/ivshm/ivshmd.sock"
-#define IVSHMD_DEFAULT_SIZE     (UINT64_C(4) << 20)
+/* Not QEMU's 4M: a default channel ring (256 KiB, two per arena) needs 64M (ivshmd.8). */
+#define IVSHMD_DEFAULT_SIZE     (UINT64_C(64) << 20)
 #define IVSHMD_DEFAULT_VECTORS  1
 #define IVSHMD_DEFAULT_MAX_PEERS 256
 #define IVSHMD_DEFAULT_MODE     0660
@@ -67,7 +68,7 @@ struct ivshmd_config {
 	unsigned npins;
 	unsigned uid_quota;		/* unpinned peers per user; 0: the default */
 	bool shm_reuse;			/* -M: share an existing object */
-	bool publish_peers;		/* keep the server page of contracts/ivshm-shm.h */
+	bool publish_peers;		/* keep the server page of contracts/ivshm-shm.h (default) */
 };
 
 /*

@@ -194,8 +194,9 @@ void ivshm__chan_publish_entry(struct ivshm_chan *ch)
 	struct ivshm_shm_chan *e;
 	const size_t skip = sizeof(ch->mine.seq);
 
-	/* Only the claim this end was made under may write the table. */
-	if (ch->claim_gen != ch->r->claim_gen || ch->r->slot < 0)
+	/* Only the claim this end was made under may write the table, while it stands. */
+	if (ch->claim_gen != ch->r->claim_gen || !ivshm__still_ours(ch->r) ||
+	    ch->claim_gen != ch->r->claim_gen)
 		return;
 	e = ivshm__entry_at(ch->r, (unsigned int)ch->r->slot, ch->entry);
 	ivshm_seq_write_begin(&e->seq, &ch->ent_seq);
@@ -355,6 +356,7 @@ static void connect_to(struct ivshm_chan *ch, unsigned int slot, unsigned int i,
 	ch->seen_prod = 0;
 	ch->seen_cons = 0;
 	ch->next_check_ms = ivshm_clock_ms();
+	ch->moved_ms = ch->next_check_ms;
 	ch->mine.peer_epoch = e->epoch;
 	ch->mine.peer_entry = i + 1;
 	ivshm__chan_publish_entry(ch);
@@ -476,7 +478,7 @@ int ivshm_chan_open(struct ivshm_dev *dev, unsigned int peer, uint32_t port,
 	    !ivshm_trigger(dev, peer, p.vector))
 		ch->st.doorbells++;
 	for (;;) {
-		if (ch->claim_gen != ch->r->claim_gen) {
+		if (!ivshm__still_ours(ch->r) || ch->claim_gen != ch->r->claim_gen) {
 			err = -ENOTCONN;
 			ivshm__log(LOG_DEBUG, "this peer lost its directory slot while opening");
 		} else {
@@ -500,13 +502,15 @@ int ivshm_chan_open(struct ivshm_dev *dev, unsigned int peer, uint32_t port,
 	return 0;
 }
 
-/* Whether we already have a channel with @peer on @port (accept must not take it twice). */
-static int have_channel(const struct ivshm_region *r, unsigned int peer, uint32_t port)
+/* Whether one of our open ends answered the peer's entry @i in slot @slot already. */
+static int answered(const struct ivshm_region *r, unsigned int slot, unsigned int i,
+		    uint64_t epoch)
 {
-	unsigned int i;
+	unsigned int k;
 
-	for (i = 0; i < IVSHM_SHM_MAX_CHANS; i++)
-		if (r->ends[i].ch && r->ends[i].peer_id == peer && r->ends[i].port == port)
+	for (k = 0; k < IVSHM_SHM_MAX_CHANS; k++)
+		if (r->ends[k].ch && r->ends[k].connected && r->ends[k].peer_slot == slot &&
+		    r->ends[k].peer_entry == i && r->ends[k].peer_epoch == epoch)
 			return 1;
 	return 0;
 }
@@ -527,14 +531,14 @@ static int accept_once(struct ivshm_dev *dev, uint32_t port, const struct ivshm_
 		/* Not our own slot, nor a forged one that claims our ID. */
 		if ((int)slot == r->slot || ivshm__read_slot(r, slot, &p, &life) ||
 		    p.state != IVSHM_PEER_LIVE || life != IVSHM_LIFE_ALIVE ||
-		    (int)p.id == r->self_id || have_channel(r, p.id, port))
+		    (int)p.id == r->self_id)
 			continue;
 		m = (struct match){ .port = port, .type = o->type, .epoch = p.epoch, .accept = 1 };
 		for (i = 0; i < IVSHM_SHM_MAX_CHANS; i++) {
 			if (ivshm_seq_read(ivshm__entry_at(r, slot, i), &e, sizeof(e)))
 				continue;
 			/* A malformed request or the wrong type is the requester's problem. */
-			if (entry_fits(r, p.id, &e, &m) != 1)
+			if (entry_fits(r, p.id, &e, &m) != 1 || answered(r, slot, i, p.epoch))
 				continue;
 			err = new_end(dev, p.id, port, o, chp);
 			if (err)
@@ -575,7 +579,7 @@ int ivshm_chan_accept(struct ivshm_dev *dev, uint32_t port, const struct ivshm_c
 		err = nap_until(dev, deadline);
 		if (err)
 			return err;
-		if (!dev->region.published) {
+		if (!ivshm__still_ours(&dev->region)) {
 			ivshm__log(LOG_DEBUG, "this peer lost its directory slot while accepting");
 			return -ENOTCONN;
 		}
@@ -619,7 +623,7 @@ int ivshm_chan_set_wait(struct ivshm_chan *ch, enum ivshm_wait_mode mode, unsign
 int ivshm_chan_get_info(const struct ivshm_chan *ch, struct ivshm_chan_info *info)
 {
 	if (!ch || !info)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*info = (struct ivshm_chan_info){
 		.peer = ch->peer_id,
 		.port = ch->mine.port,
@@ -635,7 +639,7 @@ int ivshm_chan_get_info(const struct ivshm_chan *ch, struct ivshm_chan_info *inf
 int ivshm_chan_get_stats(const struct ivshm_chan *ch, struct ivshm_chan_stats *stats)
 {
 	if (!ch || !stats)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*stats = ch->st;
 	return 0;
 }

@@ -66,15 +66,17 @@ int ivshm__chan_check_peer(struct ivshm_chan *ch)
 	struct ivshm_shm_chan e, want;
 	enum ivshm_life life;
 	uint32_t prod, cons;
+	int64_t now = ivshm_clock_ms();
 	struct ivshm_peer p;
-	int err, moved;
+	int err;
 
-	ch->next_check_ms = ivshm_clock_ms() + CHECK_MS;
+	ch->next_check_ms = now + CHECK_MS;
 	if (!ivshm__still_ours(ch->r) || ch->claim_gen != ch->r->claim_gen)
 		return ivshm__chan_usable(ch);
 	prod = ivshm_load_relaxed(&ch->peer_half->prod);
 	cons = ivshm_load_relaxed(&ch->peer_half->cons);
-	moved = prod != ch->checked_prod || cons != ch->checked_cons;
+	if (prod != ch->checked_prod || cons != ch->checked_cons)
+		ch->moved_ms = now;
 	ch->checked_prod = prod;
 	ch->checked_cons = cons;
 	err = ivshm__read_slot(ch->r, ch->peer_slot, &p, &life);
@@ -86,8 +88,13 @@ int ivshm__chan_check_peer(struct ivshm_chan *ch)
 			   ch->peer_id, ch->theirs.port);
 		return -ECONNRESET;
 	}
-	/* A peer that moved its indices since the last look is alive, heartbeat or not. */
-	if (life == IVSHM_LIFE_DEAD && p.state == IVSHM_PEER_DEAD && !moved) {
+	/*
+	 * The server's word that it left is final; a stopped heartbeat is not, for
+	 * a peer whose indices moved within the bound: it is busy, not dead.
+	 */
+	if (life == IVSHM_LIFE_DEAD && p.state == IVSHM_PEER_DEAD &&
+	    (ivshm__peer_connected(ch->r, ch->peer_id) == 0 ||
+	     now - ch->moved_ms > IVSHM_DEAD_PERIODS * IVSHM_HEARTBEAT_MS)) {
 		ivshm__log(LOG_DEBUG, "peer %u port %u: the peer died (heartbeat or server)",
 			   ch->peer_id, ch->theirs.port);
 		return -EHOSTDOWN;

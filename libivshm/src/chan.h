@@ -42,6 +42,7 @@ struct ivshm_chan {
 	const char *rx;
 	uint32_t seen_prod, seen_cons;	/* the peer's indices as last seen: they only grow */
 	uint32_t checked_prod, checked_cons;	/* ... at the last liveness check */
+	int64_t moved_ms;		/* when we last saw them move: a sign of life too */
 	uint32_t peer_seq;		/* the peer entry's sequence word as last checked */
 	unsigned int unreadable;	/* liveness checks that found the peer's slot mid-write */
 	uint32_t rung[2];		/* the peer's wait words we already rang for */

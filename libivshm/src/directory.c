@@ -210,10 +210,11 @@ int ivshm__read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *
 /*
  * Whether slot @i, whose owner word we saw as @owner, is free for us: never
  * claimed, ours from an earlier incarnation, left, dead, or corrupt (whoever
- * broke it cannot be trusted to hold it). A slot whose owner died while
- * rewriting it (its sequence word stays odd) is judged by its heartbeat line,
- * which is outside the seqlock. Returns a rank: 0 not free, then 1 dead or
- * corrupt, 2 left, 3 never used, 4 our own ID's.
+ * broke it cannot be trusted to hold it). A slot claimed but not yet
+ * published, or whose owner died while rewriting it (its sequence word stays
+ * odd), is judged by its owner's heartbeat line and the server, not by what
+ * line 0 still says of the previous owner. Returns a rank: 0 not free, then 1
+ * dead or corrupt, 2 left, 3 never used, 4 our own ID's.
  */
 static int free_rank(struct ivshm_region *r, unsigned int i, uint64_t owner)
 {
@@ -225,21 +226,32 @@ static int free_rank(struct ivshm_region *r, unsigned int i, uint64_t owner)
 		return 3;
 	if (IVSHM_SHM_OWNER_ID(owner) == (uint32_t)r->self_id)
 		return 4;
+	if (owner & IVSHM_SHM_OWNER_LEFT)
+		return 2;
 	err = ivshm__read_slot(r, i, &p, &life);
 	if (err == -EUCLEAN)
 		return 1;
-	if (err == -EAGAIN) {
-		life = ivshm__owner_life(r, i, owner, 0, IVSHM_HEARTBEAT_MS);
-		if (life == IVSHM_LIFE_DEAD)
+	if (err == -EAGAIN || err == -ENOENT || (!err && p.state == IVSHM_PEER_GONE)) {
+		life = ivshm__claimer_life(r, i, owner);
+		if (life == IVSHM_LIFE_DEAD && err == -EAGAIN)
 			ivshm__log(LOG_DEBUG, "directory slot %u: its owner %u died mid-write", i,
 				   IVSHM_SHM_OWNER_ID(owner));
 		return life == IVSHM_LIFE_DEAD ? 1 : 0;
 	}
 	if (err)
 		return 0;
-	if (p.state == IVSHM_PEER_GONE)
-		return 2;
 	return life == IVSHM_LIFE_DEAD ? 1 : 0;
+}
+
+/* Bump the heartbeat of the slot we hold, with the server's tick: readers see us alive. */
+static void beat(struct ivshm_region *r)
+{
+	struct ivshm_shm_slot *s = ivshm__slot_at(r, (unsigned int)r->slot);
+
+	r->heartbeat++;
+	/* The tick first: a reader that sees the new beat compares it with this tick. */
+	ivshm_store_release(&s->hb_tick, ivshm__server_tick(r));
+	ivshm_store_release(&s->heartbeat, r->heartbeat);
 }
 
 /*
@@ -272,7 +284,8 @@ static int claim(struct ivshm_region *r, int64_t deadline_ms)
 			s = ivshm__slot_at(r, best_i);
 			seen = ivshm_load_acquire(&s->owner);
 			/* Judged on what we saw; a claim between then and now makes the CAS fail. */
-			mine = ((seen >> 32) + 1) << 32 | ((uint64_t)r->self_id + 1);
+			mine = (uint64_t)((IVSHM_SHM_OWNER_CLAIMS(seen) + 1) & 0x7fffffffu) << 32 |
+			       ((uint64_t)r->self_id + 1);
 			if (free_rank(r, best_i, seen) == best && ivshm_cas(&s->owner, &seen, mine))
 				break;
 		}
@@ -294,6 +307,10 @@ static int claim(struct ivshm_region *r, int64_t deadline_ms)
 	r->seq = ivshm_load_relaxed(&s->seq) & ~1u;
 	if (getrandom(&r->epoch, sizeof(r->epoch), GRND_NONBLOCK) != sizeof(r->epoch))
 		r->epoch = (uint64_t)ivshm_clock_ns() ^ mine;
+	/* Alive from the claim on: a claimed slot is not free while its claimer beats. */
+	r->heartbeat = ivshm_load_relaxed(&s->heartbeat);
+	beat(r);
+	r->hb_next_ms = ivshm_clock_ms() + IVSHM_HEARTBEAT_MS;
 	memset(ivshm__arena_at(r, best_i) + IVSHM_SHM_CHAN_OFF, 0,
 	       IVSHM_SHM_MAX_CHANS * IVSHM_SHM_CHAN_SIZE);
 	/* A new arena: no entry, half or heap byte of an earlier claim survives. */
@@ -399,8 +416,14 @@ int ivshm__unpublish(struct ivshm_region *r)
 		ivshm__log(LOG_DEBUG, "this peer is not published");
 		return -ENOENT;
 	}
-	if (ivshm__still_ours(r))
+	if (ivshm__still_ours(r)) {
+		struct ivshm_shm_slot *s = ivshm__slot_at(r, (unsigned int)r->slot);
+		uint64_t mine = r->owner;
+
 		slot_write(r, IVSHM_SHM_SLOT_GONE, r->role, r->vector, 0);
+		/* GONE first, then free to claim: a claimer never sees our live publication. */
+		ivshm_cas(&s->owner, &mine, mine | IVSHM_SHM_OWNER_LEFT);
+	}
 	/* The slot is free for others now: ours to claim again, not to write. */
 	lose(r);
 	return 0;
@@ -408,12 +431,11 @@ int ivshm__unpublish(struct ivshm_region *r)
 
 int ivshm__heartbeat(struct ivshm_region *r, int force)
 {
-	struct ivshm_shm_slot *s;
 	int64_t now;
 
 	if (r->lost)
 		return -ENOTCONN;
-	if (!r->published)
+	if (r->slot < 0)
 		return 0;
 	now = ivshm_clock_ms();
 	if (!force && now < r->hb_next_ms)
@@ -421,11 +443,7 @@ int ivshm__heartbeat(struct ivshm_region *r, int force)
 	r->hb_next_ms = now + IVSHM_HEARTBEAT_MS;
 	if (!ivshm__still_ours(r))
 		return -ENOTCONN;
-	s = ivshm__slot_at(r, (unsigned int)r->slot);
-	r->heartbeat++;
-	/* The tick first: a reader that sees the new beat compares it with this tick. */
-	ivshm_store_release(&s->hb_tick, ivshm__server_tick(r));
-	ivshm_store_release(&s->heartbeat, r->heartbeat);
+	beat(r);
 	return 0;
 }
 
@@ -433,7 +451,7 @@ int ivshm__heartbeat_due_ms(const struct ivshm_region *r)
 {
 	int64_t left;
 
-	if (!r->published)
+	if (r->slot < 0)
 		return -1;
 	left = r->hb_next_ms - ivshm_clock_ms();
 	return left < 0 ? 0 : (int)left;

@@ -118,6 +118,7 @@ struct ivshm_ops {
 	int (*peer_present)(struct ivshm_dev *dev, unsigned int id);
 };
 
+
 struct ivshm_dev {
 	const struct ivshm_ops *ops;
 	int fd;				/* pollable: /dev/uioN, or an epoll fd on the host; -1 none */
@@ -131,12 +132,7 @@ struct ivshm_dev {
 	uint64_t snapshot[UIO_IVSHMEM_MAX_VECTORS];
 	struct ivshm_region region;
 	int region_err;			/* from ivshm__region_init(): the memory is too small */
-	void *priv;			/* the backend's */
-	/* uio.c */
-	void *map[IVSHM_NR_MAPS];
-	size_t map_len[IVSHM_NR_MAPS];
-	volatile uint32_t *regs;
-	const uint64_t *counts;		/* the counter page's count[], at its hdr_size */
+	void *priv;			/* the backend's own state (uio.c, host.c, the tests') */
 };
 
 /*
@@ -150,6 +146,9 @@ struct ivshm_dev *ivshm__dev_new(const struct ivshm_ops *ops, void *shm, size_t 
 /* The shared memory of @dev once the backend mapped it (and the peer ID it is seen with). */
 void ivshm__dev_set_memory(struct ivshm_dev *dev, void *shm, size_t size);
 
+/* Log that @func needs interrupts @dev does not have, and return -ENOTSUP. */
+int ivshm__no_doorbell(const struct ivshm_dev *dev, const char *func);
+
 /* The backend's link to the server: 0 or -ENOLINK (logged once). */
 int ivshm__dev_link(struct ivshm_dev *dev);
 
@@ -161,6 +160,8 @@ int ivshm__dev_baseline(struct ivshm_dev *dev);
 
 /* log.c: one line for the application's log function (see ivshm_set_log_fn()). */
 void ivshm__log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Log that @func refused its arguments (@what: which), and return -EINVAL. */
+int ivshm__bad_arg(const char *func, const char *what);
 
 /* sysfs.c */
 int ivshm__read_attr(const char *path, char *buf, size_t len);
@@ -227,6 +228,12 @@ int ivshm__heartbeat_due_ms(const struct ivshm_region *r);
  */
 enum ivshm_life ivshm__owner_life(struct ivshm_region *r, unsigned int i, uint64_t owner,
 				  uint64_t epoch, uint32_t hb_period_ms);
+/*
+ * The same for a slot whose owner claimed it but has not published (or is
+ * mid-write): the server's word, else the heartbeat as we watched it (its
+ * hb_tick may still be the previous owner's).
+ */
+enum ivshm_life ivshm__claimer_life(struct ivshm_region *r, unsigned int i, uint64_t owner);
 /*
  * The server's word on whether peer @id is connected: 1, 0, or -1 (no
  * word: no page, a stale page, or an ID it does not cover), then the

@@ -101,20 +101,20 @@ int ivshm__peer_connected(struct ivshm_region *r, unsigned int id)
 	return -1;
 }
 
-enum ivshm_life ivshm__owner_life(struct ivshm_region *r, unsigned int i, uint64_t owner,
-				  uint64_t epoch, uint32_t hb_period_ms)
+static enum ivshm_life life(struct ivshm_region *r, unsigned int i, uint64_t owner,
+			   uint64_t epoch, uint32_t hb_period_ms, int use_tick)
 {
 	const struct ivshm_shm_slot *s = ivshm__slot_at(r, i);
 	struct ivshm_watch *w = &r->watch[i];
 	int64_t now = ivshm_clock_ms(), bound;
-	uint32_t tick, period, hb_tick;
+	uint32_t tick, period = 0, hb_tick;
 	uint64_t hb;
 
 	if (ivshm__peer_connected(r, IVSHM_SHM_OWNER_ID(owner)) == 0)
 		return IVSHM_LIFE_DEAD;
 	bound = (int64_t)hb_period_ms * IVSHM_DEAD_PERIODS;
 	/* The tick before the peer's word: a tick that moves on after we load it only ages the peer. */
-	tick = live_tick(r, &period);
+	tick = use_tick ? live_tick(r, &period) : 0;
 	hb_tick = ivshm_load_acquire(&s->hb_tick);
 	hb = ivshm_load_relaxed(&s->heartbeat);
 	if (!w->seen || w->owner != owner || w->epoch != epoch) {
@@ -140,4 +140,15 @@ enum ivshm_life ivshm__owner_life(struct ivshm_region *r, unsigned int i, uint64
 	if (now - w->since_ms > bound)
 		return IVSHM_LIFE_DEAD;
 	return w->moved ? IVSHM_LIFE_ALIVE : IVSHM_LIFE_UNSURE;
+}
+
+enum ivshm_life ivshm__owner_life(struct ivshm_region *r, unsigned int i, uint64_t owner,
+				  uint64_t epoch, uint32_t hb_period_ms)
+{
+	return life(r, i, owner, epoch, hb_period_ms, 1);
+}
+
+enum ivshm_life ivshm__claimer_life(struct ivshm_region *r, unsigned int i, uint64_t owner)
+{
+	return life(r, i, owner, 0, IVSHM_HEARTBEAT_MS, 0);
 }

@@ -254,7 +254,7 @@ static void plain_has_no_interrupts(void **state)
 	assert_int_equal(ivshm_get_peer_id(dev, &id), -ENOTSUP);
 	assert_int_equal(ivshm_get_fd(dev, &fd), -ENOTSUP);
 	assert_int_equal(ivshm_get_counter(dev, 0, &count), -ENOTSUP);
-	assert_string_equal(ivshm_strerror(-ENOTSUP), "device has no interrupts (ivshmem-plain)");
+	assert_string_equal(ivshm_strerror(-ENOTSUP), "Operation not supported");
 	ivshm_close(dev);
 }
 
@@ -323,10 +323,11 @@ static void public_entry_points(void **state)
 	assert_int_equal(ivshm_open("not a device", 0, &dev), -EINVAL);
 	assert_null(dev);
 	ivshm_close(NULL);
-	assert_string_equal(ivshm_strerror(-ENODEV),
-			    "no ivshmem device (is uio_ivshmem loaded and bound?)");
+	/* libc's texts, 0 included; the detail goes to the log function. */
+	assert_string_equal(ivshm_strerror(0), "Success");
+	assert_string_equal(ivshm_strerror(-ENODEV), "No such device");
 	assert_string_equal(ivshm_strerror(ENOENT), "No such file or directory");
-	assert_string_equal(ivshm_strerror(-100000), "unknown error");
+	assert_string_equal(ivshm_strerror(-100000), "Unknown error");
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

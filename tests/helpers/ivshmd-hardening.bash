@@ -1,8 +1,9 @@
 # For the ivshmd test files: peers under other users, servers without -v,
-# the daemon (supervisor) and its server, floods of connections. Load after
-# helpers/common and helpers/ivshmd; uses $SRV_DIR and $IVSHMD_BIN like them.
-# Brings the QEMU helpers (helpers/qemu) too.
+# the daemon (supervisor) and its server, floods of connections. Loads
+# helpers/ivshmd (and so helpers/common) and the QEMU helpers (helpers/qemu);
+# uses $SRV_DIR and $IVSHMD_BIN like them.
 
+load helpers/ivshmd
 load helpers/qemu
 
 # as_user USER GROUP CMD...: run CMD as USER with only GROUP (e.g. nobody nogroup).
@@ -19,7 +20,7 @@ peer_stay_as() {
 	rm -f "$SRV_DIR/$name.in" "$SRV_DIR/$name.out"
 	mkfifo "$SRV_DIR/$name.in"
 	timeout 600 setpriv --reuid="$user" --regid="$group" --clear-groups \
-		"$IVSHMD_BIN/ivshm-peer" --stay -S "$sock" "$@" <>"$SRV_DIR/$name.in" \
+		"$(others_peer)" --stay -S "$sock" "$@" <>"$SRV_DIR/$name.in" \
 		>"$SRV_DIR/$name.out" 2>&1 3>&- 4>&- &
 	echo $! >"$SRV_DIR/$name.ppid"
 	wait_for_line 10 "$SRV_DIR/$name.out" '^(ready|error|eof)' &&

@@ -1,8 +1,10 @@
 # Shared by the ivshmd test files (tests/01*-ivshmd-*.bats): servers and peers
 # run under `timeout` in a private directory short enough for UNIX socket
 # paths, and the scenarios both the normal and the ASan+UBSan files run.
-# `load helpers/ivshmd` after helpers/common. IVSHMD_BIN picks the build
-# (default $IVSHM_BIN; 016-ivshmd-asan points it at its sanitizer build).
+# Loads helpers/common. IVSHMD_BIN picks the build (default $IVSHM_BIN;
+# 016-ivshmd-asan points it at its sanitizer build in setup_file).
+
+load helpers/common
 
 : "${IVSHMD_BIN:=$IVSHM_BIN}"
 export IVSHMD_BIN
@@ -85,6 +87,27 @@ srv_rss_kib() {
 # peer ARGS...: a one-shot ivshm-peer.
 peer() {
 	timeout 60 "$IVSHMD_BIN/ivshm-peer" "$@"
+}
+
+# others_peer: the path of a copy of ivshm-peer that other users (nobody,
+# libvirt-qemu) can run wherever the checkout sits: a clone in root's home (0700)
+# is out of their reach. The copy lives in $SRV_DIR/others; $SRV_DIR must be
+# searchable by them (the files that run other users make it 0755).
+others_peer() {
+	local d=$SRV_DIR/others
+	if [ ! -x "$d/ivshm-peer" ]; then
+		mkdir -p "$d"
+		cp "$IVSHMD_BIN/ivshm-peer" "$d/ivshm-peer"
+		chmod 0755 "$d" "$d/ivshm-peer"
+	fi
+	echo "$d/ivshm-peer"
+}
+
+# peer_load ARGS...: the test-only client that stalls (--no-read) or churns
+# (--repeat N) a server (tests/tools/peer-load.c).
+PEER_LOAD=$IVSHM_BUILD/tests/tools/peer-load
+peer_load() {
+	timeout 120 "$PEER_LOAD" "$@"
 }
 
 # peer_stay NAME SOCKET [ARGS...]: ivshm-peer --stay in the background, reading
@@ -236,14 +259,14 @@ scenario_staller() {
 	peer_stay sw "$sock" -n "$v"
 	rm -f "$SRV_DIR/staller.in"
 	mkfifo "$SRV_DIR/staller.in"
-	timeout 120 "$IVSHMD_BIN/ivshm-peer" --no-read -S "$sock" -n "$v" <>"$SRV_DIR/staller.in" \
+	timeout 120 "$PEER_LOAD" --no-read -S "$sock" -n "$v" <>"$SRV_DIR/staller.in" \
 		>"$SRV_DIR/staller.out" 2>&1 3>&- 4>&- &
 	echo $! >"$SRV_DIR/staller.ppid"
 	wait_for_line 10 "$(peer_out sw)" '^join peer=1$'
 	wait_for_line 10 "$(srv_log "$srv")" '^ivshmd: peer 1 joined '
 	stalled=1
 	# Each churn cycle queues vectors + 1 messages for the staller.
-	run -0 peer -S "$sock" -n "$v" --repeat 40
+	run -0 peer_load -S "$sock" -n "$v" --repeat 40
 	wait_for_line 15 "$(srv_log "$srv")" "^ivshmd: peer $stalled left \\(pid [0-9]+\\): $reason"
 	wait_for_line 10 "$(peer_out sw)" "^leave peer=$stalled$"
 	wait_for_line 10 "$SRV_DIR/staller.out" '^hangup$'
@@ -261,11 +284,11 @@ scenario_churn() {
 		check_rss=
 	fi
 	peer_stay cw "$(srv_sock "$srv")" -n 4
-	run -0 peer -S "$(srv_sock "$srv")" -n 4 --repeat 50
+	run -0 peer_load -S "$(srv_sock "$srv")" -n 4 --repeat 50
 	srv_wait_peers "$srv" 1
 	fds0=$(srv_fds "$srv")
 	rss0=$(srv_rss_kib "$srv")
-	run -0 peer -S "$(srv_sock "$srv")" -n 4 --repeat "$cycles"
+	run -0 peer_load -S "$(srv_sock "$srv")" -n 4 --repeat "$cycles"
 	assert_output "cycles $cycles"
 	srv_wait_peers "$srv" 1
 	fds1=$(srv_fds "$srv")

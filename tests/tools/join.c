@@ -10,52 +10,35 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "msg.h"
 #include "number.h"
 #include "procfs.h"
-#include "unix.h"
-#include "proto.h"
+#include "pump.h"
 
 #define TIMEOUT_MS 30000
 
 struct peer {
-	int fd;
-	struct ivshm_proto_reader rd;
-	long id;		/* -1 until the ID message */
+	struct ivshm_pump p;	/* eventfds closed on arrival */
 	unsigned long msgs;	/* messages received in the current join */
-	unsigned own;		/* own vectors received */
 };
 
-/* Drain one peer's socket. Returns 0, or -errno / -EPIPE on EOF. */
+/* Drain one peer's socket. Returns 0, or a negative errno (-EPIPE at EOF). */
 static int drain(struct peer *p)
 {
-	for (;;) {
-		int64_t v;
-		int fd, ret;
+	struct ivshm_event ev;
+	int ret;
 
-		ret = ivshm_proto_read(&p->rd, p->fd, &v, &fd);
-		if (ret == -EAGAIN)
-			return 0;
-		if (ret <= 0)
-			return ret ? ret : -EPIPE;
-		if (fd >= 0)
-			close(fd);
+	while ((ret = ivshm_pump_next(&p->p, &ev)) > 0)
 		p->msgs++;
-		if (p->id < 0 && p->msgs == 2)
-			p->id = (long)v;
-		else if (p->id >= 0 && v == p->id && fd >= 0)
-			p->own++;
-	}
+	return ret;
 }
 
 #define EXIT_USAGE 2
@@ -120,17 +103,16 @@ int main(int argc, char **argv)
 		int64_t deadline = t0 + TIMEOUT_MS * 1000;
 		unsigned long total;
 		bool done = false;
+		int ret;
 
 		for (unsigned long i = 0; i < k; i++)
 			peers[i].msgs = 0;
-		np->fd = ivshm_unix_connect(sock);
-		if (np->fd < 0) {
-			ivshm_msg_err("connect #%lu: %s", k + 1, strerror(-np->fd));
+		ret = ivshm_pump_open(&np->p, sock, (unsigned)vectors, false);
+		if (ret) {
+			ivshm_msg_err("connect #%lu: %s", k + 1, strerror(-ret));
 			return 1;
 		}
-		ivshm_proto_reader_init(&np->rd);
-		np->id = -1;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, np->fd, &ev) < 0) {
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, np->p.sock, &ev) < 0) {
 			ivshm_msg_err("epoll_ctl: %s", strerror(errno));
 			return 1;
 		}
@@ -152,11 +134,12 @@ int main(int argc, char **argv)
 				int ret = drain(p);
 
 				if (ret) {
-					ivshm_msg_err("peer %ld: %s", p->id, strerror(-ret));
+					ivshm_msg_err("peer %d: %s", ivshm_session_id(p->p.sess),
+						      ivshm_pump_error(&p->p));
 					return 1;
 				}
 			}
-			if (!t_setup && np->own == vectors)
+			if (!t_setup && ivshm_session_ready(np->p.sess))
 				t_setup = ivshm_clock_us();
 			done = t_setup != 0;
 			for (unsigned long i = 0; done && i < k; i++)
@@ -195,7 +178,7 @@ int main(int argc, char **argv)
 	       "setup of the last %lu joins: %.1f us per peer present\n", vectors, window_last,
 	       last_avg / (double)npeers);
 	for (unsigned long i = 0; i < npeers; i++)
-		close(peers[i].fd);
+		ivshm_pump_close(&peers[i].p);
 	close(ep);
 	free(peers);
 	return 0;

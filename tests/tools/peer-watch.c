@@ -8,6 +8,9 @@
  *
  *   dead after MS ms
  *
+ * With STOP it sends SIGSTOP instead: the stopped peer keeps its connection,
+ * so the server never says it left and only its heartbeat can tell.
+ *
  * Exit status 0, 1 on an error or after TIMEOUT ms, 2 for usage.
  */
 #include <errno.h>
@@ -42,10 +45,11 @@ int main(int argc, char **argv)
 	int64_t deadline, t0;
 	int err;
 
-	if (argc != 6 || ivshm_num_parse(argv[2], IVSHM_NUM_DEC, 1, 64, &vectors) ||
+	if (argc < 6 || argc > 7 || (argc == 7 && strcmp(argv[6], "STOP")) ||
+	    ivshm_num_parse(argv[2], IVSHM_NUM_DEC, 1, 64, &vectors) ||
 	    ivshm_num_parse(argv[4], IVSHM_NUM_DEC, 1, 1 << 22, &pid) ||
 	    ivshm_num_parse(argv[5], IVSHM_NUM_DEC, 1, 600000, &timeout)) {
-		fprintf(stderr, "usage: peer-watch SOCKET VECTORS ROLE PID TIMEOUT_MS\n");
+		fprintf(stderr, "usage: peer-watch SOCKET VECTORS ROLE PID TIMEOUT_MS [STOP]\n");
 		return 2;
 	}
 	err = ivshm_open_host(argv[1], (unsigned int)vectors, 10000, &dev);
@@ -61,7 +65,7 @@ int main(int argc, char **argv)
 		}
 		poll(NULL, 0, 1);
 	}
-	if (kill((pid_t)pid, SIGKILL) < 0) {
+	if (kill((pid_t)pid, argc == 7 ? SIGSTOP : SIGKILL) < 0) {
 		fprintf(stderr, "peer-watch: kill %llu: %s\n", (unsigned long long)pid, strerror(errno));
 		goto fail;
 	}

@@ -27,19 +27,16 @@
 #include "clock.h"
 #include "msg.h"
 #include "number.h"
+#include "eventfd.h"
 #include "procfs.h"
-#include "proto.h"
-#include "session.h"
-#include "unix.h"
+#include "pump.h"
 
 #define MAX_STAY 64
 #define STEP_TIMEOUT_MS 10000
 #define WARMUP_CYCLES 200
 
 struct peer {
-	int fd;
-	struct ivshm_proto_reader rd;
-	struct ivshm_session *sess;
+	struct ivshm_pump p;
 	unsigned long joins, leaves;	/* of the churning peer, seen by this one */
 	uint64_t received;		/* own eventfd counts read */
 };
@@ -56,62 +53,43 @@ struct soak {
 
 static int peer_open(struct soak *s, struct peer *p, bool keep)
 {
-	int ret;
-
-	*p = (struct peer){ .fd = -1 };
-	ivshm_proto_reader_init(&p->rd);
-	ret = ivshm_session_new(s->vectors, keep, &p->sess);
-	if (ret)
-		return ret;
-	p->fd = ivshm_unix_connect(s->sock);
-	return p->fd < 0 ? p->fd : 0;
+	*p = (struct peer){ .joins = 0 };
+	return ivshm_pump_open(&p->p, s->sock, s->vectors, keep);
 }
 
 static void peer_close(struct peer *p)
 {
-	if (p->fd >= 0)
-		close(p->fd);
-	ivshm_proto_reader_reset(&p->rd);
-	ivshm_session_free(p->sess);
-	*p = (struct peer){ .fd = -1 };
+	ivshm_pump_close(&p->p);
 }
 
 /* Everything the server sent so far. Returns 0, or a negative errno (-EPIPE at EOF). */
 static int pump(struct peer *p)
 {
-	for (;;) {
-		struct ivshm_event ev;
-		int64_t v;
-		int fd, ret;
+	struct ivshm_event ev;
+	int ret;
 
-		ret = ivshm_proto_read(&p->rd, p->fd, &v, &fd);
-		if (ret == -EAGAIN)
-			return 0;
-		if (ret <= 0)
-			return ret ? ret : -EPIPE;
-		ret = ivshm_session_feed(p->sess, v, fd, &ev);
-		if (ret) {
-			ivshm_msg_err("protocol: %s", ivshm_session_error(p->sess));
-			return ret;
-		}
-		if (ev.type == IVSHM_EV_VECTOR && ev.complete && ivshm_session_ready(p->sess) &&
-		    (int)ev.peer != ivshm_session_id(p->sess))
+	while ((ret = ivshm_pump_next(&p->p, &ev)) > 0) {
+		if (ev.type == IVSHM_EV_VECTOR && ev.complete && ivshm_session_ready(p->p.sess) &&
+		    (int)ev.peer != ivshm_session_id(p->p.sess))
 			p->joins++;
 		else if (ev.type == IVSHM_EV_LEAVE)
 			p->leaves++;
 	}
+	if (ret == -EPROTO)
+		ivshm_msg_err("protocol: %s", ivshm_pump_error(&p->p));
+	return ret;
 }
 
 /* Read a staying peer's own eventfds: every doorbell rung at it, merged. */
 static void collect(struct peer *p, unsigned vectors)
 {
-	int id = ivshm_session_id(p->sess);
+	int id = ivshm_session_id(p->p.sess);
 
 	for (unsigned v = 0; v < vectors; v++) {
-		int fd = ivshm_session_peer_fd(p->sess, (unsigned)id, v);
+		int fd = ivshm_session_peer_fd(p->p.sess, (unsigned)id, v);
 		uint64_t n;
 
-		if (fd >= 0 && read(fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
+		if (fd >= 0 && ivshm_eventfd_take(fd, &n) > 0)
 			p->received += n;
 	}
 }
@@ -132,7 +110,7 @@ static int pump_until(struct soak *s, struct peer *extra, bool (*done)(struct so
 				ivshm_msg_err("staying peer %u: %s", i, strerror(-ret));
 				return ret;
 			}
-			pfd[n++] = (struct pollfd){ .fd = s->stay[i].fd, .events = POLLIN };
+			pfd[n++] = (struct pollfd){ .fd = s->stay[i].p.sock, .events = POLLIN };
 		}
 		if (extra) {
 			int ret = pump(extra);
@@ -141,7 +119,7 @@ static int pump_until(struct soak *s, struct peer *extra, bool (*done)(struct so
 				ivshm_msg_err("churning peer: %s", strerror(-ret));
 				return ret;
 			}
-			pfd[n++] = (struct pollfd){ .fd = extra->fd, .events = POLLIN };
+			pfd[n++] = (struct pollfd){ .fd = extra->p.sock, .events = POLLIN };
 		}
 		if (done(s, extra))
 			return 0;
@@ -162,20 +140,20 @@ static int pump_until(struct soak *s, struct peer *extra, bool (*done)(struct so
 static bool all_ready(struct soak *s, struct peer *extra)
 {
 	for (unsigned i = 0; i < s->nstay; i++) {
-		if (!ivshm_session_ready(s->stay[i].sess))
+		if (!ivshm_session_ready(s->stay[i].p.sess))
 			return false;
 		for (unsigned j = 0; j < s->nstay; j++)
-			if (j != i && ivshm_session_peer_vectors(s->stay[i].sess,
-					(unsigned)ivshm_session_id(s->stay[j].sess)) != s->vectors)
+			if (j != i && ivshm_session_peer_vectors(s->stay[i].p.sess,
+					(unsigned)ivshm_session_id(s->stay[j].p.sess)) != s->vectors)
 				return false;
 	}
-	return !extra || ivshm_session_ready(extra->sess);
+	return !extra || ivshm_session_ready(extra->p.sess);
 }
 
 /* The churning peer is set up and every staying peer heard of it (with vectors). */
 static bool joined(struct soak *s, struct peer *extra)
 {
-	if (!ivshm_session_ready(extra->sess))
+	if (!ivshm_session_ready(extra->p.sess))
 		return false;
 	for (unsigned i = 0; s->vectors && i < s->nstay; i++)
 		if (s->stay[i].joins < s->cycles + 1)
@@ -205,12 +183,12 @@ static int ring_some(struct soak *s)
 		struct peer *from = &s->stay[r[k] % s->nstay];
 		struct peer *to = &s->stay[r[k + 1] % s->nstay];
 		unsigned v = r[k + 2] % s->vectors;
-		int fd = ivshm_session_peer_fd(from->sess, (unsigned)ivshm_session_id(to->sess), v);
+		int fd = ivshm_session_peer_fd(from->p.sess, (unsigned)ivshm_session_id(to->p.sess), v);
 		uint64_t one = 1;
 
 		if (fd < 0) {
 			ivshm_msg_err("peer %d holds no eventfd %u of peer %d",
-				      ivshm_session_id(from->sess), v, ivshm_session_id(to->sess));
+				      ivshm_session_id(from->p.sess), v, ivshm_session_id(to->p.sess));
 			return -ENOENT;
 		}
 		if (write(fd, &one, sizeof(one)) != sizeof(one))

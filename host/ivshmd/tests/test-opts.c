@@ -89,6 +89,22 @@ static void expect_output(const char *want)
 	expect_output(why); \
 } while (0)
 
+/* The server page is on by default; --no-publish-peers turns it off, the last one wins. */
+static void publish_peers(void **state)
+{
+	struct ivshmd_opts o;
+
+	(void)state;
+	OK(&o, "--no-publish-peers");
+	assert_false(o.cfg.publish_peers);
+	OK(&o, "--publish-peers");
+	assert_true(o.cfg.publish_peers);
+	OK(&o, "--publish-peers", "--no-publish-peers");
+	assert_false(o.cfg.publish_peers);
+	OK(&o, "--no-publish-peers", "--publish-peers");
+	assert_true(o.cfg.publish_peers);
+}
+
 static void defaults(void **state)
 {
 	struct ivshmd_opts o;
@@ -98,7 +114,8 @@ static void defaults(void **state)
 	assert_string_equal(output, "");
 	assert_string_equal(o.cfg.socket_path, IVSHMD_DEFAULT_SOCKET);
 	assert_int_equal(o.cfg.shm_kind, IVSHMD_SHM_MEMFD);
-	assert_true(o.cfg.shm_size == 4 << 20);
+	assert_true(o.cfg.shm_size == 64 << 20);
+	assert_true(o.cfg.publish_peers);
 	assert_int_equal(o.cfg.vectors, 1);
 	assert_int_equal(o.cfg.max_peers, 256);
 	assert_int_equal(o.cfg.queue_limit, 0);
@@ -336,6 +353,7 @@ int main(void)
 	ivshm_msg_init("ivshmd");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
+		cmocka_unit_test(publish_peers),
 		cmocka_unit_test(qemu_short_options),
 		cmocka_unit_test(long_options),
 		cmocka_unit_test(vectors_as_qemu_reads_them),

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Discovery never hands out the dead: what the server page, the server's tick
+ * and the heartbeat say about a peer, at the first look and later; lookups
+ * that fail at once instead of waiting; claims that prefer free slots to a
+ * paused peer's, and that two claimers never both win.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "barrier.h"
+#include "clock.h"
+#include "internal.h"
+#include "mem-dev.h"
+
+#define SIZE (4u << 20)
+
+struct world {
+	char *mem;
+	struct ivshm_dev *a, *b;
+};
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -1;
+	w->mem = aligned_alloc(IVSHM_SHM_PAGE, SIZE);
+	if (!w->mem)
+		return -1;
+	memset(w->mem, 0, SIZE);
+	w->a = mem_dev_open(w->mem, SIZE, 1, 2);
+	w->b = mem_dev_open(w->mem, SIZE, 2, 2);
+	if (!w->a || !w->b)
+		return -1;
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	ivshm_close(w->a);
+	ivshm_close(w->b);
+	mem_server_stop();
+	free(w->mem);
+	free(w);
+	return 0;
+}
+
+/* B stops calling libivshm: its heartbeat stands still from now on. */
+static void freeze(struct ivshm_dev *dev)
+{
+	dev->region.hb_next_ms = INT64_MAX;
+}
+
+static void with_a_ticking_server_the_first_look_decides(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_peer p;
+
+	assert_int_equal(mem_server_start(w->mem, 10), 0);
+	assert_int_equal(ivshm_publish(w->b, "srv", 0, 0), 0);
+	assert_int_equal(ivshm_find_peer(w->a, "srv", 0, &p), 0);
+	assert_int_equal(p.id, 2);
+	/* B goes silent: a reader that never looked before sees it dead after a second. */
+	freeze(w->b);
+	ivshm_clock_sleep_ms(1200);
+	{
+		struct ivshm_dev *fresh = mem_dev_open(w->mem, SIZE, 3, 2);
+
+		assert_non_null(fresh);
+		assert_int_equal(ivshm_find_peer(fresh, "srv", 0, &p), -ENOENT);
+		assert_int_equal(ivshm_get_peer(fresh, 2, &p), 0);
+		assert_int_equal(p.state, IVSHM_PEER_DEAD);
+		ivshm_close(fresh);
+	}
+}
+
+static void the_server_saying_gone_is_dead_at_once(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_peer p;
+	int64_t t0;
+
+	assert_int_equal(mem_server_start(w->mem, 10), 0);
+	assert_int_equal(ivshm_publish(w->b, "srv", 0, 0), 0);
+	mem_server_set(2, false);
+	t0 = ivshm_clock_ms();
+	assert_int_equal(ivshm_find_peer(w->a, "srv", 300, &p), -ETIMEDOUT);
+	assert_int_equal(ivshm_get_peer(w->a, 2, &p), 0);
+	assert_int_equal(p.state, IVSHM_PEER_DEAD);
+	assert_true(ivshm_clock_ms() - t0 < 1000);
+}
+
+/*
+ * Without a ticking server (QEMU's own): a first look cannot tell, so
+ * discovery waits for a sign of life: it finds a live peer once its heartbeat
+ * moved, and never returns one whose heartbeat stands still.
+ */
+static void without_a_server_discovery_waits_for_a_sign_of_life(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_peer p;
+	int64_t t0;
+
+	assert_int_equal(ivshm_publish(w->b, "srv", 0, 0), 0);
+	/* A look that cannot wait finds nobody it can vouch for. */
+	assert_int_equal(ivshm_find_peer(w->a, "srv", 0, &p), -ENOENT);
+	/* B beats (any waiting call does): found within a heartbeat period or so. */
+	ivshm_clock_sleep_ms(300);
+	assert_int_equal(ivshm_heartbeat(w->b), 0);
+	t0 = ivshm_clock_ms();
+	assert_int_equal(ivshm_find_peer(w->a, "srv", 2000, &p), 0);
+	assert_true(ivshm_clock_ms() - t0 < 500);
+	/* A peer killed (it never beats again) is never returned, however long we wait. */
+	freeze(w->b);
+	ivshm_close(w->a);
+	w->a = mem_dev_open(w->mem, SIZE, 1, 2);
+	assert_non_null(w->a);
+	assert_int_equal(ivshm_find_peer(w->a, "srv", 1500, &p), -ETIMEDOUT);
+}
+
+/* A server killed without withdrawing its page: its tick stands still, and is not believed. */
+static void a_frozen_tick_is_not_believed(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_peer p;
+
+	assert_int_equal(mem_server_start(w->mem, 10), 0);
+	assert_int_equal(ivshm_publish(w->b, "srv", 0, 0), 0);
+	assert_int_equal(ivshm_find_peer(w->a, "srv", 0, &p), 0);
+	/* Server and B stop together; the page says B is connected, forever. */
+	mem_server_freeze(true);
+	freeze(w->b);
+	/* Believed for a few of its periods (a tick is not a clock), then no longer. */
+	ivshm_clock_sleep_ms(600);
+	assert_int_equal(ivshm_find_peer(w->a, "srv", 2000, &p), -ETIMEDOUT);
+	assert_int_equal(ivshm_get_peer(w->a, 2, &p), 0);
+	assert_int_equal(p.state, IVSHM_PEER_DEAD);
+}
+
+static void bad_lookups_fail_at_once(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_peer p;
+	int64_t t0 = ivshm_clock_ms();
+
+	assert_int_equal(ivshm_find_peer(w->a, "", 5000, &p), -EINVAL);
+	assert_int_equal(ivshm_find_peer(w->a, "has blank", 5000, &p), -EINVAL);
+	assert_int_equal(ivshm_find_peer(w->a, "01234567890123456789012345678901234", 5000, &p),
+			 -EINVAL);
+	assert_int_equal(ivshm_find_peer(w->a, NULL, 5000, &p), -EINVAL);
+	assert_int_equal(ivshm_find_peer(w->a, "nobody", 0, &p), -ENOENT);
+	assert_true(ivshm_clock_ms() - t0 < 100);
+	assert_int_equal(ivshm_find_peer(w->a, "nobody", 100, &p), -ETIMEDOUT);
+	/* The device has 2 vectors: a publication asking to be rung on a third is refused. */
+	assert_int_equal(ivshm_publish(w->a, "a", 2, 0), -EINVAL);
+	assert_int_equal(ivshm_publish(w->a, "a", 1, 0), 0);
+}
+
+/* A newcomer takes a free slot before a paused (dead-looking) peer's. */
+static void a_claim_prefers_a_free_slot(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_dev *c;
+
+	assert_int_equal(mem_server_start(w->mem, 10), 0);
+	assert_int_equal(ivshm_publish(w->b, "paused", 0, 0), 0);
+	freeze(w->b);
+	ivshm_clock_sleep_ms(1200);
+	c = mem_dev_open(w->mem, SIZE, 3, 2);
+	assert_non_null(c);
+	assert_int_equal(ivshm_publish(c, "c", 0, 0), 0);
+	assert_int_not_equal(c->region.slot, w->b->region.slot);
+	/* The paused peer comes back to find its slot still its own. */
+	w->b->region.hb_next_ms = 0;
+	assert_int_equal(ivshm_heartbeat(w->b), 0);
+	ivshm_close(c);
+}
+
+/* A holder that died mid-rewrite (its sequence word stays odd) is reclaimed, by its heartbeat. */
+static void a_holder_dead_mid_write_is_reclaimed(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_region r[5];
+	struct ivshm_shm_slot *s;
+	unsigned int i;
+
+	/* 1 MiB: four slots, all held; the one in slot 1 dies while rewriting. */
+	memset(w->mem, 0, 1 << 20);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ivshm__region_init(&r[i], w->mem, 1 << 20, (int)(10 + i)), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(ivshm__publish(&r[i], "p", 0, 0), 0);
+	s = ivshm__slot_at(&r[0], 1);
+	ivshm_store_relaxed(&s->seq, s->seq | 1);
+	/* The others keep beating while the claimer watches (their period is long). */
+	for (i = 0; i < 4; i++)
+		if (i != 1) {
+			struct ivshm_shm_slot *o = ivshm__slot_at(&r[0], i);
+
+			o->seq++;
+			o->hb_period_ms = 60000;
+			o->seq++;
+		}
+	assert_int_equal(ivshm__publish(&r[4], "p", 0, 0), 0);
+	assert_int_equal(r[4].slot, 1);
+}
+
+struct claimer {
+	struct ivshm_region r;
+	pthread_barrier_t *start;
+	int won;
+};
+
+static void *claim_one(void *arg)
+{
+	struct claimer *c = arg;
+
+	pthread_barrier_wait(c->start);
+	c->won = ivshm__claim(&c->r, ivshm_clock_ms()) == 0;
+	return NULL;
+}
+
+/*
+ * Claimers racing for the one slot a peer left: exactly one wins, every time.
+ * A left slot (not a never used one) makes each claimer read the slot between
+ * its look at the owner word and its swap, so the race is there to lose.
+ */
+static void two_claimers_never_both_win(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_region held[4];
+	struct claimer c[4];
+	pthread_barrier_t start;
+	pthread_t t[4];
+	int round, i, wins;
+
+	for (round = 0; round < 3000; round++) {
+		memset(w->mem, 0, 1 << 20);
+		for (i = 0; i < 4; i++) {
+			assert_int_equal(ivshm__region_init(&held[i], w->mem, 1 << 20, 20 + i), 0);
+			assert_int_equal(ivshm__publish(&held[i], "h", 0, 0), 0);
+			ivshm__slot_at(&held[0], (unsigned int)i)->seq++;
+			ivshm__slot_at(&held[0], (unsigned int)i)->hb_period_ms = 60000;
+			ivshm__slot_at(&held[0], (unsigned int)i)->seq++;
+		}
+		assert_int_equal(ivshm__unpublish(&held[3]), 0);
+		assert_int_equal(pthread_barrier_init(&start, NULL, 4), 0);
+		for (i = 0; i < 4; i++) {
+			assert_int_equal(ivshm__region_init(&c[i].r, w->mem, 1 << 20, 30 + i), 0);
+			c[i].start = &start;
+			assert_int_equal(pthread_create(&t[i], NULL, claim_one, &c[i]), 0);
+		}
+		for (i = 0, wins = 0; i < 4; i++) {
+			assert_int_equal(pthread_join(t[i], NULL), 0);
+			wins += c[i].won;
+		}
+		pthread_barrier_destroy(&start);
+		assert_int_equal(wins, 1);
+	}
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(with_a_ticking_server_the_first_look_decides),
+		T(the_server_saying_gone_is_dead_at_once),
+		T(without_a_server_discovery_waits_for_a_sign_of_life),
+		T(a_frozen_tick_is_not_believed),
+		T(bad_lookups_fail_at_once),
+		T(a_claim_prefers_a_free_slot),
+		T(a_holder_dead_mid_write_is_reclaimed),
+		T(two_claimers_never_both_win),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
