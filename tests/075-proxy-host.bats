@@ -7,9 +7,9 @@
 #   servers: echo (Unix, TCP), seqpacket echo, source (a stream on request), collect
 #   (answers once the client's end came), reverse (ends first, then keeps reading)
 
+load helpers/proxy
+
 setup_file() {
-	load helpers/common
-	load helpers/proxy
 	export SCRATCH="$(scratch_dir)/$$"
 	mkdir -p "$SCRATCH"
 	export SOCK="$SCRATCH/ivshmd.sock"
@@ -53,8 +53,6 @@ setup_file() {
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/proxy
 	local f
 	px_stop a
 	px_stop b
@@ -62,11 +60,6 @@ teardown_file() {
 		kill_wait "$(cat "$f")" || true
 	done
 	scratch_teardown
-}
-
-setup() {
-	load helpers/common
-	load helpers/proxy
 }
 
 # idle: no connection left on either proxy.

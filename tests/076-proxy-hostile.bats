@@ -9,9 +9,9 @@
 #                                 >== proxy-b --> echo, sink (reads nothing), secret
 #   sockload --> proxy-a =======/
 
+load helpers/proxy
+
 setup_file() {
-	load helpers/common
-	load helpers/proxy
 	export SCRATCH="$(scratch_dir)/$$"
 	mkdir -p "$SCRATCH"
 	export SOCK="$SCRATCH/ivshmd.sock"
@@ -30,8 +30,6 @@ setup_file() {
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/proxy
 	local f
 	px_stop a
 	px_stop b
@@ -39,11 +37,6 @@ teardown_file() {
 		kill_wait "$(cat "$f")" || true
 	done
 	scratch_teardown
-}
-
-setup() {
-	load helpers/common
-	load helpers/proxy
 }
 
 # hostile SCENARIO [SERVICE [SINK]]: one run of the hostile peer against proxy-b.

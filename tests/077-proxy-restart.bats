@@ -7,9 +7,9 @@
 #
 #   sockload --> proxy-a == ivshmd == proxy-b --> sockload source (a stream on request)
 
+load helpers/proxy
+
 setup_file() {
-	load helpers/common
-	load helpers/proxy
 	export SCRATCH="$(scratch_dir)/$$"
 	mkdir -p "$SCRATCH"
 	export SOCK="$SCRATCH/ivshmd.sock"
@@ -19,19 +19,12 @@ setup_file() {
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/proxy
 	local f
 	for f in "$SCRATCH"/*.tpid; do
 		kill_wait "$(cat "$f")" || true
 	done
 	[ ! -s "$SCRATCH/sup.pid" ] || kill_wait "$(cat "$SCRATCH/sup.pid")" || true
 	scratch_teardown
-}
-
-setup() {
-	load helpers/common
-	load helpers/proxy
 }
 
 teardown() {

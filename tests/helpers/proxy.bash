@@ -1,7 +1,9 @@
-# Shared by the ivshm-proxy test files (tests/07[5-9]-proxy-*.bats): proxies as host
+# Shared by the ivshm-proxy test files (tests/07[5-8]-proxy-*.bats): proxies as host
 # peers of a private ivshmd, sockload servers and clients, the proxies' status.
-# `load helpers/proxy` after helpers/common; set SCRATCH (a private directory, short
-# enough for Unix socket paths) first.
+# Loads helpers/common; set SCRATCH (a private directory, short enough for Unix socket
+# paths) first.
+
+load helpers/common
 
 # PROXY picks the build (an ASan+UBSan one: PROXY=.../ivshm-proxy tests/run ...).
 : "${PROXY:=$IVSHM_BIN/ivshm-proxy}"
