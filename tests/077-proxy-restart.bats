@@ -6,6 +6,9 @@
 # finish intact: the memory and the doorbells outlive the server).
 #
 #   sockload --> proxy-a == ivshmd == proxy-b --> sockload source (a stream on request)
+#
+# And a proxy that lost its directory slot (stopped past the liveness bound while
+# another peer needed the slot) publishes again, and serves, once there is room.
 
 load helpers/proxy
 
@@ -24,6 +27,7 @@ teardown_file() {
 		kill_wait "$(cat "$f")" || true
 	done
 	[ ! -s "$SCRATCH/sup.pid" ] || kill_wait "$(cat "$SCRATCH/sup.pid")" || true
+	[ ! -s "$SCRATCH/small.pid" ] || kill_wait "$(cat "$SCRATCH/small.pid")" || true
 	scratch_teardown
 }
 
@@ -128,4 +132,48 @@ stalled() {
 	assert_equal "$(px_status a | grep '^link ' | cut -d' ' -f2)" "$links"
 	run -0 sockload cycles "unix:$SCRATCH/a-echo.sock" -n 100
 	assert_output "cycles n=100 ok=100"
+}
+
+# filler NAME SOCKET: a host peer that publishes as NAME and waits (ivshm-chan serve).
+filler() {
+	timeout 120 "$IVSHM_BUILD/guest-apps/bin/ivshm-chan" --host "$2" -n 1 -r "$1" serve -p 99 \
+		-t 100000 >"$SCRATCH/$1.out" 2>&1 3>&- 4>&- &
+	echo $! >"$SCRATCH/$1.tpid"
+}
+
+# published ROLE SOCKET: ROLE is live in the directory.
+published() {
+	timeout 5 "$IVSHM_BUILD/guest-apps/bin/ivshm-chan" --host "$2" -n 1 peers |
+		grep -q "role=$1 state=live"
+}
+
+@test "a proxy that lost its directory slot publishes again once there is room, and serves" {
+	# 1 MiB: four slots, for proxy-a, proxy-b and two others.
+	local sock="$SCRATCH/small.sock" pid
+	ivshmd_private_start "$sock" "$SCRATCH/small.log" -l 1M -n 1
+	echo "$IVSHMD_PID" >"$SCRATCH/small.pid"
+	start_b "$sock"
+	start_a "$sock"
+	linked
+	filler f1 "$sock"
+	filler f2 "$sock"
+	wait_for 10 published f2 "$sock"
+	# proxy-b stops past the liveness bound; a newcomer needs a slot and takes its.
+	pid=$(px_pid b)
+	kill -STOP "$pid"
+	filler f3 "$sock"
+	wait_for 10 published f3 "$sock"
+	kill -CONT "$pid"
+	wait_for 10 grep -q 'this peer lost its directory slot; publishing again' "$SCRATCH/b.log"
+	run -0 sockload probe "unix:$SCRATCH/a-echo.sock"
+	assert_output "probe eof"
+	# Room again: proxy-b is back, proxy-a links to it, connections are served.
+	kill_wait "$(cat "$SCRATCH/f3.tpid")"
+	wait_for 10 published proxy-b "$sock"
+	linked
+	run -0 sockload cycles "unix:$SCRATCH/a-echo.sock" -n 100
+	assert_output "cycles n=100 ok=100"
+	kill_wait "$(cat "$SCRATCH/f1.tpid")"
+	kill_wait "$(cat "$SCRATCH/f2.tpid")"
+	kill_wait "$(cat "$SCRATCH/small.pid")"
 }

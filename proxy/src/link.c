@@ -205,6 +205,14 @@ void link_fail(struct link *l, const char *why)
 		  l->role, why, l->n_mine + l->n_theirs);
 }
 
+void link_error(struct link *l, int err)
+{
+	/* Not the link's doing: this peer lost its slot, or the device went away. */
+	if (err == -ENOTCONN || err == -ENOLINK || err == -ENODEV)
+		l->px->dev_err = err;
+	link_fail(l, ivshm_strerror(err));
+}
+
 static void link_free(struct link *l)
 {
 	struct proxy *px = l->px;

@@ -124,7 +124,7 @@ int link_input(struct link *l)
 			return did;
 		}
 		if (err) {
-			link_fail(l, ivshm_strerror(err));
+			link_error(l, err);
 			return did;
 		}
 		did = 1;
@@ -136,7 +136,7 @@ int link_input(struct link *l)
 			bad(l, "a frame runs past the end of its record; the rest of it is dropped", NULL);
 		err = ivshm_chan_release(l->ch, len);
 		if (err)
-			link_fail(l, ivshm_strerror(err));
+			link_error(l, err);
 	}
 	l->rx_more = 1;
 	return did;
@@ -352,7 +352,7 @@ int link_output(struct link *l)
 			chanio_watch(l);
 		}
 	} else if (rc < 0) {
-		link_fail(l, ivshm_strerror(rc));
+		link_error(l, rc);
 	} else if (l->tx_blocked) {
 		l->tx_blocked = 0;
 		chanio_watch(l);

@@ -42,6 +42,9 @@ static void check(struct proxy *px, int64_t now)
 	struct list *pos, *tmp;
 
 	device_retry(px, now);
+	/* A peer that lost its slot learns it here when no channel is there to say so. */
+	if (px->published && ivshm_heartbeat(px->dev) == -ENOTCONN)
+		px->dev_err = -ENOTCONN;
 	if (now >= px->next_import_ms) {
 		links_import(px);
 		px->next_import_ms = now + IMPORT_MS;
@@ -91,12 +94,17 @@ static int service(struct proxy *px, int fired, int look_all)
 		if (!err)
 			err = ivshm_chan_batch_end(l->ch);
 		if (err)
-			link_fail(l, ivshm_strerror(err));
+			link_error(l, err);
 		else if (work)
 			l->st.batches++;
 		did |= work;
 	}
 	links_reap(px);
+	if (px->dev_err) {
+		err = px->dev_err;
+		px->dev_err = 0;
+		device_error(px, err);
+	}
 	return did;
 }
 

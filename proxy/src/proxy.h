@@ -162,6 +162,7 @@ struct proxy {
 	int64_t next_accept_ms, accept_until_ms, next_check_ms, next_import_ms;
 	unsigned int unlinked;		/* imports whose peer had no link at the last look */
 	int64_t retry_ms;		/* device.c: open or publish again then */
+	int dev_err;			/* a link saw the device's error: device_error() it */
 	uint64_t conns_total;
 	uint64_t bad_frames;		/* protocol violations, every link's, gone ones too */
 	struct proxy_ratelimit rl_denied, rl_refused, rl_bad;
@@ -221,6 +222,8 @@ void links_import(struct proxy *px);
 void links_accept(struct proxy *px);
 /* Mark @l to go, for @why; link_reap() frees it. */
 void link_fail(struct link *l, const char *why);
+/* The channel of @l returned @err: the link goes, and the device too if the error is its. */
+void link_error(struct link *l, int err);
 /* Free the links marked to go, resetting their connections. */
 void links_reap(struct proxy *px);
 /* Free every link (exit, or the device went away). */
