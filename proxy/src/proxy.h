@@ -220,7 +220,7 @@ struct link *link_for_role(struct proxy *px, struct listener *lst);
 void links_import(struct proxy *px);
 /* Accept every link a peer has opened towards us. */
 void links_accept(struct proxy *px);
-/* Mark @l to go, for @why; link_reap() frees it. */
+/* Mark @l to go, for @why; links_reap() frees it. */
 void link_fail(struct link *l, const char *why);
 /* The channel of @l returned @err: the link goes, and the device too if the error is its. */
 void link_error(struct link *l, int err);
