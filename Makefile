@@ -32,7 +32,13 @@ BUILD   ?= $(TOP)/build
 PREFIX  ?= /usr/local
 DATADIR ?= $(PREFIX)/share
 BACKEND ?= libvirt
-export BUILD V PREFIX DESTDIR SANITIZE SYSTEM
+export BUILD V PREFIX DESTDIR SANITIZE
+# No implicit rules here: the tree's files are prerequisites of make deb, and a script
+# next to a newer C file of the same name (tests/tools/soak, soak.c) is not to be built.
+.SUFFIXES:
+%: %.c
+%: %.o
+%: %.sh SYSTEM
 ifneq ($(V),1)
 MAKEFLAGS += --no-print-directory
 endif
