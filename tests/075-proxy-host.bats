@@ -212,14 +212,14 @@ idle() {
 	assert_line "name vm1"
 	assert_line "export web tcp:127.0.0.1:80 allow *"
 	assert_line "import db@proxy-vm2 unix:/run/db.sock"
-	assert_line "control /run/ivshm/proxy-vm1.ctl"
+	assert_line "control /run/ivshm-proxy/vm1.ctl"
 	printf 'name vm1\n\nexport web tcp:localhost:80 allow *\n' >"$SCRATCH/bad.conf"
-	run -1 "$PROXY" check -c "$SCRATCH/bad.conf"
+	run -2 "$PROXY" check -c "$SCRATCH/bad.conf"
 	assert_output --partial "bad.conf:3: export web: 'tcp:localhost:80': the host is not a numeric IPv4 or IPv6 address"
 	# The same settings on the command line.
 	run -0 "$PROXY" check --name vm1 --export "web tcp:127.0.0.1:80 allow proxy-x"
 	assert_line "export web tcp:127.0.0.1:80 allow proxy-x"
-	run -1 "$PROXY" check --export "web tcp:127.0.0.1:80 allow proxy-x"
+	run -2 "$PROXY" check --export "web tcp:127.0.0.1:80 allow proxy-x"
 	assert_output --partial "no name"
 }
 

@@ -221,6 +221,56 @@ void addr_local(int fd, const struct proxy_addr *a, char *buf, size_t size)
 	}
 }
 
+int addr_of_fd(int fd, struct proxy_addr *a)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = sizeof(ss), tlen = sizeof(int);
+	char text[sizeof(a->text)], host[INET6_ADDRSTRLEN];
+	const char *why;
+	int type;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	if ((ss.ss_family == AF_INET || ss.ss_family == AF_INET6) && type == SOCK_STREAM) {
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *)&ss;
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+		int v4 = ss.ss_family == AF_INET;
+
+		inet_ntop(ss.ss_family, v4 ? (const void *)&in4->sin_addr : (const void *)&in6->sin6_addr,
+			  host, sizeof(host));
+		snprintf(text, sizeof(text), v4 ? "tcp:%s:%u" : "tcp:[%s]:%u", host,
+			 ntohs(v4 ? in4->sin_port : in6->sin6_port));
+	} else if (ss.ss_family == AF_UNIX && (type == SOCK_STREAM || type == SOCK_SEQPACKET)) {
+		const struct sockaddr_un *un = (const struct sockaddr_un *)&ss;
+		size_t n = len > offsetof(struct sockaddr_un, sun_path) ?
+			   len - offsetof(struct sockaddr_un, sun_path) : 0;
+		char path[sizeof(un->sun_path) + 1];
+
+		/* Abstract: the length says where the name ends; one with a NUL has no text form. */
+		if (n && !un->sun_path[0]) {
+			if (memchr(un->sun_path + 1, '\0', n - 1))
+				return -EAFNOSUPPORT;
+			path[0] = '@';
+			memcpy(path + 1, un->sun_path + 1, n - 1);
+			path[n] = '\0';
+		} else {
+			memcpy(path, un->sun_path, n);
+			path[n] = '\0';
+		}
+		snprintf(text, sizeof(text), "%s:%s", type == SOCK_STREAM ? "unix" : "seqpacket", path);
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	/* Written out and read back: compared field by field as the configuration's addresses are. */
+	return addr_parse(text, a, &why) ? -EAFNOSUPPORT : 0;
+}
+
+int addr_equal(const struct proxy_addr *a, const struct proxy_addr *b)
+{
+	return a->kind == b->kind && a->len == b->len && !memcmp(&a->sa, &b->sa, a->len);
+}
+
 void addr_unlink(const struct proxy_addr *a)
 {
 	const struct sockaddr_un *un = (const struct sockaddr_un *)&a->sa;

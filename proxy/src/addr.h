@@ -51,6 +51,16 @@ int addr_connect(const struct proxy_addr *a, int *pending);
 /* The address @fd is bound to, written as addr_parse() reads it (a port 0 listener's port). */
 void addr_local(int fd, const struct proxy_addr *a, char *buf, size_t size);
 
+/*
+ * The address the socket @fd is bound to, in @a as addr_parse() gives it (the
+ * kind from the socket's type). Returns 0, -ENOTSOCK, -EAFNOSUPPORT (neither
+ * TCP nor AF_UNIX, or a name no address can be written for), or -errno.
+ */
+int addr_of_fd(int fd, struct proxy_addr *a);
+
+/* Whether @a and @b are the same address of the same kind. */
+int addr_equal(const struct proxy_addr *a, const struct proxy_addr *b);
+
 /* Remove a Unix listener's file (not for abstract names); at exit. */
 void addr_unlink(const struct proxy_addr *a);
 

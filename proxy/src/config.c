@@ -291,7 +291,7 @@ int config_finish(struct proxy_config *c, char *err, size_t errlen)
 	if (c->server[0] && c->device[0])
 		return bad(err, errlen, "device (a guest's) and server (a host peer's): one of them");
 	if (!c->control[0])
-		snprintf(c->control, sizeof(c->control), "/run/ivshm/%s.ctl", c->role);
+		snprintf(c->control, sizeof(c->control), CONFIG_CONTROL_DIR "/%s.ctl", c->name);
 	for (i = 0; i < c->n_exports; i++)
 		for (j = 0; j < i; j++)
 			if (!strcmp(c->exports[i].service, c->exports[j].service))
@@ -299,9 +299,7 @@ int config_finish(struct proxy_config *c, char *err, size_t errlen)
 	/* The same address twice is a mistake; TCP port 0 is a new port each time. */
 	for (i = 0; i < c->n_imports; i++)
 		for (j = 0; j < i && !addr_any_port(&c->imports[i].listen); j++)
-			if (c->imports[i].listen.len == c->imports[j].listen.len &&
-			    !memcmp(&c->imports[i].listen.sa, &c->imports[j].listen.sa,
-				    c->imports[i].listen.len))
+			if (addr_equal(&c->imports[i].listen, &c->imports[j].listen))
 				return bad(err, errlen, "import %s: %s is already import %s's",
 					   c->imports[i].service, c->imports[i].listen.text,
 					   c->imports[j].service);

@@ -16,6 +16,11 @@
 #include "ivshm-proxy.h"
 
 #define CONFIG_DEFAULT_FILE "/etc/ivshm/proxy.conf"
+/*
+ * The control socket is CONFIG_CONTROL_DIR/NAME.ctl by default: the unit's
+ * RuntimeDirectory, apart from ivshmd's /run/ivshm (which goes when ivshmd stops).
+ */
+#define CONFIG_CONTROL_DIR "/run/ivshm-proxy"
 /* A name makes the role "proxy-NAME", which must fit IVSHM_ROLE_MAX. */
 #define CONFIG_NAME_MAX (IVSHM_ROLE_MAX - 1 - (sizeof(IVSHM_PROXY_ROLE_PREFIX) - 1))
 

@@ -108,7 +108,7 @@ void control_status(struct proxy *px, FILE *f)
 	fputs("end\n", f);
 }
 
-/* mkdir of the control socket's directory, one level (/run/ivshm under systemd has it). */
+/* mkdir of the control socket's directory, one level (under systemd: the RuntimeDirectory). */
 static void make_dir(const char *path)
 {
 	char copy[sizeof(((struct proxy_config *)0)->control)];

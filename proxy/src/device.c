@@ -4,10 +4,27 @@
 
 #include "clock.h"
 #include "device.h"
+#include "notify.h"
 
 /* How long joining the server may take, and how often to try again once it is gone. */
 #define OPEN_MS 5000
 #define RETRY_MS 1000
+
+/* Published for the first time: systemd (Type=notify) and the log hear it once. */
+static void ready(struct proxy *px)
+{
+	const struct proxy_config *cfg = px->cfg;
+	char status[256];
+
+	if (px->ready)
+		return;
+	px->ready = 1;
+	snprintf(status, sizeof(status), "READY=1\nSTATUS=%s: peer %u, %u exports, %u imports",
+		 cfg->role, px->self_id, cfg->n_exports, cfg->n_imports);
+	(void)proxy_notify(status);
+	proxy_log(LOG_NOTICE, "%s ready: peer %u, %u exports, %u imports", cfg->role, px->self_id,
+		  cfg->n_exports, cfg->n_imports);
+}
 
 static int publish(struct proxy *px)
 {
@@ -32,10 +49,13 @@ int device_open(struct proxy *px)
 	err = cfg->server[0] ? ivshm_open_server(cfg->server, cfg->vectors, 0, OPEN_MS, &px->dev) :
 			       ivshm_open(cfg->device[0] ? cfg->device : NULL, 0, &px->dev);
 	if (err) {
-		proxy_log(LOG_ERR, "%s: %s", what, ivshm_strerror(err));
+		/* Trying again every second: the same reason is worth one line. */
+		proxy_log(err == px->open_err ? LOG_DEBUG : LOG_ERR, "%s: %s", what, ivshm_strerror(err));
+		px->open_err = err;
 		px->dev = NULL;
 		return err;
 	}
+	px->open_err = 0;
 	err = ivshm_get_peer_id(px->dev, &px->self_id);
 	if (!err)
 		err = ivshm_get_fd(px->dev, &px->dev_fd);
@@ -52,10 +72,37 @@ int device_open(struct proxy *px)
 	if (err)
 		goto fail;
 	proxy_log(LOG_INFO, "%s: peer %u, published as %s", what, px->self_id, cfg->role);
+	ready(px);
 	return 0;
 fail:
 	device_close(px);
 	return err;
+}
+
+/*
+ * What a device or a server that is not there yet says: no device bound (yet), no
+ * such file (a udev link, a socket), nobody listening, udev has not given the node
+ * its group yet.
+ */
+static int not_yet(int err)
+{
+	return err == -ENODEV || err == -ENOENT || err == -ECONNREFUSED || err == -EACCES;
+}
+
+int device_start(struct proxy *px)
+{
+	char status[400];
+	int err = device_open(px);
+
+	if (!err || !not_yet(err))
+		return err;
+	snprintf(status, sizeof(status), "STATUS=waiting for %s: %s",
+		 px->cfg->server[0] ? px->cfg->server : px->cfg->device[0] ? px->cfg->device :
+		 "a uio_ivshmem device", ivshm_strerror(err));
+	(void)proxy_notify(status);
+	proxy_log(LOG_WARNING, "%s; trying again every %d ms", status + 7, RETRY_MS);
+	px->retry_ms = ivshm_clock_ms() + RETRY_MS;
+	return 0;
 }
 
 void device_close(struct proxy *px)

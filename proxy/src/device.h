@@ -10,8 +10,15 @@
 
 #include "proxy.h"
 
-/* Open, watch and publish. Returns 0 or -errno (logged). */
+/* Open, watch and publish (READY=1 to systemd the first time). Returns 0 or -errno (logged). */
 int device_open(struct proxy *px);
+/*
+ * device_open() at start, where a device or server that is not there yet
+ * (booting: no device bound, no socket, no group on the node yet) is waited
+ * for: it is tried again every second from the loop, and READY=1 waits too.
+ * Returns 0, or the -errno of another failure.
+ */
+int device_start(struct proxy *px);
 /* An error the device returned: the links go; the device is reopened or republished. */
 void device_error(struct proxy *px, int err);
 /* Try again to open and publish, if the device is down. */

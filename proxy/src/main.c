@@ -57,7 +57,7 @@ static void usage(FILE *f)
 	      "      --device DEV | --server SOCKET [--vectors N]   guest device or host peer\n"
 	      "      --export 'web tcp:127.0.0.1:80 allow proxy-vm2,proxy-host'\n"
 	      "      --import 'web@proxy-vm1 tcp:127.0.0.1:8080'\n"
-	      "      --wait interrupt|hybrid|poll  --spin-us N  --control PATH\n"
+	      "      --wait interrupt|hybrid|poll  --spin-us N  --vector N  --control PATH\n"
 	      "      --conn-buffer SIZE  --max-conns N  --ring SIZE  --connect-timeout MS\n"
 	      "  addresses: tcp:IPV4:PORT tcp:[IPV6]:PORT unix:PATH seqpacket:PATH (@NAME: abstract)\n",
 	      f);
@@ -163,7 +163,6 @@ static int watch_signals(struct proxy *px)
 static int run(struct proxy_config *cfg)
 {
 	struct proxy px = { .cfg = cfg, .sig_fd = -1 };
-	char status[256];
 	int err;
 
 	list_init(&px.links);
@@ -186,14 +185,9 @@ static int run(struct proxy_config *cfg)
 	if (!err)
 		err = control_open(&px);
 	if (!err)
-		err = device_open(&px);
+		err = device_start(&px);
 	if (err)
 		goto out;
-	snprintf(status, sizeof(status), "READY=1\nSTATUS=%s: peer %u, %u exports, %u imports",
-		 cfg->role, px.self_id, cfg->n_exports, cfg->n_imports);
-	(void)proxy_notify(status);
-	proxy_log(LOG_NOTICE, "%s ready: peer %u, %u exports, %u imports", cfg->role, px.self_id,
-		  cfg->n_exports, cfg->n_imports);
 	err = proxy_loop(&px);
 	(void)proxy_notify("STOPPING=1");
 	if (err)
@@ -230,7 +224,7 @@ static int status(struct proxy_config *cfg)
 	if (cfg->control[0])
 		snprintf(path, sizeof(path), "%s", cfg->control);
 	else
-		snprintf(path, sizeof(path), "/run/ivshm/%s.ctl", cfg->role);
+		snprintf(path, sizeof(path), CONFIG_CONTROL_DIR "/%s.ctl", cfg->name);
 	err = control_query(path, "status", stdout, 5000);
 	if (err) {
 		fprintf(stderr, "ivshm-proxy: status: %s: %s\n", path, strerror(-err));
@@ -281,7 +275,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	rc = load(&cl, &cfg, commands[i].complete) ? EXIT_FAIL : commands[i].fn(&cfg);
+	/* A configuration it refuses is a usage error: systemd does not restart for it. */
+	rc = load(&cl, &cfg, commands[i].complete) ? EXIT_USAGE : commands[i].fn(&cfg);
 	config_free(&cfg);
 	return rc;
 }

@@ -46,6 +46,7 @@ struct listener {
 	int fd;
 	const struct import_cfg *imp;
 	char local[128];		/* the address it is bound to (a port 0's port) */
+	int inherited;			/* passed by systemd (socket activation): not ours to remove */
 	unsigned int conns;		/* live connections */
 	uint64_t accepted, refused;	/* refused: no peer, or it said no */
 	int64_t retry_ms;		/* no link attempt to its peer before this */
@@ -162,6 +163,8 @@ struct proxy {
 	int64_t next_accept_ms, accept_until_ms, next_check_ms, next_import_ms;
 	unsigned int unlinked;		/* imports whose peer had no link at the last look */
 	int64_t retry_ms;		/* device.c: open or publish again then */
+	int open_err;			/* device.c: why the last open failed, 0 if it did not */
+	int ready;			/* published once: READY=1 went to systemd */
 	int dev_err;			/* a link saw the device's error: device_error() it */
 	uint64_t conns_total;
 	uint64_t bad_frames;		/* protocol violations, every link's, gone ones too */

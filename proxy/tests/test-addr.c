@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Addresses: the forms, listening (port 0, stale Unix sockets left alone or replaced), connecting. */
+/*
+ * Addresses: the forms, listening (port 0, stale Unix sockets left alone or replaced),
+ * connecting, and reading a socket's address back (what socket activation matches).
+ */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,6 +118,62 @@ static void not_a_socket_left_alone(void **state)
 	unlink(path);
 }
 
+/* A socket's address read back equals the configured one; another kind, port or path does not. */
+static void address_of_a_socket(void **state)
+{
+	static const char *const forms[] = { "tcp:127.0.0.1:0", "tcp:[::1]:0", "unix:%s",
+					     "seqpacket:%s", "unix:@test-addr-%d" };
+	struct proxy_addr a, got, other;
+	char path[64], text[96];
+	const char *why;
+	unsigned int i;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/test-addr-of-%d.sock", (int)getpid());
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		if (strstr(forms[i], "%d"))
+			snprintf(text, sizeof(text), forms[i], (int)getpid());
+		else
+			snprintf(text, sizeof(text), forms[i], path);
+		assert_int_equal(addr_parse(text, &a, &why), 0);
+		fd = addr_listen(&a);
+		if (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL)
+			continue;	/* no IPv6 here */
+		assert_true(fd >= 0);
+		assert_int_equal(addr_of_fd(fd, &got), 0);
+		if (a.kind == ADDR_TCP) {
+			/* The port the kernel gave, as the status shows it. */
+			assert_false(addr_equal(&got, &a));
+			addr_local(fd, &a, text, sizeof(text));
+			assert_int_equal(addr_parse(text, &a, &why), 0);
+		}
+		assert_true(addr_equal(&got, &a));
+		assert_string_equal(got.text, a.text);
+		close(fd);
+		addr_unlink(&a);
+	}
+	/* Same path, other kind; same kind, other path; same host, other port. */
+	assert_int_equal(addr_parse("unix:/run/a.sock", &a, &why), 0);
+	assert_int_equal(addr_parse("seqpacket:/run/a.sock", &other, &why), 0);
+	assert_false(addr_equal(&a, &other));
+	assert_int_equal(addr_parse("unix:/run/b.sock", &other, &why), 0);
+	assert_false(addr_equal(&a, &other));
+	assert_int_equal(addr_parse("tcp:127.0.0.1:80", &a, &why), 0);
+	assert_int_equal(addr_parse("tcp:127.0.0.1:81", &other, &why), 0);
+	assert_false(addr_equal(&a, &other));
+	/* Not a socket, a datagram socket, an unnamed one: no address. */
+	fd = open("/dev/null", O_RDONLY);
+	assert_int_equal(addr_of_fd(fd, &got), -ENOTSOCK);
+	close(fd);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(addr_of_fd(fd, &got), -EAFNOSUPPORT);
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(addr_of_fd(fd, &got), -EAFNOSUPPORT);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +181,7 @@ int main(void)
 		cmocka_unit_test(tcp_port_zero),
 		cmocka_unit_test(unix_stale_and_live),
 		cmocka_unit_test(not_a_socket_left_alone),
+		cmocka_unit_test(address_of_a_socket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,7 +129,7 @@ static void cross_checks(void **state)
 	assert_non_null(strstr(err, "no name"));
 	assert_int_equal(set(&c, "name", "n"), 0);
 	assert_int_equal(config_finish(&c, err, sizeof(err)), 0);
-	assert_string_equal(c.control, "/run/ivshm/proxy-n.ctl");
+	assert_string_equal(c.control, "/run/ivshm-proxy/n.ctl");
 	assert_int_equal(set(&c, "export", "web unix:/a allow *"), 0);
 	assert_int_equal(set(&c, "export", "web unix:/b allow *"), 0);
 	assert_int_equal(config_finish(&c, err, sizeof(err)), -EINVAL);
