@@ -13,6 +13,8 @@ packages=(
 	qemu-system-x86 libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 	# tests and benchmarks
 	bats bats-assert bats-support bats-file gnuplot-nox procps iproute2 socat bc
+	# systemd-analyze verify of the units, systemd-socket-activate (no systemd as PID 1 needed)
+	systemd
 	# domain XML checks (xmllint)
 	libxml2-utils
 	# libFuzzer targets (make fuzz, and a bounded run in make test)
