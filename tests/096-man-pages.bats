@@ -14,6 +14,8 @@ setup_file() {
 		>/dev/null
 	make -s -C "$IVSHM_TOP/guest-apps" install BUILD="$IVSHM_BUILD" DESTDIR="$STAGE" PREFIX=/usr \
 		>>"$BATS_FILE_TMPDIR/install.log" 2>&1
+	make -s -C "$IVSHM_TOP/proxy" install BUILD="$IVSHM_BUILD" DESTDIR="$STAGE" PREFIX=/usr \
+		>>"$BATS_FILE_TMPDIR/install.log" 2>&1
 }
 
 setup() {
@@ -74,6 +76,7 @@ missing_options() {
 		esac
 	done
 	assert_file_exists "$STAGE/usr/share/man/man3/libivshm.3"
+	assert_file_exists "$STAGE/usr/share/man/man5/ivshm-proxy.conf.5"
 	# Every page in the tree is installed: none is forgotten in a Makefile.
 	for f in "$MAN"/*.[1-8]; do
 		base=${f##*/}
@@ -87,7 +90,7 @@ missing_options() {
 		guest-apps/bin/shm-server:shm-server.1 guest-apps/bin/shm-client:shm-client.1 \
 		guest-apps/bin/ivshm-info:ivshm-info.1 guest-apps/bin/ivshm-chan:ivshm-chan.1 \
 		guest-apps/bin/ivshm-echo:ivshm-echo.1 guest-apps/bin/ivshm-pingpong:ivshm-pingpong.1 \
-		guest-apps/bin/ivshm-bench:ivshm-bench.1; do
+		guest-apps/bin/ivshm-bench:ivshm-bench.1 bin/ivshm-proxy:ivshm-proxy.8; do
 		page=${p#*:}
 		run -0 help_options "$IVSHM_BUILD/${p%%:*}"
 		[ -n "$output" ]
@@ -100,6 +103,30 @@ missing_options() {
 	grep -v -e 'shm-reuse' "$MAN/ivshmd.8" >"$BATS_TEST_TMPDIR/ivshmd.8"
 	run -0 missing_options "$IVSHM_BUILD/bin/ivshmd" "$BATS_TEST_TMPDIR/ivshmd.8"
 	assert_output -- --shm-reuse
+}
+
+# proxy_keys: the keys ivshm-proxy's configuration takes (config.c's table), one a line.
+proxy_keys() {
+	sed -n '/^const char \*const config_keys\[\] = {$/,/^};$/p' "$IVSHM_TOP/proxy/src/config.c" |
+		grep -oE '"[a-z-]+"' | tr -d '"' | sort
+}
+
+# page_keys PAGE: the keys PAGE describes (its .It Ic entries), one a line.
+page_keys() {
+	sed -n 's/^\.It Ic \([a-z-]*\).*/\1/p' "$1" | sort
+}
+
+@test "ivshm-proxy.conf(5) describes every key of the configuration, and no other" {
+	run -0 proxy_keys
+	[ "$(wc -l <<<"$output")" -ge 14 ]
+	local keys=$output
+	run -0 page_keys "$MAN/ivshm-proxy.conf.5"
+	assert_equal "$output" "$keys"
+	# The check sees a key the page lost.
+	grep -v '^\.It Ic connect-timeout ' "$MAN/ivshm-proxy.conf.5" >"$BATS_TEST_TMPDIR/conf.5"
+	run -0 page_keys "$BATS_TEST_TMPDIR/conf.5"
+	refute_line connect-timeout
+	refute_output "$keys"
 }
 
 @test "libivshm(3) names and declares every function the library exports" {
