@@ -39,9 +39,9 @@ contents() {
 	(cd "$UNPACKED/$1/root" && find . -mindepth 1 \( -type f -o -type l \) | sed 's|^\.||' | sort)
 }
 
-@test "make deb builds the six packages and the source package" {
+@test "make deb builds the seven packages and the source package" {
 	run -0 sh -c "cd '$DEBS' && ls *.deb | grep -v -- -dbgsym_ | sed 's/_.*//' | sort"
-	assert_output "$(printf '%s\n' ivshm-examples ivshm-tools ivshmd libivshm-dev libivshm1 uio-ivshmem-dkms)"
+	assert_output "$(printf '%s\n' ivshm-examples ivshm-proxy ivshm-tools ivshmd libivshm-dev libivshm1 uio-ivshmem-dkms)"
 	assert_file_exists "$DEBS/ivshm_1.2.0.dsc"
 	assert_file_exists "$DEBS/ivshm_1.2.0.tar.xz"
 	# The build happens in a copy: the source tree gets no debian/ build products.
@@ -141,6 +141,39 @@ contents() {
 	assert_output --partial 'systemd-sysusers ${DPKG_ROOT:+--root="$DPKG_ROOT"} ivshmd.conf'
 	run -0 cat "$UNPACKED/ivshmd/root/usr/lib/sysusers.d/ivshmd.conf"
 	assert_line 'g kvm - -'
+}
+
+@test "ivshm-proxy: daemon, pages, a conffile that sets nothing, the unit installed disabled, its groups" {
+	run -0 contents ivshm-proxy
+	assert_output "$(printf '%s\n' /etc/ivshm/proxy.conf /lib/systemd/system/ivshm-proxy.service \
+		/usr/lib/sysusers.d/ivshm-proxy.conf /usr/sbin/ivshm-proxy \
+		/usr/share/doc/ivshm-proxy/changelog.gz /usr/share/doc/ivshm-proxy/copyright \
+		/usr/share/man/man5/ivshm-proxy.conf.5.gz /usr/share/man/man8/ivshm-proxy.8.gz)"
+	run -0 cat "$UNPACKED/ivshm-proxy/DEBIAN/conffiles"
+	assert_output /etc/ivshm/proxy.conf
+	run -0 cmp "$UNPACKED/ivshm-proxy/root/etc/ivshm/proxy.conf" "$IVSHM_TOP/proxy/systemd/proxy.conf"
+	# The shipped file names no proxy: the packaged daemon refuses it (status 2, no restart).
+	run -2 "$UNPACKED/ivshm-proxy/root/usr/sbin/ivshm-proxy" check -c "$UNPACKED/ivshm-proxy/root/etc/ivshm/proxy.conf"
+	assert_output --partial "no name"
+	local unit=$UNPACKED/ivshm-proxy/root/lib/systemd/system/ivshm-proxy.service
+	run -0 grep -e '^ExecStart=' -e '^Type=' -e '^DynamicUser=' -e '^SupplementaryGroups=' "$unit"
+	assert_output "$(printf '%s\n' Type=notify 'ExecStart=/usr/sbin/ivshm-proxy run -c /etc/ivshm/proxy.conf' \
+		DynamicUser=yes 'SupplementaryGroups=ivshm kvm')"
+	# Not enabled nor started on installation (enabled again on upgrade only if it was);
+	# restarted on upgrade if it runs, stopped on removal; the groups made first.
+	run -0 cat "$UNPACKED/ivshm-proxy/DEBIAN/postinst"
+	assert_output --partial 'systemd-sysusers ${DPKG_ROOT:+--root="$DPKG_ROOT"} ivshm-proxy.conf'
+	assert_output --partial "if deb-systemd-helper --quiet was-enabled 'ivshm-proxy.service'; then"
+	refute_output --partial "Enables the unit on first installation"
+	assert_output --partial "deb-systemd-invoke \$_dh_action 'ivshm-proxy.service'"
+	run -0 cat "$UNPACKED/ivshm-proxy/DEBIAN/prerm"
+	assert_output --partial "deb-systemd-invoke stop 'ivshm-proxy.service'"
+	assert_not_exists "$UNPACKED/ivshm-proxy/DEBIAN/preinst"
+	run -0 cat "$UNPACKED/ivshm-proxy/root/usr/lib/sysusers.d/ivshm-proxy.conf"
+	assert_line 'g ivshm - -'
+	assert_line 'g kvm - -'
+	run -0 dpkg-deb -f "$DEBS"/ivshm-proxy_*.deb Recommends
+	assert_output 'ivshm-tools | ivshmd'
 }
 
 @test "uio-ivshmem-dkms: the module sources with dkms.conf, registered with DKMS on install" {
