@@ -75,6 +75,7 @@ activate() {
 	assert_line "ivshm-proxy: import echo from proxy-b on tcp:127.0.0.1:$port (socket activation)"
 	assert_line "ivshm-proxy: import echo from proxy-b on unix:$SCRATCH/act.sock (socket activation)"
 	assert_line "ivshm-proxy: import echo from proxy-b on unix:$SCRATCH/own.sock"
+	assert_line --regexp '^ivshm-proxy: ready: proxy-a: peer [0-9]+, 0 exports, 4 imports \(2 on sockets from systemd\)$'
 	# The file of a socket it was passed is its owner's to remove; its own goes.
 	px_stop a
 	assert_exists "$SCRATCH/act.sock"

@@ -14,16 +14,22 @@
 static void ready(struct proxy *px)
 {
 	const struct proxy_config *cfg = px->cfg;
-	char status[256];
+	char what[160], status[200];
+	unsigned int i, passed = 0;
+	int n;
 
 	if (px->ready)
 		return;
 	px->ready = 1;
-	snprintf(status, sizeof(status), "READY=1\nSTATUS=%s: peer %u, %u exports, %u imports",
-		 cfg->role, px->self_id, cfg->n_exports, cfg->n_imports);
+	for (i = 0; i < cfg->n_imports; i++)
+		passed += px->listeners[i].inherited;
+	n = snprintf(what, sizeof(what), "%s: peer %u, %u exports, %u imports", cfg->role,
+		     px->self_id, cfg->n_exports, cfg->n_imports);
+	if (passed && n > 0 && (size_t)n < sizeof(what))
+		snprintf(what + n, sizeof(what) - (size_t)n, " (%u on sockets from systemd)", passed);
+	snprintf(status, sizeof(status), "READY=1\nSTATUS=%s", what);
 	(void)proxy_notify(status);
-	proxy_log(LOG_NOTICE, "%s ready: peer %u, %u exports, %u imports", cfg->role, px->self_id,
-		  cfg->n_exports, cfg->n_imports);
+	proxy_log(LOG_NOTICE, "ready: %s", what);
 }
 
 static int publish(struct proxy *px)

@@ -9,7 +9,7 @@
 #include "log.h"
 #include "number.h"
 
-static int max_level = LOG_WARNING;
+static int max_level = LOG_NOTICE;
 static int journal_prefix;
 
 /* JOURNAL_STREAM=dev:ino names stderr when systemd connected it to the journal. */
@@ -34,7 +34,7 @@ static int stderr_is_journal(void)
 void proxy_log_setup(int verbosity)
 {
 	max_level = verbosity >= 2 ? LOG_DEBUG : verbosity == 1 ? LOG_INFO :
-		    verbosity == 0 ? LOG_WARNING : -1;
+		    verbosity == 0 ? LOG_NOTICE : -1;
 	journal_prefix = stderr_is_journal();
 }
 

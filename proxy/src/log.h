@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ivshm-proxy's log: one line per event on stderr, with journald priority
- * prefixes when stderr is the journal. Levels are syslog's: LOG_ERR and
- * LOG_WARNING always, LOG_INFO with -v (links, refusals), LOG_DEBUG with -vv
+ * prefixes when stderr is the journal. Levels are syslog's: LOG_ERR,
+ * LOG_WARNING and LOG_NOTICE (the one line saying it is ready) always,
+ * LOG_INFO with -v (links, refusals), LOG_DEBUG with -vv
  * (every connection, libivshm's explanations); nothing with a negative
  * verbosity (the fuzz target, where the peer breaks every rule).
  */
