@@ -38,7 +38,7 @@ domain_mismatches() {
 		/domain/os/initrd|$IVSHM_IMAGE_DIR/initrd.img
 		/domain/devices/serial/log/@file|$IVSHM_LOG_DIR/ivshm-$role.log
 		/domain/memory[@unit='MiB']|$IVSHM_GUEST_MEMORY_MB
-		/domain/os/cmdline|$IVSHM_GUEST_CMDLINE ivshm.role=$role
+		/domain/os/cmdline|$IVSHM_GUEST_CMDLINE ivshm.role=demo-$role
 	EOF
 }
 

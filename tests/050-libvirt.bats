@@ -33,31 +33,43 @@ teardown() {
 		assert_output --partial "<domain type='qemu'>"
 		assert_output --partial "<server path='$IVSHM_SOCKET.$role'/>"
 		assert_output --partial "<kernel>$IVSHM_IMAGE_DIR/vmlinuz</kernel>"
-		assert_output --partial "ivshm.role=$role"
+		assert_output --partial "ivshm.role=demo-$role"
 		assert_file_exists "$IVSHM_IMAGE_DIR/vmlinuz"
 		assert_file_exists "$IVSHM_IMAGE_DIR/initrd.img"
 	done
 }
 
-@test "make demo runs the exchange under libvirt and leaves nothing behind" {
-	run -0 timeout 300 make -s -C "$IVSHM_TOP" demo
+# assert_demo_transcript: $output is make demo's: the seed's exchange, then busybox wget
+# in the client guest fetching from busybox httpd in the server guest through the
+# proxies, each guest's lines in order, and the demo saying so.
+assert_demo_transcript() {
 	assert_line --partial "Content: Hello from server!"
 	assert_line --partial "Setting new content in shared memory"
 	assert_line --partial "New content: Hello from client, too!"
-	assert_line "ivshm-demo: exchange complete"
-	# Both transcripts, server first, each in the seed's order.
+	# Both transcripts, server first, each in the seed's order, then the proxies' part.
 	assert_in_order "$output" "transcript of ivshm-server" "Hello from server!" \
-		"New content: Hello from client, too!" "transcript of ivshm-client" \
-		"Content: Hello from server!" "Setting new content in shared memory"
+		"New content: Hello from client, too!" \
+		"demo-web: busybox httpd on 127.0.0.1:80, exported as web by ivshm-proxy (proxy-server)" \
+		"demo-web: ivshm-client's fetch went through ivshm-proxy" \
+		"transcript of ivshm-client" "Content: Hello from server!" \
+		"Setting new content in shared memory" \
+		"demo-web: ivshm-proxy (proxy-client) imports web from proxy-server on 127.0.0.1:8080" \
+		"demo-web: busybox wget http://127.0.0.1:8080/ got: Hello through ivshm-proxy from busybox httpd in ivshm-server!"
+	refute_line --partial "$IVSHM_CONSOLE_ERROR"
+	assert_line 'ivshm-demo: busybox wget in ivshm-client fetched "Hello through ivshm-proxy from busybox httpd in ivshm-server!" from busybox httpd in ivshm-server through ivshm-proxy'
+	assert_line "ivshm-demo: exchange complete"
+}
+
+@test "make demo runs the exchange and a fetch through the proxies under libvirt, leaves nothing behind" {
+	run -0 timeout 300 make -s -C "$IVSHM_TOP" demo
+	assert_demo_transcript
 	assert_no_domain_left
 	assert_no_ivshmd_left
 }
 
-@test "make demo BACKEND=qemu runs the same exchange with the plain-QEMU launcher" {
+@test "make demo BACKEND=qemu runs the same with the plain-QEMU launcher" {
 	run -0 timeout 300 make -s -C "$IVSHM_TOP" demo BACKEND=qemu
-	assert_line --partial "Content: Hello from server!"
-	assert_line --partial "New content: Hello from client, too!"
-	assert_line "ivshm-demo: exchange complete"
+	assert_demo_transcript
 	assert_no_domain_left
 }
 

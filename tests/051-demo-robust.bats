@@ -46,7 +46,7 @@ teardown() {
 	# The client domain runs a role its init does not know: it exits 1 at once.
 	mkdir -p "$BATS_TEST_TMPDIR/configs"
 	cp "$IVSHM_TOP/vm-configs/ivshm-server.xml" "$BATS_TEST_TMPDIR/configs/"
-	sed 's/ivshm\.role=client/ivshm.role=no-such-role/' "$IVSHM_TOP/vm-configs/ivshm-client.xml" \
+	sed 's/ivshm\.role=demo-client/ivshm.role=no-such-role/' "$IVSHM_TOP/vm-configs/ivshm-client.xml" \
 		>"$BATS_TEST_TMPDIR/configs/ivshm-client.xml"
 	run -1 timeout 300 "$DEMO" --configs "$BATS_TEST_TMPDIR/configs"
 	assert_line --partial "$IVSHM_CONSOLE_ERROR unknown ivshm.role=no-such-role"
@@ -59,11 +59,28 @@ teardown() {
 @test "a server guest that exits before it waits fails the libvirt demo at once" {
 	mkdir -p "$BATS_TEST_TMPDIR/configs"
 	cp "$IVSHM_TOP/vm-configs/ivshm-client.xml" "$BATS_TEST_TMPDIR/configs/"
-	sed 's/ivshm\.role=server/ivshm.role=no-such-role/' "$IVSHM_TOP/vm-configs/ivshm-server.xml" \
+	sed 's/ivshm\.role=demo-server/ivshm.role=no-such-role/' "$IVSHM_TOP/vm-configs/ivshm-server.xml" \
 		>"$BATS_TEST_TMPDIR/configs/ivshm-server.xml"
 	run -1 timeout 300 "$DEMO" --configs "$BATS_TEST_TMPDIR/configs" --timeout 100
 	assert_line "ivshm-demo: error: ivshm-server exited with status 1 before it waited for a client"
 	refute_line "ivshm-demo: booting ivshm-client"
+	assert_no_domain_left
+	assert_no_ivshmd_left
+}
+
+@test "a fetch through the proxies that fails fails the libvirt demo, which names the guest" {
+	# The server guest runs the exchange alone: no proxy there, nothing to fetch from.
+	mkdir -p "$BATS_TEST_TMPDIR/configs"
+	cp "$IVSHM_TOP/vm-configs/ivshm-client.xml" "$BATS_TEST_TMPDIR/configs/"
+	sed 's/ivshm\.role=demo-server/ivshm.role=server/' "$IVSHM_TOP/vm-configs/ivshm-server.xml" \
+		>"$BATS_TEST_TMPDIR/configs/ivshm-server.xml"
+	run -1 timeout 300 "$DEMO" --configs "$BATS_TEST_TMPDIR/configs"
+	# The exchange itself went through.
+	assert_line --partial "New content: Hello from client, too!"
+	assert_line --partial "$IVSHM_CONSOLE_ERROR demo-web: no link to ivshm-server's proxy within 60s"
+	assert_line "ivshm-demo: error: ivshm-client exited with status 1"
+	refute_line --partial "fetched"
+	refute_line "ivshm-demo: exchange complete"
 	assert_no_domain_left
 	assert_no_ivshmd_left
 }

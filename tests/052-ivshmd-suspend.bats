@@ -43,11 +43,12 @@ define_guest() {
 	sed -e "s|<name>ivshm-server</name>|<name>$DOMAIN</name>|" \
 		-e "s|<kernel>[^<]*</kernel>|<kernel>$SRV_DIR/vmlinuz</kernel>|" \
 		-e "s|<initrd>[^<]*</initrd>|<initrd>$initrd</initrd>|" \
-		-e "s|ivshm.role=server|ivshm.role=cmd|" \
+		-e "s|ivshm.role=[a-z-]*|ivshm.role=cmd|" \
 		-e "s|<log file='[^']*'|<log file='$SRV_DIR/guest.log'|" \
 		-e "s|<server path='[^']*'/>|<server path='$1'/>|" \
 		"$IVSHM_TOP/vm-configs/ivshm-server.xml" >"$SRV_DIR/domain.xml"
 	grep -q "<name>$DOMAIN</name>" "$SRV_DIR/domain.xml"
+	grep -q "ivshm.role=cmd<" "$SRV_DIR/domain.xml"
 	grep -q "<server path='$1'/>" "$SRV_DIR/domain.xml"
 	virsh_ define "$SRV_DIR/domain.xml" >/dev/null
 }

@@ -9,6 +9,10 @@
 #                                  /dev/ivshm/by-pci/*, by-name/sensors; alice (in ivshm)
 #                                  runs shm-client, bob (not) is refused; its own ivshmd
 #                                  under systemd on a private socket, sandboxed
+#   then, through the proxies:
+#   busybox httpd <-- ivshm-proxy small (export web) ===== ivshm-proxy.service (import
+#                                  web@proxy-small on 127.0.0.1:8080) <-- curl; again with
+#                                  the port from ivshm-proxy.socket (socket activation)
 #
 # The real guest also has two ivshmem-plain devices whose firmware labels are hostile
 # ("../evil") or need escaping ("two words"). Each guest boots once; the tests read the
@@ -28,8 +32,25 @@ setup_file() {
 	}
 	ivshmd_start 4
 
-	guest_start server 'shm-server -t 240000; echo "step=server status=$?"' \
-		--socket "$IVSHMD_SOCK" --vectors 4 --timeout 270
+	# After the exchange, the same device serves busybox httpd through the small image's
+	# ivshm-proxy, until the real guest fetched twice.
+	local server
+	server=$(cat <<-'EOF'
+		shm-server -t 240000
+		echo "step=server status=$?"
+		ip link set lo up
+		mkdir -p /www && seq 1 100000 >/www/small.txt
+		httpd -p 127.0.0.1:80 -h /www
+		ivshm-proxy -v --name small --export 'web tcp:127.0.0.1:80 allow proxy-real' \
+			>/tmp/proxy.log 2>&1 &
+		served() { ivshm-proxy status --name small | grep -q '^export service=web .* conns=0 opened=[2-9]'; }
+		poll_until 200 served
+		echo "step=served status=$?"
+		ivshm-proxy status --name small
+		cat /tmp/proxy.log
+	EOF
+	)
+	guest_start server "$server" --socket "$IVSHMD_SOCK" --vectors 4 --timeout 330
 	wait_for_line 60 "$SCRATCH/server.log" '^shm-server: wrote '
 
 	local script
@@ -74,6 +95,43 @@ setup_file() {
 		step alice-peer runuser -u alice -- ivshm-peer -S /run/ivshm/ivshmd.sock -n 2 -t 10
 		step bob-peer runuser -u bob -- ivshm-peer -S /run/ivshm/ivshmd.sock -n 2 -t 10
 		journalctl -b -u ivshmd --no-pager -o cat | sed 's/^/journal: /'
+
+		# ivshm-proxy.service, enabled with /etc/ivshm/proxy.conf, once the small image's
+		# proxy is there (after the exchange): curl through it, then its sandbox.
+		# until_ok SECONDS CMD...: CMD every 0.1 s until it succeeds, for SECONDS at most.
+		until_ok() {
+			n=$(($1 * 10))
+			shift
+			until "$@"; do
+				[ "$n" -gt 0 ] || return 1
+				sleep 0.1
+				n=$((n - 1))
+			done
+		}
+		linked() { ivshm-proxy status -c /etc/ivshm/proxy.conf | grep -q '^proxy .* links=1 '; }
+		step linked until_ok 200 linked
+		step curl curl -sS -o /tmp/small.txt http://127.0.0.1:8080/small.txt
+		echo "fetched $(sha256sum </tmp/small.txt | cut -d' ' -f1)"
+		ivshm-proxy status -c /etc/ivshm/proxy.conf | sed 's/^/proxy-status: /'
+		pid=$(systemctl show ivshm-proxy -p MainPID --value)
+		systemctl show ivshm-proxy -p Type -p ActiveState -p SubState -p NRestarts -p StatusText \
+			-p DynamicUser -p ProtectSystem | sed 's/^/proxy-unit /'
+		grep -E '^(Uid|Groups|NoNewPrivs|Seccomp|CapEff):' "/proc/$pid/status" | tr -s '\t ' ' ' |
+			sed 's/^/proxy-proc /'
+		echo "gids ivshm=$(getent group ivshm | cut -d: -f3) kvm=$(getent group kvm | cut -d: -f3)"
+		step proxy-sandbox nsenter -t "$pid" -m touch /usr/ivshm-proxy-probe
+		stat -c 'proxy-ctl %n %a' /run/ivshm-proxy/real.ctl
+		# Socket activation: systemd listens on the import's address, the first client
+		# starts the proxy, which serves it on that socket.
+		systemctl stop ivshm-proxy.service
+		printf '[Socket]\nListenStream=127.0.0.1:8080\n' >/etc/systemd/system/ivshm-proxy.socket
+		systemctl daemon-reload
+		systemctl start ivshm-proxy.socket
+		echo "activation before=$(systemctl is-active ivshm-proxy.service)"
+		step curl-activated curl -sS -o /tmp/activated.txt http://127.0.0.1:8080/small.txt
+		echo "activated $(sha256sum </tmp/activated.txt | cut -d' ' -f1)"
+		echo "activation after=$(systemctl is-active ivshm-proxy.service)"
+		journalctl -b -u ivshm-proxy --no-pager -o cat | sed 's/^/proxy-journal: /'
 	EOF
 	)
 	run_real_guest "$script"
@@ -190,4 +248,53 @@ teardown_file() {
 	assert_line 'step=sandbox status=1'
 	# The same write outside the sandbox works: the refusal is the unit's doing.
 	assert_line 'step=own status=0'
+}
+
+@test "curl in the real guest fetches from busybox httpd in the small image through both proxies" {
+	local want
+	want=$(seq 1 100000 | sha256sum | cut -d' ' -f1)
+	run -0 transcript real
+	assert_line 'step=linked status=0'
+	assert_line 'step=curl status=0'
+	assert_line "fetched $want"
+	assert_line --regexp '^proxy-status: proxy role=proxy-real peer=[0-9]+ wait=interrupt device=/dev/ivshm/by-name/sensors links=1 published=yes conns_total=1 bad_frames=0$'
+	assert_line 'proxy-status: import service=web peer=proxy-small listen=tcp:127.0.0.1:8080 conns=0 accepted=1 refused=0'
+	run -0 transcript server
+	assert_line 'step=served status=0'
+	assert_line 'export service=web target=tcp:127.0.0.1:80 allow=proxy-real conns=0 opened=2 refused=0'
+	assert_line --regexp '^ivshm-proxy: link to peer [0-9]+ \(proxy-real\) up: '
+}
+
+@test "ivshm-proxy.service, installed with apt and enabled, reached READY under systemd in its sandbox" {
+	run -0 transcript real
+	assert_line 'proxy-unit Type=notify'
+	assert_line 'proxy-unit ActiveState=active'
+	assert_line 'proxy-unit SubState=running'
+	assert_line 'proxy-unit NRestarts=0'
+	assert_line 'proxy-unit DynamicUser=yes'
+	assert_line 'proxy-unit ProtectSystem=strict'
+	assert_line --regexp '^proxy-unit StatusText=proxy-real: peer [0-9]+, 0 exports, 1 imports$'
+	assert_line --regexp '^proxy-journal: ready: proxy-real: peer [0-9]+, 0 exports, 1 imports$'
+	# A dynamic user (not root), in the devices' and ivshmd's groups, with nothing more.
+	assert_line --regexp '^proxy-proc Uid: ([1-9][0-9]*) \1 \1 \1$'
+	local ivshm kvm
+	ivshm=$(sed -n 's/^gids ivshm=\([0-9]*\) kvm=.*/\1/p' <<<"$output")
+	kvm=$(sed -n 's/^gids ivshm=[0-9]* kvm=\([0-9]*\)$/\1/p' <<<"$output")
+	[ -n "$ivshm" ] && [ -n "$kvm" ]
+	assert_line --regexp "^proxy-proc Groups: ($ivshm $kvm|$kvm $ivshm) ?\$"
+	assert_line 'proxy-proc NoNewPrivs: 1'
+	assert_line 'proxy-proc Seccomp: 2'
+	assert_line 'proxy-proc CapEff: 0000000000000000'
+	assert_line "proxy-sandbox: touch: cannot touch '/usr/ivshm-proxy-probe': Read-only file system"
+	assert_line 'step=proxy-sandbox status=1'
+	assert_line 'proxy-ctl /run/ivshm-proxy/real.ctl 660'
+}
+
+@test "socket activation under systemd: the first client starts the proxy, which serves it" {
+	run -0 transcript real
+	assert_line 'activation before=inactive'
+	assert_line 'step=curl-activated status=0'
+	assert_line "activated $(seq 1 100000 | sha256sum | cut -d' ' -f1)"
+	assert_line 'activation after=active'
+	assert_line --regexp '^proxy-journal: ready: proxy-real: peer [0-9]+, 0 exports, 1 imports \(1 on sockets from systemd\)$'
 }
