@@ -13,7 +13,7 @@
 /* The server's end of a stream channel carries nothing back: the smallest ring. */
 #define SERVER_STREAM_RING 4096u
 
-static char rx_buf[BENCH_MAX_MSG], tx_buf[BENCH_MAX_MSG];
+static char rx_buf[IVSHM_BENCH_MAX_MSG], tx_buf[IVSHM_BENCH_MAX_MSG];
 
 static void chan_stats(const struct ivshm_chan *ch, uint64_t *doorbells, uint64_t *sleeps)
 {
@@ -30,7 +30,7 @@ static int open_data(struct bench_conn *c, const struct bench_spec *s, enum ivsh
 {
 	struct ivshm_chan_opts o = {
 		.type = type, .ring_size = ring, .wait = (enum ivshm_wait_mode)s->mode,
-		.spin_us = s->spin_us, .vector = BENCH_VECTOR,
+		.spin_us = s->spin_us, .vector = IVSHM_BENCH_VECTOR,
 	};
 	int err = ivshm_chan_open(c->dev, c->peer, s->port, &o, c->o->timeout_ms, ch);
 
@@ -44,7 +44,7 @@ static int accept_data(struct bench_conn *c, const struct bench_spec *s,
 {
 	struct ivshm_chan_opts o = {
 		.type = type, .ring_size = ring, .wait = (enum ivshm_wait_mode)s->mode,
-		.spin_us = s->spin_us, .vector = BENCH_VECTOR,
+		.spin_us = s->spin_us, .vector = IVSHM_BENCH_VECTOR,
 	};
 	struct ivshm_chan_info info;
 	int err;
@@ -66,7 +66,7 @@ static int accept_data(struct bench_conn *c, const struct bench_spec *s,
 }
 
 int bench_chan_rtt_client(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r,
-			  struct bench_ctl *done)
+			  struct ivshm_bench_ctl *done)
 {
 	uint64_t i, t0, t1, limit;
 	struct ivshm_chan *ch = NULL;
@@ -108,7 +108,8 @@ int bench_chan_rtt_client(struct bench_conn *c, const struct bench_spec *s, stru
 	return err ? err : derr;
 }
 
-int bench_chan_rtt_server(struct bench_conn *c, const struct bench_spec *s, struct bench_ctl *done)
+int bench_chan_rtt_server(struct bench_conn *c, const struct bench_spec *s,
+			  struct ivshm_bench_ctl *done)
 {
 	struct ivshm_chan *ch = NULL;
 	size_t len;
@@ -132,7 +133,7 @@ int bench_chan_rtt_server(struct bench_conn *c, const struct bench_spec *s, stru
 }
 
 int bench_chan_stream_client(struct bench_conn *c, const struct bench_spec *s,
-			     struct bench_result *r, struct bench_ctl *done)
+			     struct bench_result *r, struct ivshm_bench_ctl *done)
 {
 	struct ivshm_chan *ch = NULL;
 	uint64_t n = 0, t0, end;
@@ -159,7 +160,7 @@ int bench_chan_stream_client(struct bench_conn *c, const struct bench_spec *s,
 }
 
 int bench_chan_stream_server(struct bench_conn *c, const struct bench_spec *s,
-			     struct bench_ctl *done)
+			     struct ivshm_bench_ctl *done)
 {
 	struct ivshm_chan *ch = NULL;
 	size_t off, moved;

@@ -20,7 +20,7 @@
 #include "bench.h"
 #include "parse.h"
 
-static char rx_buf[BENCH_MAX_MSG], tx_buf[BENCH_MAX_MSG];
+static char rx_buf[IVSHM_BENCH_MAX_MSG], tx_buf[IVSHM_BENCH_MAX_MSG];
 
 int bench_tcp_listen(const char *port, int *lfd)
 {
@@ -161,7 +161,7 @@ static int xfer(int fd, char *buf, size_t len, int out)
 }
 
 int bench_tcp_rtt_client(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r,
-			 struct bench_ctl *done)
+			 struct ivshm_bench_ctl *done)
 {
 	uint64_t i, t0, t1, limit;
 	int64_t *lat;
@@ -198,7 +198,8 @@ int bench_tcp_rtt_client(struct bench_conn *c, const struct bench_spec *s, struc
 	return err ? err : derr;
 }
 
-int bench_tcp_rtt_server(struct bench_conn *c, const struct bench_spec *s, struct bench_ctl *done)
+int bench_tcp_rtt_server(struct bench_conn *c, const struct bench_spec *s,
+			 struct ivshm_bench_ctl *done)
 {
 	int fd, err;
 
@@ -218,7 +219,7 @@ int bench_tcp_rtt_server(struct bench_conn *c, const struct bench_spec *s, struc
 }
 
 int bench_tcp_stream_client(struct bench_conn *c, const struct bench_spec *s,
-			    struct bench_result *r, struct bench_ctl *done)
+			    struct bench_result *r, struct ivshm_bench_ctl *done)
 {
 	uint64_t n = 0, t0, end;
 	int fd, err;
@@ -240,7 +241,7 @@ int bench_tcp_stream_client(struct bench_conn *c, const struct bench_spec *s,
 }
 
 int bench_tcp_stream_server(struct bench_conn *c, const struct bench_spec *s,
-			    struct bench_ctl *done)
+			    struct ivshm_bench_ctl *done)
 {
 	uint64_t n;
 	int fd, err;

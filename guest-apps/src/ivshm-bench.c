@@ -24,44 +24,43 @@
 #define MAX_SIZES  8
 /* Round trips are packets: each message must fit half a ring the arena can hold. */
 #define MAX_RTT_MSG (64u * 1024)
-#define MAX_SPIN_US 1000000u
 
 static const struct test_name {
 	const char *name;
-	enum bench_test test;
+	enum ivshm_bench_test test;
 	uint32_t mode;
 } test_names[] = {
-	{ "rtt-cacheline", BENCH_RTT_LINE, 0 },
-	{ "rtt-poll", BENCH_RTT_CHAN, IVSHM_WAIT_POLL },
-	{ "rtt-hybrid", BENCH_RTT_CHAN, IVSHM_WAIT_HYBRID },
-	{ "rtt-interrupt", BENCH_RTT_CHAN, IVSHM_WAIT_INTERRUPT },
-	{ "rtt-tcp", BENCH_RTT_TCP, 0 },
-	{ "stream-memcpy", BENCH_STREAM_MEMCPY, 0 },
-	{ "stream-poll", BENCH_STREAM_CHAN, IVSHM_WAIT_POLL },
-	{ "stream-hybrid", BENCH_STREAM_CHAN, IVSHM_WAIT_HYBRID },
-	{ "stream-interrupt", BENCH_STREAM_CHAN, IVSHM_WAIT_INTERRUPT },
-	{ "stream-tcp", BENCH_STREAM_TCP, 0 },
-	{ "wake-sleep", BENCH_WAKE, BENCH_WAKE_SLEEP },
-	{ "wake-spin", BENCH_WAKE, BENCH_WAKE_SPIN },
+	{ "rtt-cacheline", IVSHM_BENCH_RTT_LINE, 0 },
+	{ "rtt-poll", IVSHM_BENCH_RTT_CHAN, IVSHM_WAIT_POLL },
+	{ "rtt-hybrid", IVSHM_BENCH_RTT_CHAN, IVSHM_WAIT_HYBRID },
+	{ "rtt-interrupt", IVSHM_BENCH_RTT_CHAN, IVSHM_WAIT_INTERRUPT },
+	{ "rtt-tcp", IVSHM_BENCH_RTT_TCP, 0 },
+	{ "stream-memcpy", IVSHM_BENCH_STREAM_MEMCPY, 0 },
+	{ "stream-poll", IVSHM_BENCH_STREAM_CHAN, IVSHM_WAIT_POLL },
+	{ "stream-hybrid", IVSHM_BENCH_STREAM_CHAN, IVSHM_WAIT_HYBRID },
+	{ "stream-interrupt", IVSHM_BENCH_STREAM_CHAN, IVSHM_WAIT_INTERRUPT },
+	{ "stream-tcp", IVSHM_BENCH_STREAM_TCP, 0 },
+	{ "wake-sleep", IVSHM_BENCH_WAKE, IVSHM_BENCH_WAKE_SLEEP },
+	{ "wake-spin", IVSHM_BENCH_WAKE, IVSHM_BENCH_WAKE_SPIN },
 };
 #define NR_NAMES (sizeof(test_names) / sizeof(test_names[0]))
 
-static bench_client_fn *const client_fns[BENCH_NR_TESTS] = {
-	[BENCH_RTT_CHAN] = bench_chan_rtt_client,
-	[BENCH_RTT_TCP] = bench_tcp_rtt_client,
-	[BENCH_RTT_LINE] = bench_line_client,
-	[BENCH_STREAM_CHAN] = bench_chan_stream_client,
-	[BENCH_STREAM_TCP] = bench_tcp_stream_client,
-	[BENCH_WAKE] = bench_wake_client,
+static bench_client_fn *const client_fns[IVSHM_BENCH_NR_TESTS] = {
+	[IVSHM_BENCH_RTT_CHAN] = bench_chan_rtt_client,
+	[IVSHM_BENCH_RTT_TCP] = bench_tcp_rtt_client,
+	[IVSHM_BENCH_RTT_LINE] = bench_line_client,
+	[IVSHM_BENCH_STREAM_CHAN] = bench_chan_stream_client,
+	[IVSHM_BENCH_STREAM_TCP] = bench_tcp_stream_client,
+	[IVSHM_BENCH_WAKE] = bench_wake_client,
 };
 
-static bench_server_fn *const server_fns[BENCH_NR_TESTS] = {
-	[BENCH_RTT_CHAN] = bench_chan_rtt_server,
-	[BENCH_RTT_TCP] = bench_tcp_rtt_server,
-	[BENCH_RTT_LINE] = bench_line_server,
-	[BENCH_STREAM_CHAN] = bench_chan_stream_server,
-	[BENCH_STREAM_TCP] = bench_tcp_stream_server,
-	[BENCH_WAKE] = bench_wake_server,
+static bench_server_fn *const server_fns[IVSHM_BENCH_NR_TESTS] = {
+	[IVSHM_BENCH_RTT_CHAN] = bench_chan_rtt_server,
+	[IVSHM_BENCH_RTT_TCP] = bench_tcp_rtt_server,
+	[IVSHM_BENCH_RTT_LINE] = bench_line_server,
+	[IVSHM_BENCH_STREAM_CHAN] = bench_chan_stream_server,
+	[IVSHM_BENCH_STREAM_TCP] = bench_tcp_stream_server,
+	[IVSHM_BENCH_WAKE] = bench_wake_server,
 };
 
 struct sizes {
@@ -83,8 +82,8 @@ static void usage(FILE *f)
 		"                   [--max-ms MS] [--stream-ms MS] [--ring BYTES] [--spin-us US] [-t MS]\n"
 		"DEVICE: -d /dev/uioN|uioN|PCI (default: the first), or --host SOCKET [-n VECTORS]\n"
 		"        [--unsealed] (VECTORS 0: the server's; --unsealed: accept ivshmd -M memory)\n"
-		"The server publishes itself as " BENCH_SERVER_ROLE ", the client as " BENCH_CLIENT_ROLE
-		"; the client\n"
+		"The server publishes itself as " IVSHM_BENCH_SERVER_ROLE ", the client as "
+		IVSHM_BENCH_CLIENT_ROLE "; the client\n"
 		"opens a control channel to the server and runs the tests in this order:\n"
 		"  rtt-cacheline rtt-poll rtt-hybrid rtt-interrupt rtt-tcp\n"
 		"  stream-memcpy stream-poll stream-hybrid stream-interrupt stream-tcp\n"
@@ -131,11 +130,11 @@ static const char *err_name(int err)
 	}
 }
 
-static int ctl_send(struct bench_conn *c, struct bench_ctl *m)
+static int ctl_send(struct bench_conn *c, struct ivshm_bench_ctl *m)
 {
 	int err;
 
-	m->magic = BENCH_CTL_MAGIC;
+	m->magic = IVSHM_BENCH_CTL_MAGIC;
 	err = ivshm_chan_send(c->ctl, m, sizeof(*m), c->o->timeout_ms);
 	if (err) {
 		ivshm_msg_err("control channel: %s", ivshm_strerror(err));
@@ -145,13 +144,13 @@ static int ctl_send(struct bench_conn *c, struct bench_ctl *m)
 }
 
 /* The next control message, checked to be one of ours with @op (0: any). */
-static int ctl_recv(struct bench_conn *c, uint32_t op, struct bench_ctl *m, int timeout_ms)
+static int ctl_recv(struct bench_conn *c, uint32_t op, struct ivshm_bench_ctl *m, int timeout_ms)
 {
 	size_t len;
 	int err;
 
 	err = ivshm_chan_recv(c->ctl, m, sizeof(*m), &len, timeout_ms);
-	if (!err && (len != sizeof(*m) || m->magic != BENCH_CTL_MAGIC || (op && m->op != op)))
+	if (!err && (len != sizeof(*m) || m->magic != IVSHM_BENCH_CTL_MAGIC || (op && m->op != op)))
 		err = -EBADMSG;
 	if (err) {
 		if (err == -EBADMSG)
@@ -165,23 +164,24 @@ static int ctl_recv(struct bench_conn *c, uint32_t op, struct bench_ctl *m, int 
 
 int bench_ctl_ready(struct bench_conn *c)
 {
-	struct bench_ctl m = { .op = BENCH_OP_READY };
+	struct ivshm_bench_ctl m = { .op = IVSHM_BENCH_OP_READY };
 
 	return ctl_send(c, &m);
 }
 
-int bench_ctl_done(struct bench_conn *c, struct bench_ctl *done)
+int bench_ctl_done(struct bench_conn *c, struct ivshm_bench_ctl *done)
 {
 	/* The server gives up on a test after its own timeout, then reports. */
-	int err = ctl_recv(c, BENCH_OP_DONE, done, 3 * c->o->timeout_ms);
+	int err = ctl_recv(c, IVSHM_BENCH_OP_DONE, done, 3 * c->o->timeout_ms);
 
 	if (!err && done->status > 0)
 		err = -EBADMSG;
 	return err;
 }
 
-int bench_stream_done(struct bench_conn *c, const struct bench_spec *s, struct bench_ctl *done,
-		      struct bench_result *r, uint64_t n, uint64_t t0, int err)
+int bench_stream_done(struct bench_conn *c, const struct bench_spec *s,
+		      struct ivshm_bench_ctl *done, struct bench_result *r, uint64_t n, uint64_t t0,
+		      int err)
 {
 	int derr = bench_ctl_done(c, done);
 	uint64_t t1 = bench_ticks();
@@ -210,16 +210,17 @@ void bench_alive(struct bench_conn *c)
 }
 
 /* A START from the client, as hostile as any input from another VM. */
-static int spec_of(const struct bench_ctl *m, struct bench_spec *s)
+static int spec_of(const struct ivshm_bench_ctl *m, struct bench_spec *s)
 {
-	if (m->test >= BENCH_NR_TESTS || !server_fns[m->test] ||
-	    m->mode > (m->test == BENCH_WAKE ? BENCH_WAKE_SPIN : IVSHM_WAIT_HYBRID) ||
-	    m->msg_bytes < 8 || m->msg_bytes > BENCH_MAX_MSG || m->port <= BENCH_CTL_PORT ||
-	    !m->count || m->count > BENCH_MAX_COUNT || m->ring < 4096 || m->ring > (1u << 30) ||
-	    (m->ring & (m->ring - 1)) || m->spin_us > MAX_SPIN_US)
+	if (m->test >= IVSHM_BENCH_NR_TESTS || !server_fns[m->test] ||
+	    m->mode > (m->test == IVSHM_BENCH_WAKE ? IVSHM_BENCH_WAKE_SPIN : IVSHM_WAIT_HYBRID) ||
+	    m->msg_bytes < 8 || m->msg_bytes > IVSHM_BENCH_MAX_MSG || m->port <= IVSHM_BENCH_CTL_PORT ||
+	    !m->count || m->count > IVSHM_BENCH_MAX_COUNT || m->ring < 4096 || m->ring > (1u << 30) ||
+	    (m->ring & (m->ring - 1)) || m->spin_us > IVSHM_BENCH_MAX_SPIN_US ||
+	    m->reserved)
 		return -EBADMSG;
 	*s = (struct bench_spec){
-		.test = (enum bench_test)m->test,
+		.test = (enum ivshm_bench_test)m->test,
 		.mode = m->mode,
 		.msg_bytes = m->msg_bytes,
 		.port = m->port,
@@ -232,19 +233,19 @@ static int spec_of(const struct bench_ctl *m, struct bench_spec *s)
 
 static int serve(struct bench_conn *c)
 {
-	struct ivshm_chan_opts copts = { .type = IVSHM_CHAN_PACKET, .vector = BENCH_VECTOR };
+	struct ivshm_chan_opts copts = { .type = IVSHM_CHAN_PACKET, .vector = IVSHM_BENCH_VECTOR };
 	struct ivshm_chan_info info;
-	struct bench_ctl m, done;
+	struct ivshm_bench_ctl m, done;
 	struct bench_spec s;
 	unsigned int served = 0, failed = 0;
 	int err;
 
-	if (app_publish(c->dev, BENCH_SERVER_ROLE, BENCH_VECTOR, 0))
+	if (app_publish(c->dev, IVSHM_BENCH_SERVER_ROLE, IVSHM_BENCH_VECTOR, 0))
 		return EXIT_FAIL;
 	if (c->o->tcp && bench_tcp_listen(c->o->tcp, &c->lfd))
 		return EXIT_FAIL;
 	printf("bench serving%s%s\n", c->o->tcp ? " tcp=" : "", c->o->tcp ? c->o->tcp : "");
-	err = ivshm_chan_accept(c->dev, BENCH_CTL_PORT, &copts, IDLE_MS, &c->ctl);
+	err = ivshm_chan_accept(c->dev, IVSHM_BENCH_CTL_PORT, &copts, IDLE_MS, &c->ctl);
 	if (err) {
 		ivshm_msg_err("no client opened the control channel: %s", ivshm_strerror(err));
 		return EXIT_FAIL;
@@ -253,15 +254,15 @@ static int serve(struct bench_conn *c)
 	c->peer = info.peer;
 	for (;;) {
 		err = ctl_recv(c, 0, &m, IDLE_MS);
-		if (err || m.op == BENCH_OP_QUIT)
+		if (err || m.op == IVSHM_BENCH_OP_QUIT)
 			break;
-		if (m.op != BENCH_OP_START || spec_of(&m, &s)) {
+		if (m.op != IVSHM_BENCH_OP_START || spec_of(&m, &s)) {
 			ivshm_msg_err("control channel: a malformed START");
 			err = -EBADMSG;
 			break;
 		}
 		memset(&done, 0, sizeof(done));
-		done.op = BENCH_OP_DONE;
+		done.op = IVSHM_BENCH_OP_DONE;
 		done.status = server_fns[s.test](c, &s, &done);
 		if (c->ctl_err)
 			break;
@@ -287,22 +288,22 @@ static void print_us(const char *key, int have, int64_t ns)
 static void print_result(const struct bench_spec *s, const struct bench_result *r, int err)
 {
 	static const char *const tests[] = {
-		[BENCH_RTT_CHAN] = "rtt ivshm", [BENCH_RTT_TCP] = "rtt tcp",
-		[BENCH_RTT_LINE] = "rtt cacheline", [BENCH_STREAM_CHAN] = "stream ivshm",
-		[BENCH_STREAM_TCP] = "stream tcp", [BENCH_STREAM_MEMCPY] = "stream memcpy",
-		[BENCH_WAKE] = "wake doorbell",
+		[IVSHM_BENCH_RTT_CHAN] = "rtt ivshm", [IVSHM_BENCH_RTT_TCP] = "rtt tcp",
+		[IVSHM_BENCH_RTT_LINE] = "rtt cacheline", [IVSHM_BENCH_STREAM_CHAN] = "stream ivshm",
+		[IVSHM_BENCH_STREAM_TCP] = "stream tcp", [IVSHM_BENCH_STREAM_MEMCPY] = "stream memcpy",
+		[IVSHM_BENCH_WAKE] = "wake doorbell",
 	};
 	static const char *const modes[] = { "interrupt", "poll", "hybrid" };
 	static const char *const wakes[] = { "sleep", "spin" };
 	const char *t = tests[s->test], *mode = "-";
 	int len = (int)strcspn(t, " ");
 
-	if (s->test == BENCH_RTT_CHAN || s->test == BENCH_STREAM_CHAN)
+	if (s->test == IVSHM_BENCH_RTT_CHAN || s->test == IVSHM_BENCH_STREAM_CHAN)
 		mode = modes[s->mode];
-	else if (s->test == BENCH_WAKE)
+	else if (s->test == IVSHM_BENCH_WAKE)
 		mode = wakes[s->mode];
 	printf("bench test=%.*s transport=%s mode=%s msg_bytes=%u count=%llu", len, t, t + len + 1,
-	       mode, s->test == BENCH_WAKE ? 0 : s->msg_bytes, (unsigned long long)r->count);
+	       mode, s->test == IVSHM_BENCH_WAKE ? 0 : s->msg_bytes, (unsigned long long)r->count);
 	print_us("p50_us", r->have_lat, r->lat.p50);
 	print_us("p99_us", r->have_lat, r->lat.p99);
 	print_us("p999_us", r->have_lat, r->lat.p999);
@@ -311,11 +312,11 @@ static void print_result(const struct bench_spec *s, const struct bench_result *
 		printf(" mib_per_s=%.1f", r->mib_per_s);
 	else
 		printf(" mib_per_s=");
-	if (s->test == BENCH_RTT_CHAN || s->test == BENCH_STREAM_CHAN)
+	if (s->test == IVSHM_BENCH_RTT_CHAN || s->test == IVSHM_BENCH_STREAM_CHAN)
 		printf(" ring_bytes=%u", s->ring);
 	else
 		printf(" ring_bytes=");
-	if (s->test == BENCH_WAKE)
+	if (s->test == IVSHM_BENCH_WAKE)
 		print_us("doorbell_us", r->have_lat, r->extra_ns);
 	printf(" doorbells=%llu sleeps=%llu peer_doorbells=%llu peer_sleeps=%llu result=%s\n",
 	       (unsigned long long)r->doorbells, (unsigned long long)r->sleeps,
@@ -326,13 +327,13 @@ static void print_result(const struct bench_spec *s, const struct bench_result *
 /* One test with the server. Returns the test's error; c->ctl_err says whether to go on. */
 static int run_one(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r)
 {
-	struct bench_ctl m = {
-		.op = BENCH_OP_START, .test = s->test, .mode = s->mode, .msg_bytes = s->msg_bytes,
+	struct ivshm_bench_ctl m = {
+		.op = IVSHM_BENCH_OP_START, .test = s->test, .mode = s->mode, .msg_bytes = s->msg_bytes,
 		.port = s->port, .ring = s->ring, .spin_us = s->spin_us, .count = s->count,
 	}, done;
 	int err;
 
-	if (ctl_send(c, &m) || ctl_recv(c, BENCH_OP_READY, &m, c->o->timeout_ms))
+	if (ctl_send(c, &m) || ctl_recv(c, IVSHM_BENCH_OP_READY, &m, c->o->timeout_ms))
 		return c->ctl_err;
 	memset(&done, 0, sizeof(done));
 	err = client_fns[s->test](c, s, r, &done);
@@ -354,32 +355,32 @@ static uint32_t rtt_ring(uint32_t msg)
 static int run(struct bench_conn *c, const struct client_opts *co)
 {
 	static const struct sizes one = { .v = { 64 }, .n = 1 };
-	struct ivshm_chan_opts copts = { .type = IVSHM_CHAN_PACKET, .vector = BENCH_VECTOR };
+	struct ivshm_chan_opts copts = { .type = IVSHM_CHAN_PACKET, .vector = IVSHM_BENCH_VECTOR };
 	const struct bench_opts *o = c->o;
 	struct ivshm_chan_info info;
-	struct bench_ctl quit = { .op = BENCH_OP_QUIT };
+	struct ivshm_bench_ctl quit = { .op = IVSHM_BENCH_OP_QUIT };
 	struct bench_result r;
 	struct bench_spec s;
 	struct ivshm_peer p;
 	unsigned int i, k, failed = 0;
-	uint32_t port = BENCH_CTL_PORT + 1;
+	uint32_t port = IVSHM_BENCH_CTL_PORT + 1;
 	int err;
 
-	if (app_publish(c->dev, BENCH_CLIENT_ROLE, BENCH_VECTOR, 0))
+	if (app_publish(c->dev, IVSHM_BENCH_CLIENT_ROLE, IVSHM_BENCH_VECTOR, 0))
 		return EXIT_FAIL;
-	err = ivshm_find_peer(c->dev, BENCH_SERVER_ROLE, o->timeout_ms, &p);
+	err = ivshm_find_peer(c->dev, IVSHM_BENCH_SERVER_ROLE, o->timeout_ms, &p);
 	if (!err)
-		err = ivshm_chan_open(c->dev, p.id, BENCH_CTL_PORT, &copts, o->timeout_ms, &c->ctl);
+		err = ivshm_chan_open(c->dev, p.id, IVSHM_BENCH_CTL_PORT, &copts, o->timeout_ms, &c->ctl);
 	if (err) {
-		ivshm_msg_err("no control channel to %s: %s", BENCH_SERVER_ROLE, ivshm_strerror(err));
+		ivshm_msg_err("no control channel to %s: %s", IVSHM_BENCH_SERVER_ROLE, ivshm_strerror(err));
 		return EXIT_FAIL;
 	}
 	ivshm_chan_get_info(c->ctl, &info);
 	c->peer = info.peer;
 	for (i = 0; i < NR_NAMES && !c->ctl_err; i++) {
 		const struct test_name *t = &test_names[i];
-		const struct sizes *sz = t->test == BENCH_RTT_LINE || t->test == BENCH_WAKE ? &one :
-					 t->test == BENCH_RTT_CHAN || t->test == BENCH_RTT_TCP ?
+		const struct sizes *sz = t->test == IVSHM_BENCH_RTT_LINE || t->test == IVSHM_BENCH_WAKE ? &one :
+					 t->test == IVSHM_BENCH_RTT_CHAN || t->test == IVSHM_BENCH_RTT_TCP ?
 					 &co->rtt : &co->stream;
 
 		if (!co->selected[i])
@@ -388,14 +389,14 @@ static int run(struct bench_conn *c, const struct client_opts *co)
 			s = (struct bench_spec){
 				.test = t->test, .mode = t->mode, .port = port++,
 				.msg_bytes = sz->v[k], .ring = o->ring, .spin_us = o->spin_us,
-				.count = t->test == BENCH_RTT_LINE ? o->line_rounds :
-					 t->test == BENCH_WAKE ? o->wake_rounds : o->rounds,
+				.count = t->test == IVSHM_BENCH_RTT_LINE ? o->line_rounds :
+					 t->test == IVSHM_BENCH_WAKE ? o->wake_rounds : o->rounds,
 			};
-			if (t->test == BENCH_RTT_CHAN)
+			if (t->test == IVSHM_BENCH_RTT_CHAN)
 				s.ring = rtt_ring(s.msg_bytes);
 			memset(&r, 0, sizeof(r));
 			r.mib_per_s = -1;
-			if (t->test == BENCH_STREAM_MEMCPY)
+			if (t->test == IVSHM_BENCH_STREAM_MEMCPY)
 				err = bench_memcpy(c, &s, &r);
 			else
 				err = run_one(c, &s, &r);
@@ -485,7 +486,7 @@ int main(int argc, char **argv)
 	};
 	struct client_opts co = {
 		.rtt = { .v = { 64 }, .n = 1 },
-		.stream = { .v = { 64, 4096, 65536, BENCH_MAX_MSG }, .n = 4 },
+		.stream = { .v = { 64, 4096, 65536, IVSHM_BENCH_MAX_MSG }, .n = 4 },
 	};
 	struct bench_conn c = { .lfd = -1, .o = &o };
 	const char *cmd, *tests = NULL;
@@ -515,7 +516,7 @@ int main(int argc, char **argv)
 			o.timeout_ms = (int)v;
 			break;
 		case OPT_SIZES:
-			if (parse_sizes("--sizes", optarg, BENCH_MAX_MSG, &co.stream))
+			if (parse_sizes("--sizes", optarg, IVSHM_BENCH_MAX_MSG, &co.stream))
 				return EXIT_USAGE;
 			break;
 		case OPT_RTT_SIZES:
@@ -525,8 +526,8 @@ int main(int argc, char **argv)
 		case OPT_ROUNDS:
 		case OPT_LINE:
 		case OPT_WAKE:
-			if (app_parse_opt("--rounds", optarg, BENCH_MAX_COUNT, &v) || v < 10) {
-				ivshm_msg_err("rounds: 10..%u", BENCH_MAX_COUNT);
+			if (app_parse_opt("--rounds", optarg, IVSHM_BENCH_MAX_COUNT, &v) || v < 10) {
+				ivshm_msg_err("rounds: 10..%u", IVSHM_BENCH_MAX_COUNT);
 				return EXIT_USAGE;
 			}
 			*(ch == OPT_ROUNDS ? &o.rounds : ch == OPT_LINE ? &o.line_rounds :
@@ -547,7 +548,7 @@ int main(int argc, char **argv)
 			o.ring = (uint32_t)v;
 			break;
 		case OPT_SPIN:
-			if (app_parse_opt("--spin-us", optarg, MAX_SPIN_US, &v))
+			if (app_parse_opt("--spin-us", optarg, IVSHM_BENCH_MAX_SPIN_US, &v))
 				return EXIT_USAGE;
 			o.spin_us = (uint32_t)v;
 			break;
@@ -582,8 +583,8 @@ int main(int argc, char **argv)
 		if (tests && parse_tests(tests, &co))
 			return EXIT_USAGE;
 		for (i = 0; i < NR_NAMES; i++) {
-			int tcp = test_names[i].test == BENCH_RTT_TCP ||
-				  test_names[i].test == BENCH_STREAM_TCP;
+			int tcp = test_names[i].test == IVSHM_BENCH_RTT_TCP ||
+				  test_names[i].test == IVSHM_BENCH_STREAM_TCP;
 
 			if (co.selected[i] && tcp && !o.tcp) {
 				if (tests) {
