@@ -7,7 +7,7 @@
  * IVSHM_BENCH_VECTOR), the server answers READY once its end is set up, both
  * run the test, and the server closes it with a DONE that carries what only
  * it measured. A QUIT ends the server. The data of a test goes on its own
- * port (a channel) or its own connection (TCP).
+ * port (a channel) or its own connection (TCP, AF_UNIX).
  *
  * Every field is host-endian (both sides run on the same host). A received
  * message is checked before use: its size, the magic, the op; a START's every
@@ -27,6 +27,8 @@
 /* What a START may ask for. */
 #define IVSHM_BENCH_MAX_MSG     (1u << 20)	/* bytes of one message */
 #define IVSHM_BENCH_MAX_COUNT   10000000u	/* rounds */
+#define IVSHM_BENCH_MAX_BATCH   1024u		/* messages of one batch */
+#define IVSHM_BENCH_MAX_BATCH_BYTES (16u << 20)	/* bytes of one batch */
 #define IVSHM_BENCH_MAX_SPIN_US 1000000u
 
 /* The tests, by their number on the wire. */
@@ -38,6 +40,9 @@ enum ivshm_bench_test {
 	IVSHM_BENCH_STREAM_TCP = 4,	/* the same over TCP */
 	IVSHM_BENCH_STREAM_MEMCPY = 5,	/* memcpy inside the client: the ceiling (never sent) */
 	IVSHM_BENCH_WAKE = 6,		/* one doorbell, rung to time a wake-up */
+	IVSHM_BENCH_STREAM_BATCH = 7,	/* packets one way, sent and received in batches */
+	IVSHM_BENCH_RTT_UNIX = 8,	/* the ping-pong over AF_UNIX (host peers) */
+	IVSHM_BENCH_STREAM_UNIX = 9,	/* the stream over AF_UNIX */
 	IVSHM_BENCH_NR_TESTS
 };
 
@@ -65,7 +70,7 @@ struct ivshm_bench_ctl {
 	uint32_t ring;		/* START: the client's ring bytes for the data channel */
 	uint32_t spin_us;	/* START: hybrid spin, 0 for the library's default */
 	int32_t status;		/* DONE: 0 or -errno of the server's side */
-	uint32_t reserved;	/* zero */
+	uint32_t batch;		/* START: messages per batch (STREAM_BATCH), else 0 */
 	uint64_t count;		/* START: rounds, including the warm-up */
 	uint64_t bytes;		/* DONE: bytes the server received */
 	uint64_t doorbells;	/* DONE: the server's channel statistics */

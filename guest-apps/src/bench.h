@@ -29,18 +29,21 @@ struct bench_opts {
 	unsigned int vectors;
 	unsigned int open_flags;	/* ivshm_open_server() flags: --unsealed */
 	int timeout_ms;
-	const char *tcp;	/* client: "A.B.C.D:PORT"; server: "PORT" */
+	const char *tcp;	/* client: "A.B.C.D:PORT"; server: "[A.B.C.D:]PORT" */
+	const char *unix_path;	/* the AF_UNIX socket: the client's to connect, the server's to make */
 	uint64_t rounds, line_rounds, wake_rounds;
 	uint32_t ring;		/* the client's stream ring */
 	unsigned int stream_ms;	/* per stream test */
 	unsigned int max_ms;	/* per round-trip test over a channel or TCP */
 	uint32_t spin_us;	/* hybrid channels' spin, 0: the library's default */
+	uint32_t batch;		/* messages per batch of stream-batch */
+	uint32_t batch_wait;	/* stream-batch's wait mode (enum ivshm_wait_mode) */
 };
 
 /* A test both sides run, with its parameters (the START the client sends). */
 struct bench_spec {
 	enum ivshm_bench_test test;
-	uint32_t mode, msg_bytes, port, ring, spin_us;
+	uint32_t mode, msg_bytes, port, ring, spin_us, batch;
 	uint64_t count;
 };
 
@@ -50,6 +53,7 @@ struct bench_conn {
 	struct ivshm_chan *ctl;
 	unsigned int peer;
 	int lfd;		/* server: the TCP listener, or -1 */
+	int ulfd;		/* server: the AF_UNIX listener, or -1 */
 	int ctl_err;		/* the control channel failed: no further test */
 	uint64_t alive_at;	/* ticks of the next heartbeat (bench_alive()) */
 	const struct bench_opts *o;
@@ -81,17 +85,22 @@ typedef int bench_client_fn(struct bench_conn *c, const struct bench_spec *s,
 typedef int bench_server_fn(struct bench_conn *c, const struct bench_spec *s,
 			    struct ivshm_bench_ctl *done);
 
-/* bench-chan.c: channels, cache lines, doorbells; bench-tcp.c: TCP. */
-bench_client_fn bench_chan_rtt_client, bench_chan_stream_client, bench_line_client,
-	bench_wake_client, bench_tcp_rtt_client, bench_tcp_stream_client;
-bench_server_fn bench_chan_rtt_server, bench_chan_stream_server, bench_line_server,
-	bench_wake_server, bench_tcp_rtt_server, bench_tcp_stream_server;
+/* bench-chan.c: channels; bench-mem.c: cache lines, doorbells; bench-sock.c: TCP, AF_UNIX. */
+bench_client_fn bench_chan_rtt_client, bench_chan_stream_client, bench_chan_batch_client,
+	bench_line_client, bench_wake_client, bench_sock_rtt_client, bench_sock_stream_client;
+bench_server_fn bench_chan_rtt_server, bench_chan_stream_server, bench_chan_batch_server,
+	bench_line_server, bench_wake_server, bench_sock_rtt_server, bench_sock_stream_server;
 
 /* memcpy of @s->msg_bytes blocks through a buffer of @s->ring bytes, for the stream time. */
 int bench_memcpy(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r);
 
-/* The TCP listener of the server, made before it serves anything. Returns 0 or -errno. */
-int bench_tcp_listen(const char *port, int *lfd);
+/*
+ * The server's TCP and AF_UNIX listeners, made before it serves anything:
+ * TCP on "[IPv4:]PORT" (PORT 0: any free one, *@port says which).
+ * Return 0 or -errno.
+ */
+int bench_tcp_listen(const char *where, int *lfd, unsigned int *port);
+int bench_unix_listen(const char *path, int *lfd);
 
 /*
  * Control messages (ivshm-bench.c): READY and DONE from the server, DONE

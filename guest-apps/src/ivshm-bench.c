@@ -24,6 +24,8 @@
 #define MAX_SIZES  8
 /* Round trips are packets: each message must fit half a ring the arena can hold. */
 #define MAX_RTT_MSG (64u * 1024)
+/* stream-batch runs the stream sizes up to this: several packets of a 2 MiB ring a batch. */
+#define MAX_BATCH_MSG (64u * 1024)
 
 static const struct test_name {
 	const char *name;
@@ -35,11 +37,14 @@ static const struct test_name {
 	{ "rtt-hybrid", IVSHM_BENCH_RTT_CHAN, IVSHM_WAIT_HYBRID },
 	{ "rtt-interrupt", IVSHM_BENCH_RTT_CHAN, IVSHM_WAIT_INTERRUPT },
 	{ "rtt-tcp", IVSHM_BENCH_RTT_TCP, 0 },
+	{ "rtt-unix", IVSHM_BENCH_RTT_UNIX, 0 },
 	{ "stream-memcpy", IVSHM_BENCH_STREAM_MEMCPY, 0 },
 	{ "stream-poll", IVSHM_BENCH_STREAM_CHAN, IVSHM_WAIT_POLL },
 	{ "stream-hybrid", IVSHM_BENCH_STREAM_CHAN, IVSHM_WAIT_HYBRID },
 	{ "stream-interrupt", IVSHM_BENCH_STREAM_CHAN, IVSHM_WAIT_INTERRUPT },
+	{ "stream-batch", IVSHM_BENCH_STREAM_BATCH, 0 },
 	{ "stream-tcp", IVSHM_BENCH_STREAM_TCP, 0 },
+	{ "stream-unix", IVSHM_BENCH_STREAM_UNIX, 0 },
 	{ "wake-sleep", IVSHM_BENCH_WAKE, IVSHM_BENCH_WAKE_SLEEP },
 	{ "wake-spin", IVSHM_BENCH_WAKE, IVSHM_BENCH_WAKE_SPIN },
 };
@@ -47,21 +52,30 @@ static const struct test_name {
 
 static bench_client_fn *const client_fns[IVSHM_BENCH_NR_TESTS] = {
 	[IVSHM_BENCH_RTT_CHAN] = bench_chan_rtt_client,
-	[IVSHM_BENCH_RTT_TCP] = bench_tcp_rtt_client,
+	[IVSHM_BENCH_RTT_TCP] = bench_sock_rtt_client,
 	[IVSHM_BENCH_RTT_LINE] = bench_line_client,
 	[IVSHM_BENCH_STREAM_CHAN] = bench_chan_stream_client,
-	[IVSHM_BENCH_STREAM_TCP] = bench_tcp_stream_client,
+	[IVSHM_BENCH_STREAM_TCP] = bench_sock_stream_client,
 	[IVSHM_BENCH_WAKE] = bench_wake_client,
+	[IVSHM_BENCH_STREAM_BATCH] = bench_chan_batch_client,
+	[IVSHM_BENCH_RTT_UNIX] = bench_sock_rtt_client,
+	[IVSHM_BENCH_STREAM_UNIX] = bench_sock_stream_client,
 };
 
 static bench_server_fn *const server_fns[IVSHM_BENCH_NR_TESTS] = {
 	[IVSHM_BENCH_RTT_CHAN] = bench_chan_rtt_server,
-	[IVSHM_BENCH_RTT_TCP] = bench_tcp_rtt_server,
+	[IVSHM_BENCH_RTT_TCP] = bench_sock_rtt_server,
 	[IVSHM_BENCH_RTT_LINE] = bench_line_server,
 	[IVSHM_BENCH_STREAM_CHAN] = bench_chan_stream_server,
-	[IVSHM_BENCH_STREAM_TCP] = bench_tcp_stream_server,
+	[IVSHM_BENCH_STREAM_TCP] = bench_sock_stream_server,
 	[IVSHM_BENCH_WAKE] = bench_wake_server,
+	[IVSHM_BENCH_STREAM_BATCH] = bench_chan_batch_server,
+	[IVSHM_BENCH_RTT_UNIX] = bench_sock_rtt_server,
+	[IVSHM_BENCH_STREAM_UNIX] = bench_sock_stream_server,
 };
+
+/* By enum ivshm_wait_mode. */
+static const char *const wait_names[] = { "interrupt", "poll", "hybrid" };
 
 struct sizes {
 	uint32_t v[MAX_SIZES];
@@ -76,20 +90,24 @@ struct client_opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ivshm-bench [DEVICE] serve [--tcp-listen PORT] [-t MS]\n"
-		"       ivshm-bench [DEVICE] run [--tcp-connect IP:PORT] [--tests LIST] [--sizes LIST]\n"
-		"                   [--rtt-sizes LIST] [--rounds N] [--line-rounds N] [--wake-rounds N]\n"
-		"                   [--max-ms MS] [--stream-ms MS] [--ring BYTES] [--spin-us US] [-t MS]\n"
+		"usage: ivshm-bench [DEVICE] serve [--tcp-listen [IP:]PORT] [--unix-listen PATH] [-t MS]\n"
+		"       ivshm-bench [DEVICE] run [--tcp-connect IP:PORT] [--unix-connect PATH]\n"
+		"                   [--tests LIST] [--sizes LIST] [--rtt-sizes LIST] [--rounds N]\n"
+		"                   [--line-rounds N] [--wake-rounds N] [--max-ms MS] [--stream-ms MS]\n"
+		"                   [--ring BYTES] [--spin-us US] [--batch N] [--batch-wait MODE] [-t MS]\n"
 		"DEVICE: -d /dev/uioN|uioN|PCI (default: the first), or --host SOCKET [-n VECTORS]\n"
 		"        [--unsealed] (VECTORS 0: the server's; --unsealed: accept ivshmd -M memory)\n"
 		"The server publishes itself as " IVSHM_BENCH_SERVER_ROLE ", the client as "
 		IVSHM_BENCH_CLIENT_ROLE "; the client\n"
 		"opens a control channel to the server and runs the tests in this order:\n"
-		"  rtt-cacheline rtt-poll rtt-hybrid rtt-interrupt rtt-tcp\n"
-		"  stream-memcpy stream-poll stream-hybrid stream-interrupt stream-tcp\n"
-		"  wake-sleep wake-spin\n"
-		"(the TCP ones only with --tcp-connect; --tests picks some, comma-separated).\n"
-		"  --rounds       round trips of rtt-poll/hybrid/interrupt/tcp (default 10000)\n"
+		"  rtt-cacheline rtt-poll rtt-hybrid rtt-interrupt rtt-tcp rtt-unix\n"
+		"  stream-memcpy stream-poll stream-hybrid stream-interrupt stream-batch\n"
+		"  stream-tcp stream-unix wake-sleep wake-spin\n"
+		"(the TCP ones only with --tcp-connect, the AF_UNIX ones only with --unix-connect:\n"
+		"host peers; --tests picks some, comma-separated). The server listens on every\n"
+		"address unless given one, on any free port for 0, and prints the port; it makes\n"
+		"the --unix-listen PATH, which must not exist, and removes it at the end.\n"
+		"  --rounds       round trips of rtt-poll/hybrid/interrupt/tcp/unix (default 10000)\n"
 		"  --line-rounds  round trips of rtt-cacheline (default 100000)\n"
 		"  --wake-rounds  doorbells of wake-* (default 500)\n"
 		"                 (the first tenth of the rounds warm up and is not counted)\n"
@@ -98,19 +116,25 @@ static void usage(FILE *f)
 		"  --rtt-sizes    message bytes of the round trips, 8..65536 (default 64; the\n"
 		"                 cache line is always 64)\n"
 		"  --sizes        message bytes of the stream tests, 8..1048576\n"
-		"                 (default 64,4096,65536,1048576)\n"
+		"                 (default 64,4096,65536,1048576; stream-batch takes those up to\n"
+		"                 65536 that fit a packet of the ring, half of it)\n"
 		"  --stream-ms    how long each stream test sends (default 1000)\n"
 		"  --ring         the client's ring bytes for stream channels (default 2097152)\n"
 		"  --spin-us      how long hybrid channels spin before they sleep (default: libivshm's)\n"
+		"  --batch        messages per batch of stream-batch, 1..%u (default 32; fewer where\n"
+		"                 they would exceed %u MiB)\n"
+		"  --batch-wait   stream-batch's wait mode: interrupt, poll or hybrid (default poll)\n"
 		"  -t, --timeout  per call, ms (default 10000)\n"
 		"Result lines (client; times in us with ns digits, an empty value is not measured):\n"
-		"  bench test=rtt|stream transport=ivshm|tcp|cacheline|memcpy mode=interrupt|poll|hybrid|-\n"
-		"        msg_bytes=B count=N p50_us= p99_us= p999_us= max_us= mib_per_s= ring_bytes=\n"
-		"        doorbells=N sleeps=N peer_doorbells=N peer_sleeps=N result=ok|ERROR\n"
+		"  bench test=rtt|stream transport=ivshm|tcp|unix|cacheline|memcpy\n"
+		"        mode=interrupt|poll|hybrid|batch|- msg_bytes=B count=N p50_us= p99_us= p999_us=\n"
+		"        max_us= mib_per_s= ring_bytes= [batch=N wait=MODE] doorbells=N sleeps=N\n"
+		"        peer_doorbells=N peer_sleeps=N result=ok|ERROR  (batch and wait: mode=batch)\n"
 		"  bench test=wake transport=doorbell mode=sleep|spin msg_bytes=0 count=N p50_us= ...\n"
 		"        doorbell_us=  (one way: doorbell write to the server's return from its wait,\n"
 		"        across the two clocks; doorbell_us: the doorbell write alone, p50)\n"
-		"Exit status: 0 success, 1 a test or the peer failed, 2 usage.\n");
+		"Exit status: 0 success, 1 a test or the peer failed, 2 usage.\n",
+		IVSHM_BENCH_MAX_BATCH, IVSHM_BENCH_MAX_BATCH_BYTES >> 20);
 }
 
 static const char *err_name(int err)
@@ -209,15 +233,23 @@ void bench_alive(struct bench_conn *c)
 	c->alive_at = now + bench_ns_ticks(ALIVE_NS);
 }
 
+/* A batch of the START's: messages for stream-batch, none for the others. */
+static int batch_ok(const struct ivshm_bench_ctl *m)
+{
+	if (m->test != IVSHM_BENCH_STREAM_BATCH)
+		return m->batch == 0;
+	return m->batch && m->batch <= IVSHM_BENCH_MAX_BATCH &&
+	       (uint64_t)m->batch * m->msg_bytes <= IVSHM_BENCH_MAX_BATCH_BYTES;
+}
+
 /* A START from the client, as hostile as any input from another VM. */
 static int spec_of(const struct ivshm_bench_ctl *m, struct bench_spec *s)
 {
-	if (m->test >= IVSHM_BENCH_NR_TESTS || !server_fns[m->test] ||
+	if (m->test >= IVSHM_BENCH_NR_TESTS || !server_fns[m->test] || !batch_ok(m) ||
 	    m->mode > (m->test == IVSHM_BENCH_WAKE ? IVSHM_BENCH_WAKE_SPIN : IVSHM_WAIT_HYBRID) ||
 	    m->msg_bytes < 8 || m->msg_bytes > IVSHM_BENCH_MAX_MSG || m->port <= IVSHM_BENCH_CTL_PORT ||
 	    !m->count || m->count > IVSHM_BENCH_MAX_COUNT || m->ring < 4096 || m->ring > (1u << 30) ||
-	    (m->ring & (m->ring - 1)) || m->spin_us > IVSHM_BENCH_MAX_SPIN_US ||
-	    m->reserved)
+	    (m->ring & (m->ring - 1)) || m->spin_us > IVSHM_BENCH_MAX_SPIN_US)
 		return -EBADMSG;
 	*s = (struct bench_spec){
 		.test = (enum ivshm_bench_test)m->test,
@@ -226,6 +258,7 @@ static int spec_of(const struct ivshm_bench_ctl *m, struct bench_spec *s)
 		.port = m->port,
 		.ring = m->ring,
 		.spin_us = m->spin_us,
+		.batch = m->batch,
 		.count = m->count,
 	};
 	return 0;
@@ -237,14 +270,23 @@ static int serve(struct bench_conn *c)
 	struct ivshm_chan_info info;
 	struct ivshm_bench_ctl m, done;
 	struct bench_spec s;
-	unsigned int served = 0, failed = 0;
+	unsigned int served = 0, failed = 0, tcp_port = 0;
 	int err;
 
 	if (app_publish(c->dev, IVSHM_BENCH_SERVER_ROLE, IVSHM_BENCH_VECTOR, 0))
 		return EXIT_FAIL;
-	if (c->o->tcp && bench_tcp_listen(c->o->tcp, &c->lfd))
+	if (c->o->tcp && bench_tcp_listen(c->o->tcp, &c->lfd, &tcp_port))
 		return EXIT_FAIL;
-	printf("bench serving%s%s\n", c->o->tcp ? " tcp=" : "", c->o->tcp ? c->o->tcp : "");
+	if (c->o->unix_path && bench_unix_listen(c->o->unix_path, &c->ulfd))
+		return EXIT_FAIL;
+	/* The port, for a client that must learn it (--tcp-listen 0). */
+	printf("bench serving");
+	if (c->o->tcp)
+		printf(" tcp=%u", tcp_port);
+	if (c->o->unix_path)
+		printf(" unix=%s", c->o->unix_path);
+	printf("\n");
+	fflush(stdout);
 	err = ivshm_chan_accept(c->dev, IVSHM_BENCH_CTL_PORT, &copts, IDLE_MS, &c->ctl);
 	if (err) {
 		ivshm_msg_err("no client opened the control channel: %s", ivshm_strerror(err));
@@ -291,15 +333,17 @@ static void print_result(const struct bench_spec *s, const struct bench_result *
 		[IVSHM_BENCH_RTT_CHAN] = "rtt ivshm", [IVSHM_BENCH_RTT_TCP] = "rtt tcp",
 		[IVSHM_BENCH_RTT_LINE] = "rtt cacheline", [IVSHM_BENCH_STREAM_CHAN] = "stream ivshm",
 		[IVSHM_BENCH_STREAM_TCP] = "stream tcp", [IVSHM_BENCH_STREAM_MEMCPY] = "stream memcpy",
-		[IVSHM_BENCH_WAKE] = "wake doorbell",
+		[IVSHM_BENCH_WAKE] = "wake doorbell", [IVSHM_BENCH_STREAM_BATCH] = "stream ivshm",
+		[IVSHM_BENCH_RTT_UNIX] = "rtt unix", [IVSHM_BENCH_STREAM_UNIX] = "stream unix",
 	};
-	static const char *const modes[] = { "interrupt", "poll", "hybrid" };
 	static const char *const wakes[] = { "sleep", "spin" };
 	const char *t = tests[s->test], *mode = "-";
 	int len = (int)strcspn(t, " ");
 
 	if (s->test == IVSHM_BENCH_RTT_CHAN || s->test == IVSHM_BENCH_STREAM_CHAN)
-		mode = modes[s->mode];
+		mode = wait_names[s->mode];
+	else if (s->test == IVSHM_BENCH_STREAM_BATCH)
+		mode = "batch";
 	else if (s->test == IVSHM_BENCH_WAKE)
 		mode = wakes[s->mode];
 	printf("bench test=%.*s transport=%s mode=%s msg_bytes=%u count=%llu", len, t, t + len + 1,
@@ -312,10 +356,13 @@ static void print_result(const struct bench_spec *s, const struct bench_result *
 		printf(" mib_per_s=%.1f", r->mib_per_s);
 	else
 		printf(" mib_per_s=");
-	if (s->test == IVSHM_BENCH_RTT_CHAN || s->test == IVSHM_BENCH_STREAM_CHAN)
+	if (s->test == IVSHM_BENCH_RTT_CHAN || s->test == IVSHM_BENCH_STREAM_CHAN ||
+	    s->test == IVSHM_BENCH_STREAM_BATCH)
 		printf(" ring_bytes=%u", s->ring);
 	else
 		printf(" ring_bytes=");
+	if (s->test == IVSHM_BENCH_STREAM_BATCH)
+		printf(" batch=%u wait=%s", s->batch, wait_names[s->mode]);
 	if (s->test == IVSHM_BENCH_WAKE)
 		print_us("doorbell_us", r->have_lat, r->extra_ns);
 	printf(" doorbells=%llu sleeps=%llu peer_doorbells=%llu peer_sleeps=%llu result=%s\n",
@@ -329,7 +376,8 @@ static int run_one(struct bench_conn *c, const struct bench_spec *s, struct benc
 {
 	struct ivshm_bench_ctl m = {
 		.op = IVSHM_BENCH_OP_START, .test = s->test, .mode = s->mode, .msg_bytes = s->msg_bytes,
-		.port = s->port, .ring = s->ring, .spin_us = s->spin_us, .count = s->count,
+		.port = s->port, .ring = s->ring, .spin_us = s->spin_us, .batch = s->batch,
+		.count = s->count,
 	}, done;
 	int err;
 
@@ -352,9 +400,26 @@ static uint32_t rtt_ring(uint32_t msg)
 	return ring;
 }
 
-static int run(struct bench_conn *c, const struct client_opts *co)
+/* The message sizes of @test. */
+static const struct sizes *sizes_of(enum ivshm_bench_test test, const struct client_opts *co)
 {
 	static const struct sizes one = { .v = { 64 }, .n = 1 };
+
+	switch (test) {
+	case IVSHM_BENCH_RTT_LINE:
+	case IVSHM_BENCH_WAKE:
+		return &one;
+	case IVSHM_BENCH_RTT_CHAN:
+	case IVSHM_BENCH_RTT_TCP:
+	case IVSHM_BENCH_RTT_UNIX:
+		return &co->rtt;
+	default:
+		return &co->stream;
+	}
+}
+
+static int run(struct bench_conn *c, const struct client_opts *co)
+{
 	struct ivshm_chan_opts copts = { .type = IVSHM_CHAN_PACKET, .vector = IVSHM_BENCH_VECTOR };
 	const struct bench_opts *o = c->o;
 	struct ivshm_chan_info info;
@@ -370,18 +435,18 @@ static int run(struct bench_conn *c, const struct client_opts *co)
 		return EXIT_FAIL;
 	err = ivshm_find_peer(c->dev, IVSHM_BENCH_SERVER_ROLE, o->timeout_ms, &p);
 	if (!err)
-		err = ivshm_chan_open(c->dev, p.id, IVSHM_BENCH_CTL_PORT, &copts, o->timeout_ms, &c->ctl);
+		err = ivshm_chan_open(c->dev, p.id, IVSHM_BENCH_CTL_PORT, &copts, o->timeout_ms,
+				      &c->ctl);
 	if (err) {
-		ivshm_msg_err("no control channel to %s: %s", IVSHM_BENCH_SERVER_ROLE, ivshm_strerror(err));
+		ivshm_msg_err("no control channel to %s: %s", IVSHM_BENCH_SERVER_ROLE,
+			      ivshm_strerror(err));
 		return EXIT_FAIL;
 	}
 	ivshm_chan_get_info(c->ctl, &info);
 	c->peer = info.peer;
 	for (i = 0; i < NR_NAMES && !c->ctl_err; i++) {
 		const struct test_name *t = &test_names[i];
-		const struct sizes *sz = t->test == IVSHM_BENCH_RTT_LINE || t->test == IVSHM_BENCH_WAKE ? &one :
-					 t->test == IVSHM_BENCH_RTT_CHAN || t->test == IVSHM_BENCH_RTT_TCP ?
-					 &co->rtt : &co->stream;
+		const struct sizes *sz = sizes_of(t->test, co);
 
 		if (!co->selected[i])
 			continue;
@@ -394,6 +459,15 @@ static int run(struct bench_conn *c, const struct client_opts *co)
 			};
 			if (t->test == IVSHM_BENCH_RTT_CHAN)
 				s.ring = rtt_ring(s.msg_bytes);
+			if (t->test == IVSHM_BENCH_STREAM_BATCH) {
+				/* A packet of at most half the ring (the channel's default max_msg). */
+				if (s.msg_bytes > MAX_BATCH_MSG || s.msg_bytes > s.ring / 2 - 8)
+					continue;
+				s.mode = o->batch_wait;
+				s.batch = o->batch;
+				if ((uint64_t)s.batch * s.msg_bytes > IVSHM_BENCH_MAX_BATCH_BYTES)
+					s.batch = IVSHM_BENCH_MAX_BATCH_BYTES / s.msg_bytes;
+			}
 			memset(&r, 0, sizeof(r));
 			r.mib_per_s = -1;
 			if (t->test == IVSHM_BENCH_STREAM_MEMCPY)
@@ -407,6 +481,16 @@ static int run(struct bench_conn *c, const struct client_opts *co)
 	if (!c->ctl_err)
 		ctl_send(c, &quit);
 	return failed || c->ctl_err ? EXIT_FAIL : 0;
+}
+
+/* The option a socket test needs and the client lacks, or NULL. */
+static const char *needed_option(enum ivshm_bench_test test, const struct bench_opts *o)
+{
+	if ((test == IVSHM_BENCH_RTT_TCP || test == IVSHM_BENCH_STREAM_TCP) && !o->tcp)
+		return "--tcp-connect";
+	if ((test == IVSHM_BENCH_RTT_UNIX || test == IVSHM_BENCH_STREAM_UNIX) && !o->unix_path)
+		return "--unix-connect";
+	return NULL;
 }
 
 static int parse_tests(const char *list, struct client_opts *co)
@@ -457,8 +541,9 @@ static int parse_sizes(const char *opt, const char *list, uint32_t max, struct s
 
 int main(int argc, char **argv)
 {
-	enum { OPT_LISTEN = 256, OPT_CONNECT, OPT_TESTS, OPT_SIZES, OPT_ROUNDS, OPT_LINE,
-	       OPT_WAKE, OPT_RTT_SIZES, OPT_STREAM_MS, OPT_MAX_MS, OPT_RING, OPT_SPIN };
+	enum { OPT_LISTEN = 256, OPT_CONNECT, OPT_UNIX_LISTEN, OPT_UNIX_CONNECT, OPT_TESTS,
+	       OPT_SIZES, OPT_ROUNDS, OPT_LINE, OPT_WAKE, OPT_RTT_SIZES, OPT_STREAM_MS, OPT_MAX_MS,
+	       OPT_RING, OPT_SPIN, OPT_BATCH, OPT_BATCH_WAIT };
 	static const struct option lopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "host", required_argument, NULL, 'H' },
@@ -467,6 +552,8 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "tcp-listen", required_argument, NULL, OPT_LISTEN },
 		{ "tcp-connect", required_argument, NULL, OPT_CONNECT },
+		{ "unix-listen", required_argument, NULL, OPT_UNIX_LISTEN },
+		{ "unix-connect", required_argument, NULL, OPT_UNIX_CONNECT },
 		{ "tests", required_argument, NULL, OPT_TESTS },
 		{ "sizes", required_argument, NULL, OPT_SIZES },
 		{ "rounds", required_argument, NULL, OPT_ROUNDS },
@@ -477,20 +564,23 @@ int main(int argc, char **argv)
 		{ "max-ms", required_argument, NULL, OPT_MAX_MS },
 		{ "ring", required_argument, NULL, OPT_RING },
 		{ "spin-us", required_argument, NULL, OPT_SPIN },
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "batch-wait", required_argument, NULL, OPT_BATCH_WAIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_opts o = {
 		.vectors = 4, .timeout_ms = 10000, .rounds = 10000, .line_rounds = 100000,
 		.wake_rounds = 500, .ring = 2u << 20, .stream_ms = 1000, .max_ms = 10000,
+		.batch = 32, .batch_wait = IVSHM_WAIT_POLL,
 	};
 	struct client_opts co = {
 		.rtt = { .v = { 64 }, .n = 1 },
 		.stream = { .v = { 64, 4096, 65536, IVSHM_BENCH_MAX_MSG }, .n = 4 },
 	};
-	struct bench_conn c = { .lfd = -1, .o = &o };
+	struct bench_conn c = { .lfd = -1, .ulfd = -1, .o = &o };
 	const char *cmd, *tests = NULL;
-	int ch, ret, listen = 0;
+	int ch, ret, listen = 0, unix_listen = 0;
 	unsigned int i;
 	uint64_t v;
 
@@ -501,6 +591,8 @@ int main(int argc, char **argv)
 		case 'H': o.host = optarg; break;
 		case OPT_LISTEN: o.tcp = optarg; listen = 1; break;
 		case OPT_CONNECT: o.tcp = optarg; listen = 0; break;
+		case OPT_UNIX_LISTEN: o.unix_path = optarg; unix_listen = 1; break;
+		case OPT_UNIX_CONNECT: o.unix_path = optarg; unix_listen = 0; break;
 		case OPT_TESTS: tests = optarg; break;
 		case 'n':
 			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &v))
@@ -552,6 +644,20 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			o.spin_us = (uint32_t)v;
 			break;
+		case OPT_BATCH:
+			if (app_parse_opt("--batch", optarg, IVSHM_BENCH_MAX_BATCH, &v) || !v)
+				return EXIT_USAGE;
+			o.batch = (uint32_t)v;
+			break;
+		case OPT_BATCH_WAIT:
+			for (v = 0; v < 3 && strcmp(optarg, wait_names[v]); v++)
+				;
+			if (v == 3) {
+				ivshm_msg_err("--batch-wait: interrupt, poll or hybrid");
+				return EXIT_USAGE;
+			}
+			o.batch_wait = (uint32_t)v;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -566,16 +672,17 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[optind];
 	if (strcmp(cmd, "serve") == 0) {
-		if (o.tcp && !listen) {
-			ivshm_msg_err("serve takes --tcp-listen PORT");
+		if ((o.tcp && !listen) || (o.unix_path && !unix_listen)) {
+			ivshm_msg_err("serve takes --tcp-listen [IP:]PORT and --unix-listen PATH");
 			return EXIT_USAGE;
 		}
 	} else if (strcmp(cmd, "run") == 0) {
 		char host[64];
 		uint16_t port;
 
-		if (o.tcp && (listen || parse_host_port(o.tcp, host, sizeof(host), &port))) {
-			ivshm_msg_err("run takes --tcp-connect IPv4:PORT");
+		if ((o.tcp && (listen || parse_host_port(o.tcp, host, sizeof(host), &port))) ||
+		    (o.unix_path && unix_listen)) {
+			ivshm_msg_err("run takes --tcp-connect IPv4:PORT and --unix-connect PATH");
 			return EXIT_USAGE;
 		}
 		for (i = 0; i < NR_NAMES; i++)
@@ -583,12 +690,11 @@ int main(int argc, char **argv)
 		if (tests && parse_tests(tests, &co))
 			return EXIT_USAGE;
 		for (i = 0; i < NR_NAMES; i++) {
-			int tcp = test_names[i].test == IVSHM_BENCH_RTT_TCP ||
-				  test_names[i].test == IVSHM_BENCH_STREAM_TCP;
+			const char *needs = needed_option(test_names[i].test, &o);
 
-			if (co.selected[i] && tcp && !o.tcp) {
+			if (co.selected[i] && needs) {
 				if (tests) {
-					ivshm_msg_err("%s needs --tcp-connect", test_names[i].name);
+					ivshm_msg_err("%s needs %s", test_names[i].name, needs);
 					return EXIT_USAGE;
 				}
 				co.selected[i] = 0;
@@ -609,6 +715,10 @@ int main(int argc, char **argv)
 	ivshm_chan_close(c.ctl);
 	if (c.lfd >= 0)
 		close(c.lfd);
+	if (c.ulfd >= 0) {
+		close(c.ulfd);
+		unlink(o.unix_path);
+	}
 	ivshm_close(c.dev);
 	return ret;
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ivshm-bench over TCP, the baseline: the same ping-pong (TCP_NODELAY) and
- * the same one-way stream (Nagle left on, TCP's best case for small
- * messages) between the same two peers. Blocking sockets with SO_RCVTIMEO and
- * SO_SNDTIMEO: every call has a deadline without a poll() per message, which
- * would cost TCP a system call channels do not pay.
+ * ivshm-bench over sockets, the baselines: the same ping-pong and the same
+ * one-way stream between the same two peers over TCP (TCP_NODELAY for the
+ * ping-pong; Nagle left on for the stream, TCP's best case for small
+ * messages) and, between host processes, over AF_UNIX (what host programs use
+ * today). Blocking sockets with SO_RCVTIMEO and SO_SNDTIMEO: every call has a
+ * deadline without a poll() per message, which would cost the sockets a
+ * system call channels do not pay.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,9 +14,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -22,25 +26,89 @@
 
 static char rx_buf[IVSHM_BENCH_MAX_MSG], tx_buf[IVSHM_BENCH_MAX_MSG];
 
-int bench_tcp_listen(const char *port, int *lfd)
+/* "[A.B.C.D:]PORT" into @sa: every address without one, any free port for 0. 0 or -EINVAL. */
+static int listen_addr(const char *where, struct sockaddr_in *sa)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+	const char *colon = strrchr(where, ':');
+	char addr[INET_ADDRSTRLEN];
+	size_t n = colon ? (size_t)(colon - where) : 0;
 	uint64_t p;
-	int one = 1, fd;
 
-	if (app_parse_opt("--tcp-listen", port, 65535, &p) || !p)
+	*sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+	if (colon) {
+		if (n >= sizeof(addr))
+			goto bad;
+		memcpy(addr, where, n);
+		addr[n] = '\0';
+		if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1)
+			goto bad;
+	}
+	if (app_parse_opt("--tcp-listen", colon ? colon + 1 : where, 65535, &p))
 		return -EINVAL;
-	sa.sin_port = htons((uint16_t)p);
+	sa->sin_port = htons((uint16_t)p);
+	return 0;
+bad:
+	ivshm_msg_err("--tcp-listen: %s is not [IPv4:]PORT", where);
+	return -EINVAL;
+}
+
+int bench_tcp_listen(const char *where, int *lfd, unsigned int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int one = 1, fd, err;
+
+	err = listen_addr(where, &sa);
+	if (err)
+		return err;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ivshm_msg_err("socket: %s", strerror(errno));
 		return -errno;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
-		ivshm_msg_err("listen on TCP port %s: %s", port, strerror(errno));
+	    bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		err = -errno;
+		ivshm_msg_err("listen on TCP %s: %s", where, strerror(errno));
 		close(fd);
+		return err;
+	}
+	*lfd = fd;
+	*port = ntohs(sa.sin_port);
+	return 0;
+}
+
+/* @path as an AF_UNIX address. Returns 0 or -ENAMETOOLONG. */
+static int unix_addr(const char *path, struct sockaddr_un *sa)
+{
+	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if (snprintf(sa->sun_path, sizeof(sa->sun_path), "%s", path) >= (int)sizeof(sa->sun_path)) {
+		ivshm_msg_err("%s: too long for a socket path", path);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+int bench_unix_listen(const char *path, int *lfd)
+{
+	struct sockaddr_un sa;
+	int fd, err;
+
+	err = unix_addr(path, &sa);
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ivshm_msg_err("socket: %s", strerror(errno));
 		return -errno;
+	}
+	/* An existing file is someone's: never removed, so bind() refuses it. */
+	if (bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+		err = -errno;
+		ivshm_msg_err("listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return err;
 	}
 	*lfd = fd;
 	return 0;
@@ -61,8 +129,38 @@ static int setup(int fd, int timeout_ms, int nodelay)
 	return 0;
 }
 
-/* The client's connection, within the timeout. Returns the fd or -errno. */
-static int connect_to(const struct bench_conn *c, int nodelay)
+static int is_unix(const struct bench_spec *s)
+{
+	return s->test == IVSHM_BENCH_RTT_UNIX || s->test == IVSHM_BENCH_STREAM_UNIX;
+}
+
+/*
+ * The client's AF_UNIX connection. A full backlog would block connect(): its
+ * SO_SNDTIMEO bounds that wait. Returns the fd or -errno.
+ */
+static int unix_connect(const struct bench_conn *c)
+{
+	struct sockaddr_un sa;
+	int fd, err;
+
+	err = unix_addr(c->o->unix_path, &sa);
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = setup(fd, c->o->timeout_ms, 0);
+	if (!err && connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0)
+		err = errno == EAGAIN ? -ETIMEDOUT : -errno;
+	if (!err)
+		return fd;
+	close(fd);
+	ivshm_msg_err("AF_UNIX connection to %s: %s", c->o->unix_path, strerror(-err));
+	return err;
+}
+
+/* The client's TCP connection, within the timeout. Returns the fd or -errno. */
+static int tcp_connect(const struct bench_conn *c, int nodelay)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct pollfd pfd = { .events = POLLOUT };
@@ -107,14 +205,22 @@ out_close:
 	return err;
 }
 
-/* The server's side of the connection, once READY told the client to connect. */
-static int accept_from(struct bench_conn *c, int nodelay)
+/* The client's connection for test @s (@nodelay: TCP_NODELAY). Returns the fd or -errno. */
+static int connect_to(const struct bench_conn *c, const struct bench_spec *s, int nodelay)
 {
-	struct pollfd pfd = { .fd = c->lfd, .events = POLLIN };
+	return is_unix(s) ? unix_connect(c) : tcp_connect(c, nodelay);
+}
+
+/* The server's side of the connection, once READY told the client to connect. */
+static int accept_from(struct bench_conn *c, const struct bench_spec *s, int nodelay)
+{
+	int lfd = is_unix(s) ? c->ulfd : c->lfd;
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
 	int fd, n, err;
 
-	if (c->lfd < 0) {
-		ivshm_msg_err("a TCP test, but the server has no --tcp-listen");
+	if (lfd < 0) {
+		ivshm_msg_err("a %s test, but the server has no %s", is_unix(s) ? "AF_UNIX" : "TCP",
+			      is_unix(s) ? "--unix-listen" : "--tcp-listen");
 		return -EINVAL;
 	}
 	err = bench_ctl_ready(c);
@@ -123,15 +229,15 @@ static int accept_from(struct bench_conn *c, int nodelay)
 	n = poll(&pfd, 1, c->o->timeout_ms);
 	if (n <= 0) {
 		err = n < 0 ? -errno : -ETIMEDOUT;
-		ivshm_msg_err("no TCP connection: %s", strerror(-err));
+		ivshm_msg_err("no connection: %s", strerror(-err));
 		return err;
 	}
-	fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0) {
 		ivshm_msg_err("accept: %s", strerror(errno));
 		return -errno;
 	}
-	err = setup(fd, c->o->timeout_ms, nodelay);
+	err = setup(fd, c->o->timeout_ms, nodelay && !is_unix(s));
 	if (err) {
 		close(fd);
 		return err;
@@ -160,7 +266,7 @@ static int xfer(int fd, char *buf, size_t len, int out)
 	return 0;
 }
 
-int bench_tcp_rtt_client(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r,
+int bench_sock_rtt_client(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r,
 			 struct ivshm_bench_ctl *done)
 {
 	uint64_t i, t0, t1, limit;
@@ -169,7 +275,7 @@ int bench_tcp_rtt_client(struct bench_conn *c, const struct bench_spec *s, struc
 
 	lat = calloc(s->count, sizeof(*lat));
 	if (lat)
-		fd = connect_to(c, 1);
+		fd = connect_to(c, s, 1);
 	err = !lat ? -ENOMEM : fd < 0 ? fd : 0;
 	memset(tx_buf, 0x5a, s->msg_bytes);
 	limit = bench_ticks() + bench_ns_ticks((int64_t)c->o->max_ms * 1000000);
@@ -182,7 +288,7 @@ int bench_tcp_rtt_client(struct bench_conn *c, const struct bench_spec *s, struc
 			err = xfer(fd, rx_buf, s->msg_bytes, 0);
 		t1 = bench_ticks();
 		if (!err && bench_seq_get(rx_buf) != i) {
-			ivshm_msg_err("TCP round %llu: the echo carries %llu", (unsigned long long)i,
+			ivshm_msg_err("round %llu: the echo carries %llu", (unsigned long long)i,
 				      (unsigned long long)bench_seq_get(rx_buf));
 			err = -EBADMSG;
 		}
@@ -198,13 +304,13 @@ int bench_tcp_rtt_client(struct bench_conn *c, const struct bench_spec *s, struc
 	return err ? err : derr;
 }
 
-int bench_tcp_rtt_server(struct bench_conn *c, const struct bench_spec *s,
+int bench_sock_rtt_server(struct bench_conn *c, const struct bench_spec *s,
 			 struct ivshm_bench_ctl *done)
 {
 	int fd, err;
 
 	(void)done;
-	fd = accept_from(c, 1);
+	fd = accept_from(c, s, 1);
 	if (fd < 0)
 		return fd;
 	do {
@@ -218,13 +324,13 @@ int bench_tcp_rtt_server(struct bench_conn *c, const struct bench_spec *s,
 	return err == -EPIPE ? 0 : err;
 }
 
-int bench_tcp_stream_client(struct bench_conn *c, const struct bench_spec *s,
+int bench_sock_stream_client(struct bench_conn *c, const struct bench_spec *s,
 			    struct bench_result *r, struct ivshm_bench_ctl *done)
 {
 	uint64_t n = 0, t0, end;
 	int fd, err;
 
-	fd = connect_to(c, 0);
+	fd = connect_to(c, s, 0);
 	err = fd < 0 ? fd : 0;
 	memset(tx_buf, 0x5a, s->msg_bytes);
 	t0 = bench_ticks();
@@ -240,13 +346,13 @@ int bench_tcp_stream_client(struct bench_conn *c, const struct bench_spec *s,
 	return bench_stream_done(c, s, done, r, n, t0, err);
 }
 
-int bench_tcp_stream_server(struct bench_conn *c, const struct bench_spec *s,
+int bench_sock_stream_server(struct bench_conn *c, const struct bench_spec *s,
 			    struct ivshm_bench_ctl *done)
 {
 	uint64_t n;
 	int fd, err;
 
-	fd = accept_from(c, 0);
+	fd = accept_from(c, s, 0);
 	if (fd < 0)
 		return fd;
 	for (n = 0;; n++) {
@@ -255,7 +361,7 @@ int bench_tcp_stream_server(struct bench_conn *c, const struct bench_spec *s,
 		if (err)
 			break;
 		if (bench_seq_get(rx_buf) != n) {
-			ivshm_msg_err("TCP stream message %llu carries %llu", (unsigned long long)n,
+			ivshm_msg_err("stream message %llu carries %llu", (unsigned long long)n,
 				      (unsigned long long)bench_seq_get(rx_buf));
 			err = -EBADMSG;
 			break;
