@@ -99,7 +99,8 @@ static void usage(FILE *f)
 		"        [--unsealed] (VECTORS 0: the server's; --unsealed: accept ivshmd -M memory)\n"
 		"The server publishes itself as " IVSHM_BENCH_SERVER_ROLE ", the client as "
 		IVSHM_BENCH_CLIENT_ROLE "; the client\n"
-		"opens a control channel to the server and runs the tests in this order:\n"
+		"opens a control channel to the server and runs the tests in this order (the\n"
+		"streams size by size, every stream test at one size before the next size):\n"
 		"  rtt-cacheline rtt-poll rtt-hybrid rtt-interrupt rtt-tcp rtt-unix\n"
 		"  stream-memcpy stream-poll stream-hybrid stream-interrupt stream-batch\n"
 		"  stream-tcp stream-unix wake-sleep wake-spin\n"
@@ -418,18 +419,56 @@ static const struct sizes *sizes_of(enum ivshm_bench_test test, const struct cli
 	}
 }
 
+static int is_stream(enum ivshm_bench_test test)
+{
+	return test == IVSHM_BENCH_STREAM_MEMCPY || test == IVSHM_BENCH_STREAM_CHAN ||
+	       test == IVSHM_BENCH_STREAM_BATCH || test == IVSHM_BENCH_STREAM_TCP ||
+	       test == IVSHM_BENCH_STREAM_UNIX;
+}
+
+/* Test @t with messages of @msg_bytes on port *@port (then the next). Returns 1 if it failed. */
+static unsigned int run_test(struct bench_conn *c, const struct test_name *t, uint32_t msg_bytes,
+			     uint32_t *port)
+{
+	const struct bench_opts *o = c->o;
+	struct bench_result r = { .mib_per_s = -1 };
+	struct bench_spec s = {
+		.test = t->test, .mode = t->mode, .port = (*port)++, .msg_bytes = msg_bytes,
+		.ring = o->ring, .spin_us = o->spin_us,
+		.count = t->test == IVSHM_BENCH_RTT_LINE ? o->line_rounds :
+			 t->test == IVSHM_BENCH_WAKE ? o->wake_rounds : o->rounds,
+	};
+	int err;
+
+	if (t->test == IVSHM_BENCH_RTT_CHAN)
+		s.ring = rtt_ring(s.msg_bytes);
+	if (t->test == IVSHM_BENCH_STREAM_BATCH) {
+		/* A packet of at most half the ring (the channel's default max_msg). */
+		if (s.msg_bytes > MAX_BATCH_MSG || s.msg_bytes > s.ring / 2 - 8)
+			return 0;
+		s.mode = o->batch_wait;
+		s.batch = o->batch;
+		if ((uint64_t)s.batch * s.msg_bytes > IVSHM_BENCH_MAX_BATCH_BYTES)
+			s.batch = IVSHM_BENCH_MAX_BATCH_BYTES / s.msg_bytes;
+	}
+	if (t->test == IVSHM_BENCH_STREAM_MEMCPY)
+		err = bench_memcpy(c, &s, &r);
+	else
+		err = run_one(c, &s, &r);
+	print_result(&s, &r, err);
+	return err != 0;
+}
+
 static int run(struct bench_conn *c, const struct client_opts *co)
 {
 	struct ivshm_chan_opts copts = { .type = IVSHM_CHAN_PACKET, .vector = IVSHM_BENCH_VECTOR };
 	const struct bench_opts *o = c->o;
 	struct ivshm_chan_info info;
 	struct ivshm_bench_ctl quit = { .op = IVSHM_BENCH_OP_QUIT };
-	struct bench_result r;
-	struct bench_spec s;
 	struct ivshm_peer p;
-	unsigned int i, k, failed = 0;
+	unsigned int i, j, k, failed = 0;
 	uint32_t port = IVSHM_BENCH_CTL_PORT + 1;
-	int err;
+	int err, streams_done = 0;
 
 	if (app_publish(c->dev, IVSHM_BENCH_CLIENT_ROLE, IVSHM_BENCH_VECTOR, 0))
 		return EXIT_FAIL;
@@ -445,38 +484,25 @@ static int run(struct bench_conn *c, const struct client_opts *co)
 	ivshm_chan_get_info(c->ctl, &info);
 	c->peer = info.peer;
 	for (i = 0; i < NR_NAMES && !c->ctl_err; i++) {
-		const struct test_name *t = &test_names[i];
-		const struct sizes *sz = sizes_of(t->test, co);
+		const struct sizes *sz = sizes_of(test_names[i].test, co);
 
-		if (!co->selected[i])
+		if (!co->selected[i] || (is_stream(test_names[i].test) && streams_done))
 			continue;
-		for (k = 0; k < sz->n && !c->ctl_err; k++) {
-			s = (struct bench_spec){
-				.test = t->test, .mode = t->mode, .port = port++,
-				.msg_bytes = sz->v[k], .ring = o->ring, .spin_us = o->spin_us,
-				.count = t->test == IVSHM_BENCH_RTT_LINE ? o->line_rounds :
-					 t->test == IVSHM_BENCH_WAKE ? o->wake_rounds : o->rounds,
-			};
-			if (t->test == IVSHM_BENCH_RTT_CHAN)
-				s.ring = rtt_ring(s.msg_bytes);
-			if (t->test == IVSHM_BENCH_STREAM_BATCH) {
-				/* A packet of at most half the ring (the channel's default max_msg). */
-				if (s.msg_bytes > MAX_BATCH_MSG || s.msg_bytes > s.ring / 2 - 8)
-					continue;
-				s.mode = o->batch_wait;
-				s.batch = o->batch;
-				if ((uint64_t)s.batch * s.msg_bytes > IVSHM_BENCH_MAX_BATCH_BYTES)
-					s.batch = IVSHM_BENCH_MAX_BATCH_BYTES / s.msg_bytes;
-			}
-			memset(&r, 0, sizeof(r));
-			r.mib_per_s = -1;
-			if (t->test == IVSHM_BENCH_STREAM_MEMCPY)
-				err = bench_memcpy(c, &s, &r);
-			else
-				err = run_one(c, &s, &r);
-			print_result(&s, &r, err);
-			failed += err != 0;
+		if (!is_stream(test_names[i].test)) {
+			for (k = 0; k < sz->n && !c->ctl_err; k++)
+				failed += run_test(c, &test_names[i], sz->v[k], &port);
+			continue;
 		}
+		/*
+		 * The streams size by size: the rows a ratio compares (a mode and
+		 * another, batches and the best mode) run back to back, closer in time
+		 * than the machine's other load changes.
+		 */
+		for (k = 0; k < sz->n && !c->ctl_err; k++)
+			for (j = i; j < NR_NAMES && !c->ctl_err; j++)
+				if (co->selected[j] && is_stream(test_names[j].test))
+					failed += run_test(c, &test_names[j], sz->v[k], &port);
+		streams_done = 1;
 	}
 	if (!c->ctl_err)
 		ctl_send(c, &quit);
