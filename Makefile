@@ -5,10 +5,17 @@
 #   make deps       install the Debian packages the project needs (needs root once)
 #   make test       deps + build + the whole test suite; ends with "N passed, N failed"
 #   make bench      deps + build + benchmarks (measured ratios, not pass/fail)
-#   make demo       deps + build + install + the two-VM exchange under libvirt
-#                   (BACKEND=qemu: plain QEMU on the build tree, nothing installed)
+#   make demo       deps + build + make install SYSTEM=1 + the two-VM exchange under
+#                   libvirt (BACKEND=qemu: plain QEMU on the build tree, nothing installed)
 #   make install    host tools, libivshm and apps, driver sources for DKMS, VM configs,
-#                   guest image, man pages, the udev rule; honours DESTDIR/PREFIX
+#                   guest image, man pages, all under DESTDIR/PREFIX (default /usr/local)
+#                   and nowhere else: ivshmd's defaults in PREFIX/etc, the image in
+#                   PREFIX/share/ivshm/guest (the installed VM configs say so)
+#   make install SYSTEM=1  the same, plus the system locations that programs outside
+#                   PREFIX read: /etc/default/ivshmd, the image and console logs
+#                   where the shipped VM configs name them (contracts/deployment.env),
+#                   the udev rule and the group's sysusers.d file; the packages and
+#                   make demo ask for it
 #   make deb        Debian packages (debian/: debhelper, dh-dkms) into build/deb/
 #   make test-overlay  the probes and scripts the tests add to a guest (never installed)
 #   make test-tools the test-only programs (tests/tools: load generators, hostile
@@ -25,17 +32,24 @@ BUILD   ?= $(TOP)/build
 PREFIX  ?= /usr/local
 DATADIR ?= $(PREFIX)/share
 BACKEND ?= libvirt
-export BUILD V PREFIX DESTDIR SANITIZE
+export BUILD V PREFIX DESTDIR SANITIZE SYSTEM
 ifneq ($(V),1)
 MAKEFLAGS += --no-print-directory
 endif
 
-# The deployment defaults (plain NAME=VALUE lines). The VM configs name the image and
-# log directories, so they do not move with PREFIX.
+# The deployment defaults (plain NAME=VALUE lines). The shipped VM configs name the
+# image and log directories: SYSTEM=1 installs there; otherwise under PREFIX, and
+# the installed configs are rewritten to name those.
 IVSHM_DEPLOYMENT ?= $(TOP)/contracts/deployment.env
 include $(IVSHM_DEPLOYMENT)
-IMAGEDIR := $(IVSHM_IMAGE_DIR)
-LOGDIR   := $(IVSHM_LOG_DIR)
+ifeq ($(SYSTEM),1)
+IMAGEDIR ?= $(IVSHM_IMAGE_DIR)
+LOGDIR   ?= $(IVSHM_LOG_DIR)
+else
+LOCALSTATEDIR ?= $(PREFIX)/var
+IMAGEDIR ?= $(DATADIR)/ivshm/guest
+LOGDIR   ?= $(LOCALSTATEDIR)/log/ivshm
+endif
 
 COMPONENTS := libivshm host guest-apps guest-driver
 
@@ -99,7 +113,10 @@ install: all
 	@install -d "$(DESTDIR)$(IMAGEDIR)" "$(DESTDIR)$(LOGDIR)" "$(DESTDIR)$(DATADIR)/ivshm/vm-configs"
 	@install -m 0644 $(BUILD)/guest/vmlinuz $(BUILD)/guest/initrd.img $(BUILD)/guest/kernel.version \
 		"$(DESTDIR)$(IMAGEDIR)/"
-	@install -m 0644 vm-configs/*.xml "$(DESTDIR)$(DATADIR)/ivshm/vm-configs/"
+	@for f in vm-configs/*.xml; do \
+		sed -e 's|$(IVSHM_IMAGE_DIR)|$(IMAGEDIR)|g' -e 's|$(IVSHM_LOG_DIR)|$(LOGDIR)|g' "$$f" \
+			>"$(DESTDIR)$(DATADIR)/ivshm/vm-configs/$${f##*/}" && \
+		chmod 0644 "$(DESTDIR)$(DATADIR)/ivshm/vm-configs/$${f##*/}" || exit; done
 
 # dpkg-buildpackage writes next to the source directory and builds in place, so the
 # tree is copied to $(BUILD)/deb/ivshm-VERSION first and the packages land in
@@ -127,10 +144,12 @@ $(DEB_DIR)/.built: $(DEB_INPUTS)
 		>"$(DEB_DIR)/build.log" 2>&1 || { tail -n 40 "$(DEB_DIR)/build.log"; exit 1; }
 	@touch $@
 
+# The libvirt demo boots the installed image from where the shipped configs name it.
 ifeq ($(BACKEND),qemu)
 demo: deps all
 else
-demo: deps install
+demo: deps
+	@$(MAKE) install SYSTEM=1
 endif
 	@$(TOP)/host/demo/ivshm-demo --backend $(BACKEND)
 

@@ -51,9 +51,12 @@ ivshm_console_text() {
 	tr -d '\r' 2>/dev/null <"$1"
 }
 
-# ivshm_console_transcript LOG: the guest's own lines, without the kernel's messages.
+# ivshm_console_transcript LOG: the guest's own lines, without the kernel's messages,
+# whole lines only: what follows the last newline (a line still being written, or a
+# kernel message cut off when the VM stopped) is left out. The appended character
+# makes the last line always incomplete, so sed drops exactly that.
 ivshm_console_transcript() {
-	ivshm_console_text "$1" | grep -v '^\[ *[0-9]*\.[0-9]*\]'
+	{ ivshm_console_text "$1"; printf '~'; } | sed '$d' | grep -v '^\[ *[0-9]*\.[0-9]*\]'
 }
 
 # ivshm_console_is_ready LOG: the guest has printed its READY marker.

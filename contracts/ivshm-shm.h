@@ -30,6 +30,8 @@
 
 #include <stdint.h>
 
+#include "ivshm-role.h"
+
 #define IVSHM_SHM_MAGIC      0x4d485349u	/* "ISHM" */
 #define IVSHM_SHM_MAJOR      1	/* readers refuse another major */
 #define IVSHM_SHM_MINOR      1	/* a newer minor only adds (1.1: ticks, peer_entry) */
@@ -39,7 +41,7 @@
 #define IVSHM_SHM_MAX_SLOTS  64u
 #define IVSHM_SHM_SLOT_SPAN  (256u * 1024)	/* one slot per 256 KiB of region */
 #define IVSHM_SHM_MIN_SIZE   (4u * IVSHM_SHM_SLOT_SPAN)	/* 1 MiB: four slots */
-#define IVSHM_SHM_ROLE_MAX   24u	/* role bytes, NUL included */
+#define IVSHM_SHM_ROLE_MAX   IVSHM_ROLE_MAX	/* role bytes, NUL included */
 
 /* Offset 0. Written with magic last; identical from every writer. */
 struct ivshm_shm_header {

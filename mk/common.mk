@@ -13,6 +13,11 @@ IVSHM_CPPFLAGS := -I$(TOP)/contracts -I$(TOP)/common
 COMMON_LIB     := $(LIBDIR_B)/libivshm-common.a
 COMMON_SRCS    := $(wildcard $(TOP)/common/*.[ch] $(TOP)/contracts/*.h)
 
+# make install writes under $(DESTDIR)$(PREFIX) and nowhere else. SYSTEM=1 asks
+# for the system locations that programs outside PREFIX read: SYSCONFDIR=/etc
+# (ivshmd's /etc/default/ivshmd), the udev rule in /usr/lib/udev and the group's
+# sysusers.d file (the top Makefile adds the guest image and the console logs
+# where the VM configs name them). Each directory can still be set on its own.
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 BINDIR    ?= $(PREFIX)/bin
@@ -20,8 +25,18 @@ SBINDIR   ?= $(PREFIX)/sbin
 LIBDIR    ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DATADIR   ?= $(PREFIX)/share
-SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+ifeq ($(SYSTEM),1)
+SYSCONFDIR  ?= /etc
+UDEVDIR     ?= /usr/lib/udev
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+else
+SYSCONFDIR  ?= $(PREFIX)/etc
+# udev and systemd-sysusers read only their own directories: without SYSTEM=1
+# (or UDEVDIR=, SYSUSERSDIR=) the rule and the group's file are not installed.
+UDEVDIR     ?=
+SYSUSERSDIR ?=
+endif
 
 CC        ?= gcc
 CFLAGS    ?= -O2 -g

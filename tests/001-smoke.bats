@@ -2,8 +2,9 @@
 # Smoke: the guest image boots under the plain-QEMU launcher, loads our driver,
 # and the launcher reports the guest's exit status, timeouts and setup errors.
 
+load helpers/common
+
 setup_file() {
-	load helpers/common
 	export VM="$IVSHM_TOP/host/launch/ivshm-vm"
 	export SCRATCH="$(scratch_dir)"
 	rm -rf "$SCRATCH"/*
@@ -12,10 +13,6 @@ setup_file() {
 
 teardown_file() {
 	scratch_teardown
-}
-
-setup() {
-	load helpers/common
 }
 
 @test "guest kernel is the one Debian's metapackage points at" {

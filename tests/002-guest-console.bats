@@ -3,8 +3,9 @@
 # host scripts, the tests) and contracts/guest-console.h (C) define the same markers,
 # print the same lines and read the same exit status; nothing else spells a marker.
 
+load helpers/common
+
 setup_file() {
-	load helpers/common
 	export SCRATCH="$(scratch_dir)"
 	rm -rf "$SCRATCH"/*
 	# A C program that prints and reads markers through the header only.
@@ -43,10 +44,6 @@ setup_file() {
 	C
 	cc -std=c11 -Wall -Wextra -Werror -pedantic -I"$IVSHM_TOP/contracts" \
 		-o "$SCRATCH/console" "$SCRATCH/console.c"
-}
-
-setup() {
-	load helpers/common
 }
 
 teardown_file() {
@@ -135,6 +132,25 @@ teardown_file() {
 	assert_output ''
 	run -1 ivshm_console_exit_status "$BATS_TEST_TMPDIR/no-such.log"
 	assert_output ''
+}
+
+@test "a transcript shows whole lines only: a kernel message cut off at power-off is left out" {
+	local log=$BATS_TEST_TMPDIR/console.log
+	printf '%s\r\n' 'IVSHM-GUEST-READY kernel=6.1.0-56-cloud-amd64 uio=1' \
+		'[    1.234567] uio_ivshmem 0000:00:04.0: doorbell, 4 vectors' \
+		'New content: Hello from client, too!' 'IVSHM-GUEST-EXIT status=0' >"$log"
+	printf '[' >>"$log"
+	run -0 ivshm_console_transcript "$log"
+	assert_output "$(printf '%s\n' 'IVSHM-GUEST-READY kernel=6.1.0-56-cloud-amd64 uio=1' \
+		'New content: Hello from client, too!' 'IVSHM-GUEST-EXIT status=0')"
+	# A guest line still being written is left out too; a log that ends a line keeps it.
+	printf 'Setting new con' >>"$log"
+	run -0 ivshm_console_transcript "$log"
+	assert_line --index 2 'IVSHM-GUEST-EXIT status=0'
+	refute_output --partial 'Setting'
+	printf '\n' >>"$log"
+	run -0 ivshm_console_transcript "$log"
+	assert_line --index 3 '[Setting new con'
 }
 
 @test "the guest image's init prints through the contract it carries" {

@@ -4,8 +4,9 @@
 # /etc/default/ivshmd, the libvirt domain XMLs, the C header contracts/deployment.h)
 # are checked against it here; the scripts and the Makefile read it.
 
+load helpers/common
+
 setup() {
-	load helpers/common
 	DEFAULTS="$IVSHM_TOP/host/ivshmd/systemd/ivshmd.default"
 }
 
@@ -98,9 +99,9 @@ domain_mismatches() {
 	assert_output --partial "MSI-X vectors of each doorbell device (default 2)"
 	IVSHM_DEPLOYMENT="$BATS_TEST_TMPDIR/deployment.env" IVSHMD=/bin/true \
 		run -1 "$IVSHM_TOP/host/demo/ivshm-demo"
-	assert_output --partial "/opt/elsewhere/vmlinuz missing: run 'make install'"
+	assert_output --partial "/opt/elsewhere/vmlinuz missing: run 'make install SYSTEM=1'"
 	IVSHM_DEPLOYMENT="$BATS_TEST_TMPDIR/deployment.env" \
-		run -0 make -n -C "$IVSHM_TOP" install BUILD="$IVSHM_BUILD" DESTDIR=/stage
+		run -0 make -n -C "$IVSHM_TOP" install SYSTEM=1 BUILD="$IVSHM_BUILD" DESTDIR=/stage
 	assert_output --partial '"/stage/opt/elsewhere/"'
 }
 

@@ -3,16 +3,13 @@
 # product only; the tests' probes and scripts travel in their own archive
 # (build/tests/guest/tests.cpio.gz), which the test launcher appends at boot.
 
+load helpers/common
+
 setup_file() {
-	load helpers/common
 	export SCRATCH="$(scratch_dir)"
 	rm -rf "$SCRATCH"/*
 	export IMAGE="$IVSHM_BUILD/guest/initrd.img"
 	export OVERLAY="$IVSHM_BUILD/tests/guest/tests.cpio.gz"
-}
-
-setup() {
-	load helpers/common
 }
 
 teardown_file() {

@@ -9,22 +9,17 @@
 #   ivshm-peer --stay ---+--> ivshmd (-n 1 | -n 8) --> sealed memfd
 #   ivshm-peer --stay ---+
 
+load helpers/ivshmd-hardening
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_remove
 }
 
 setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/ivshmd-hardening
 	srv_start v1 -n 1
 	srv_start v8 -n 8
 }

@@ -6,24 +6,19 @@
 # its quota of unpinned IDs, a flood of refused connections leaves a few log
 # lines, and --list shows who is connected. Each test gets fresh servers.
 
+load helpers/ivshmd-hardening
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 	# Other users must reach the sockets: the mode and group guard them, not the directory.
 	chmod 0755 "$SRV_DIR"
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_remove
 }
 
 setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/ivshmd-hardening
 	srv_start plain -n 2
 	srv_start pinned -n 4 --peer server=1 --peer client=2 --max-peers 4
 }

@@ -8,17 +8,15 @@
 # suffixes up to 64 GiB and more (others rounded up, as QEMU's server does),
 # sparse, and bad sizes refused at start-up.
 
+load helpers/ivshmd-hardening
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 	export SHM_NAME="ivshmd-test-$$"
 	srv_start mem -n 1 -l 1M
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srvs_stop_all
 	hugepages_restore
 	srv_dir_remove
@@ -45,12 +43,6 @@ hugepages_borrow() {
 	orig=$(cat "$SRV_DIR/nr_hugepages.orig")
 	echo $((orig + $1)) >/proc/sys/vm/nr_hugepages 2>/dev/null || skip "cannot reserve huge pages"
 	[ "$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)" -ge "$1" ] || skip "no free huge pages"
-}
-
-setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/ivshmd-hardening
 }
 
 teardown() {

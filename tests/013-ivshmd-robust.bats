@@ -5,9 +5,9 @@
 # dropped for good), 1000 connect/disconnect cycles leak neither fds nor
 # memory, and running out of fds costs a refused connection, not the server.
 
+load helpers/ivshmd-hardening
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 	srv_start main -n 1
 	# 64 vectors make every join 64 messages, so a stuck client fills up fast.
@@ -17,15 +17,7 @@ setup_file() {
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_remove
-}
-
-setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/ivshmd-hardening
 }
 
 teardown() {
@@ -63,7 +55,8 @@ teardown() {
 	for n in 0 1 2 3 4 5; do
 		peer_stay "f$n" "$sock" -n 4 || break
 	done
-	[ "$n" -ge 1 ] && [ "$n" -le 4 ]
+	[ "$n" -ge 1 ] || fail "not even the first peer joined"
+	[ "$n" -le 4 ] || fail "peer f$n joined beyond the fd limit"
 	run -0 cat "$(peer_out "f$n")"
 	assert_line eof
 	wait_for_line 5 "$(srv_log fds)" 'Too many open files'

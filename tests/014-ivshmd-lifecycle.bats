@@ -7,24 +7,16 @@
 # change nothing; SIGTERM/SIGINT clean-up, daemon mode, pidfile lock and
 # sd_notify readiness.
 
+load helpers/ivshmd-hardening
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 	# Other users must reach the sockets to show that the mode, not the directory, guards them.
 	chmod 0755 "$SRV_DIR"
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_remove
-}
-
-setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/ivshmd-hardening
 }
 
 teardown() {

@@ -6,18 +6,15 @@
 #
 #   ivshm-peer -w OFF:PATTERN --> ivshmd --fd--> QEMU ivshmem-doorbell BAR2 <-- HMP xp
 
+load helpers/ivshmd
+load helpers/qemu
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/qemu
 	srv_dir_create
 	export SHM_NAME="ivshmd-qemu-test-$$"
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/qemu
 	qemus_stop_all
 	# A server still holding a file on the hugetlbfs mount would keep it busy.
 	srvs_stop_all
@@ -39,9 +36,6 @@ hugepages_restore() {
 
 # A fresh server per test: IDs go upward, and each test expects QEMU to be peer 0.
 setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/qemu
 	srv_start dev -n 4 -l 1M
 }
 

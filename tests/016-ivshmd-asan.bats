@@ -3,11 +3,11 @@
 # AddressSanitizer and UBSan (make -C host SANITIZE=1): any memory error,
 # leak at exit or undefined behaviour aborts the process and fails the test.
 
+load helpers/ivshmd
+
 setup_file() {
-	load helpers/common
 	export IVSHMD_BIN="$IVSHM_BUILD/asan/bin"
 	make -s -C "$IVSHM_TOP/host" SANITIZE=1 BUILD="$IVSHM_BUILD/asan" >&2
-	load helpers/ivshmd
 	# Abort on the first report; detect_leaks checks every exit, also of the peers.
 	export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:halt_on_error=1"
 	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
@@ -15,16 +15,11 @@ setup_file() {
 }
 
 teardown_file() {
-	load helpers/common
-	export IVSHMD_BIN="$IVSHM_BUILD/asan/bin"
-	load helpers/ivshmd
 	srv_dir_remove
 }
 
 # Fresh servers per test: IDs go upward, and the scenarios expect them from 0.
 setup() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_start v8 -n 8 --peer vm=5 --max-peers 8
 	srv_start stall -n 64 --max-peers 4 --queue-limit 300
 }

@@ -4,21 +4,14 @@
 # whose default settings start a working server, and the command lines are
 # QEMU ivshmem-server's plus long options, with bad values refused.
 
+load helpers/ivshmd
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_remove
-}
-
-setup() {
-	load helpers/common
-	load helpers/ivshmd
 }
 
 teardown() {
@@ -60,9 +53,9 @@ teardown() {
 	assert_not_exists "$SRV_DIR/build/obj/host/flags"
 }
 
-@test "make install honours DESTDIR and PREFIX and keeps an edited /etc/default/ivshmd" {
+@test "make install SYSTEM=1 honours DESTDIR and PREFIX and keeps an edited /etc/default/ivshmd" {
 	local d=$SRV_DIR/destdir
-	run -0 make -C "$IVSHM_TOP/host" install BUILD="$SRV_DIR/build" DESTDIR="$d" PREFIX=/usr
+	run -0 make -C "$IVSHM_TOP/host" install SYSTEM=1 BUILD="$SRV_DIR/build" DESTDIR="$d" PREFIX=/usr
 	assert_file_executable "$d/usr/sbin/ivshmd"
 	assert_file_executable "$d/usr/bin/ivshm-peer"
 	assert_file_exists "$d/usr/lib/systemd/system/ivshmd.service"
@@ -77,7 +70,7 @@ teardown() {
 	assert_line --regexp '^FileDescriptorStoreMax=[1-9][0-9]+$'
 	assert_line "ExecReload=/bin/kill -USR2 \$MAINPID"
 	echo 'IVSHMD_OPTS="--vectors 2"' >"$d/etc/default/ivshmd"
-	run -0 make -C "$IVSHM_TOP/host" install BUILD="$SRV_DIR/build" DESTDIR="$d" PREFIX=/usr
+	run -0 make -C "$IVSHM_TOP/host" install SYSTEM=1 BUILD="$SRV_DIR/build" DESTDIR="$d" PREFIX=/usr
 	assert_file_contains "$d/etc/default/ivshmd" '^IVSHMD_OPTS="--vectors 2"$'
 }
 

@@ -9,24 +9,15 @@
 #   ivshmd (supervisor: pidfile, fd store) --fork/exec--> ivshmd (server) -- peers, QEMU
 #                 ^ FDSTORE=1 FDNAME=... (memory, sockets, peers, eventfds, record)
 
+load helpers/ivshmd-hardening
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/ivshmd-hardening
 	qemus_stop_all
 	srv_dir_remove
-}
-
-setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/ivshmd-hardening
 }
 
 teardown() {

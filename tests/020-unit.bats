@@ -7,19 +7,15 @@
 # ivshmd (send queue, command line, pidfile, IDs, the daemonizing parent). The
 # binaries are discovered from the sources (COMPONENT/tests/test-*.c).
 
+load helpers/unit
+
 COMPONENTS="common libivshm guest-apps host"
 
 setup_file() {
-	load helpers/common
 	local c
 	for c in $COMPONENTS; do
 		make -s -C "$IVSHM_TOP/$c" unit >&2
 	done
-}
-
-setup() {
-	load helpers/common
-	load helpers/unit
 }
 
 @test "every unit test source has a binary, plain and sanitized, and nothing else" {

@@ -2,9 +2,7 @@
 # libivshm as a library: what a plain build makes, the exported symbols, static
 # and shared linking, pkg-config, and make install.
 
-setup() {
-	load helpers/common
-}
+load helpers/common
 
 @test "a plain make builds no unit test" {
 	local b
@@ -50,7 +48,7 @@ setup() {
 	assert_file_exists "$dest/opt/ivshm/include/ivshm.h"
 	assert_file_exists "$dest/opt/ivshm/lib/libivshm.a"
 	assert_link_exists "$dest/opt/ivshm/lib/libivshm.so"
-	assert_file_exists "$dest/opt/ivshm/lib/libivshm.so.1.0.0"
+	assert_file_exists "$dest/opt/ivshm/lib/libivshm.so.1.2.0"
 	assert_file_exists "$dest/opt/ivshm/bin/shm-server"
 	run -0 grep '^libdir=' "$dest/opt/ivshm/lib/pkgconfig/libivshm.pc"
 	assert_output 'libdir=/opt/ivshm/lib'
@@ -118,7 +116,17 @@ setup() {
 	run -0 bash -c "cc -std=c11 -Wall -Wextra -Werror -o '$dir/t' '$dir/t.c' \$(pkg-config --cflags --libs libivshm)"
 	# The shared library of the tree, found through the run path the .pc adds.
 	run -0 "$dir/t"
-	assert_output "success"
+	assert_output "Success"
 	run -0 ldd "$dir/t"
 	assert_output --partial "$IVSHM_BUILD/lib/libivshm.so.1"
+}
+
+@test "the programs use libivshm's public header only, never the private layout" {
+	run grep -rlE '#include [<"](ivshm-shm|internal)\.h[>"]' "$IVSHM_TOP/guest-apps"
+	assert_output ''
+	# The check sees an include of the layout.
+	cp -r "$IVSHM_TOP/guest-apps/lib" "$BATS_TEST_TMPDIR/lib"
+	sed -i 's/#include "app.h"/&\n#include "ivshm-shm.h"/' "$BATS_TEST_TMPDIR/lib/app.c"
+	run grep -rlE '#include [<"](ivshm-shm|internal)\.h[>"]' "$BATS_TEST_TMPDIR/lib"
+	assert_output "$BATS_TEST_TMPDIR/lib/app.c"
 }

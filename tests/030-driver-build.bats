@@ -6,11 +6,11 @@
 # Each build goes to a fresh BUILD under the scratch directory: an up-to-date object
 # would compile nothing and prove nothing about warnings.
 
+load helpers/driver
+
 setup_file() {
-	load helpers/common
 	export SCRATCH="$(scratch_dir)"
 	rm -rf "$SCRATCH"/*
-	load helpers/driver
 	export K61
 	K61=$(guest_kernel_headers)
 	# Versions move (-56 today, -57 tomorrow): resolve through the metapackage.
@@ -19,11 +19,6 @@ setup_file() {
 		linux-headers-6.12-cloud-amd64 "$IVSHM_BUILD/kernel")
 	export K612_VER="$ver"
 	export K612="$IVSHM_BUILD/kernel/$ver/root/usr/src/linux-headers-$ver"
-}
-
-setup() {
-	load helpers/common
-	load helpers/driver
 }
 
 teardown_file() {

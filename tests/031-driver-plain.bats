@@ -9,9 +9,9 @@
 # The 1 GiB BAR does not fit below 4 GiB, so SeaBIOS places both 64-bit BARs above it,
 # where its MTRRs allow write-back (below 4 GiB they force uncached whatever we ask).
 
+load helpers/driver
+
 setup_file() {
-	load helpers/common
-	load helpers/driver
 	driver_setup_file
 
 	truncate -s 1G "$SCRATCH/plain-a"
@@ -57,8 +57,6 @@ setup_file() {
 }
 
 setup() {
-	load helpers/common
-	load helpers/driver
 	run -0 guest_log "$SCRATCH/guest.log"
 }
 

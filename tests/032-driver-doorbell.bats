@@ -10,9 +10,9 @@
 #              ^
 #              +-- ivshm-peer on sock rings 7:3 when uio0 waits
 
+load helpers/driver
+
 setup_file() {
-	load helpers/common
-	load helpers/driver
 	driver_setup_file -l 4M -n 4 -P drv=7 -P host=9
 
 	timeout 200 "$IVSHM_BIN/ivshm-peer" -S "$SOCK.host" -n 4 -t 180 -W 2 \
@@ -57,8 +57,6 @@ setup_file() {
 }
 
 setup() {
-	load helpers/common
-	load helpers/driver
 	run -0 guest_log "$SCRATCH/guest.log"
 }
 

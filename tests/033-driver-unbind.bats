@@ -8,9 +8,9 @@
 #   ivshmd --socket--> ivshmem-doorbell --\
 #   host file --------> ivshmem-plain -----> one guest: uio-probe hold/wait + sysfs
 
+load helpers/driver
+
 setup_file() {
-	load helpers/common
-	load helpers/driver
 	driver_setup_file -l 4M -n 4
 
 	driver_boot 033-unbind --socket "$SOCK" --vectors 4 --plain "$SCRATCH/plain:1M" <<-'EOF'
@@ -54,8 +54,6 @@ setup_file() {
 }
 
 setup() {
-	load helpers/common
-	load helpers/driver
 	run -0 guest_log "$SCRATCH/guest.log"
 }
 

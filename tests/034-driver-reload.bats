@@ -6,9 +6,9 @@
 #   ivshmd --socket--> ivshmem-doorbell --\
 #   host file --------> ivshmem-plain -----> one guest: sysfs, rmmod, modprobe
 
+load helpers/driver
+
 setup_file() {
-	load helpers/common
-	load helpers/driver
 	driver_setup_file -l 4M -n 4
 
 	driver_boot 034-reload --socket "$SOCK" --vectors 4 --plain "$SCRATCH/plain:1M" <<-'EOF'
@@ -36,8 +36,6 @@ setup_file() {
 }
 
 setup() {
-	load helpers/common
-	load helpers/driver
 	run -0 guest_log "$SCRATCH/guest.log"
 }
 

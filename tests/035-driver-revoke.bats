@@ -12,9 +12,9 @@
 # a hot-unplug) and round 4 after a rescan brought it back. A third holder opened the
 # doorbell device through a node of its own (mknod, another inode than /dev/uioN's).
 
+load helpers/driver
+
 setup_file() {
-	load helpers/common
-	load helpers/driver
 	driver_setup_file -l 4M -n 4
 	printf 'from-host' | dd of="$SCRATCH/plain" bs=1M seek=0 count=1 conv=sync status=none
 
@@ -68,8 +68,6 @@ setup_file() {
 }
 
 setup() {
-	load helpers/common
-	load helpers/driver
 	run -0 guest_log "$SCRATCH/guest.log"
 }
 

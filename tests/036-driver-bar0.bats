@@ -11,9 +11,9 @@
 # get their BARs from the kernel's allocator, which packs both BAR0s into one page:
 # device a at its start, device b 256 bytes in. That is the layout to refuse.
 
+load helpers/driver
+
 setup_file() {
-	load helpers/common
-	load helpers/driver
 	driver_setup_file
 
 	driver_boot 036-bar0 --plain "$SCRATCH/a:1M" --plain "$SCRATCH/b:1M" <<-'EOF'
@@ -63,8 +63,6 @@ setup_file() {
 }
 
 setup() {
-	load helpers/common
-	load helpers/driver
 	run -0 guest_log "$SCRATCH/guest.log"
 }
 

@@ -10,9 +10,9 @@
 # msi_bus=0 makes the PCI core refuse MSI-X to the next driver that asks: the one
 # failure a test can cause on purpose this late in the probe.
 
+load helpers/driver
+
 setup_file() {
-	load helpers/common
-	load helpers/driver
 	driver_setup_file -l 4M -n 4
 
 	DRIVER_BOOT_S=280 driver_boot 037-probe-fail --socket "$SOCK" --vectors 4 <<-'EOF'
@@ -51,8 +51,6 @@ setup_file() {
 }
 
 setup() {
-	load helpers/common
-	load helpers/driver
 	run -0 guest_log "$SCRATCH/guest.log"
 }
 

@@ -5,9 +5,9 @@
 #
 #   host file plain (1 MiB, "from-host" at 4096) --ivshmem-plain--> guest: uio-probe ro
 
+load helpers/driver
+
 setup_file() {
-	load helpers/common
-	load helpers/driver
 	driver_setup_file
 
 	truncate -s 1M "$SCRATCH/plain"
@@ -28,8 +28,6 @@ setup_file() {
 }
 
 setup() {
-	load helpers/common
-	load helpers/driver
 	run -0 guest_log "$SCRATCH/guest.log"
 }
 

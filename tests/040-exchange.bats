@@ -10,9 +10,9 @@
 # B finds A in the peer directory (exchange, ping-pong) or A's "waiting" mark
 # (written at 3 MiB, inside an arena no guest here owns) before it rings.
 
+load helpers/exchange
+
 setup_file() {
-	load helpers/common
-	load helpers/exchange
 	exchange_setup_file 4
 
 	local a b
@@ -27,11 +27,8 @@ setup_file() {
 	b=$(cat <<-'EOF'
 		shm-client -t 30000; echo "step=client status=$?"
 		ivshm-info peers | sed 's/^/dir:/'
-		n=0
-		until ivshm-info read 3145728 | grep -q '^data=waiting peer='; do
-			[ $n -lt 600 ] || break
-			sleep 0.05; n=$((n + 1))
-		done
+		marked() { ivshm-info read 3145728 | grep -q '^data=waiting peer='; }
+		poll_until 30 marked
 		peer=$(ivshm-info read 3145728 | sed -n 's/^data=waiting peer=//p')
 		ivshm-info ring "$peer" 3; echo "step=ring status=$?"
 		ivshm-pingpong ping --check -n 1000 -V 1 -t 30000; echo "step=ping status=$?"
@@ -44,11 +41,6 @@ setup_file() {
 
 teardown_file() {
 	scratch_teardown
-}
-
-setup() {
-	load helpers/common
-	load helpers/exchange
 }
 
 @test "both guests boot and run every step to the end" {
@@ -70,7 +62,8 @@ setup() {
 	local id client
 	id=$(peer_id a shm-server)
 	client=$(peer_id b shm-client)
-	[ -n "$id" ] && [ -n "$client" ]
+	[ -n "$id" ] || fail "no peer ID in shm-server's transcript"
+	[ -n "$client" ] || fail "no peer ID in shm-client's transcript"
 	assert_in_order a \
 		"shm-server: device /dev/uio0, peer ID $id, 4194304 bytes of shared memory" \
 		"shm-server: wrote \"Hello from server!\", waiting for a client (timeout 30000 ms)" \
@@ -83,7 +76,8 @@ setup() {
 	local id client
 	id=$(peer_id a shm-server)
 	client=$(peer_id b shm-client)
-	[ -n "$id" ] && [ -n "$client" ]
+	[ -n "$id" ] || fail "no peer ID in shm-server's transcript"
+	[ -n "$client" ] || fail "no peer ID in shm-client's transcript"
 	assert_in_order b \
 		"shm-client: device /dev/uio0, peer ID $client, server peer ID $id" \
 		"Content: Hello from server!" \

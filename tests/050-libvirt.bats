@@ -1,20 +1,16 @@
 #!/usr/bin/env bats
-# libvirt path: the shipped domain XMLs, installed exactly as `make install` does,
+# libvirt path: the shipped domain XMLs, installed exactly as `make install SYSTEM=1` does,
 # driven by virsh against a real libvirtd, with ivshmd pinning the peer IDs.
 #
 #   ivshmd (/run/ivshm/ivshmd.sock.{server,client}, group kvm)
 #     |-- libvirtd -> QEMU (libvirt-qemu:kvm) ivshm-server  peer 1
 #     '-- libvirtd -> QEMU (libvirt-qemu:kvm) ivshm-client  peer 2
 
-setup_file() {
-	load helpers/common
-	"$IVSHM_TOP/host/libvirt/ensure-libvirtd"
-	make -s -C "$IVSHM_TOP" install >/dev/null
-}
+load helpers/libvirt
 
-setup() {
-	load helpers/common
-	load helpers/libvirt
+setup_file() {
+	"$IVSHM_TOP/host/libvirt/ensure-libvirtd"
+	make -s -C "$IVSHM_TOP" install SYSTEM=1 >/dev/null
 }
 
 teardown() {

@@ -2,15 +2,14 @@
 # ivshm-demo under bad conditions: interrupted half way, prerequisites missing.
 # Whatever happens, no domain, ivshmd or socket may be left behind.
 
+load helpers/libvirt
+
 setup_file() {
-	load helpers/common
 	"$IVSHM_TOP/host/libvirt/ensure-libvirtd"
-	make -s -C "$IVSHM_TOP" install >/dev/null
+	make -s -C "$IVSHM_TOP" install SYSTEM=1 >/dev/null
 }
 
 setup() {
-	load helpers/common
-	load helpers/libvirt
 	DEMO="$IVSHM_TOP/host/demo/ivshm-demo"
 	OUT="$BATS_TEST_TMPDIR/demo.out"
 }
@@ -93,7 +92,7 @@ teardown() {
 
 @test "a missing ivshmd binary is named with the command that fixes it" {
 	IVSHMD=/nonexistent/ivshmd run -1 "$DEMO"
-	assert_output --partial "ivshmd not installed: run 'make install'"
+	assert_output --partial "ivshmd not installed: run 'make install SYSTEM=1'"
 }
 
 @test "an unknown backend is refused" {

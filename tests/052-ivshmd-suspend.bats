@@ -12,10 +12,10 @@
 # The domain has a name of its own and its own server, so it never meets the
 # ivshm-server/ivshm-client domains of the other libvirt tests.
 
+load helpers/ivshmd
+load helpers/libvirt
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/libvirt
 	"$IVSHM_TOP/host/libvirt/ensure-libvirtd"
 	srv_dir_create
 	# QEMU runs as libvirt-qemu: it must reach the socket, the image and the log here.
@@ -24,17 +24,11 @@ setup_file() {
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/libvirt
 	domain_remove "$DOMAIN"
 	srv_dir_remove
 }
 
 setup() {
-	load helpers/common
-	load helpers/ivshmd
-	load helpers/libvirt
 	CHAN=$IVSHM_BUILD/guest-apps/bin/ivshm-chan
 }
 

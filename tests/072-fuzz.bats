@@ -3,8 +3,9 @@
 # libFuzzer must never crash the other end, make it touch memory outside the
 # region (ASan) or hang it (libFuzzer's per-input timeout). `make fuzz` runs longer.
 
+load helpers/common
+
 setup_file() {
-	load helpers/common
 	make -s -C "$IVSHM_TOP/libivshm" fuzz-build >&2
 	export FUZZ="$IVSHM_BUILD/fuzz/fuzz-channel"
 	export WORK="$(scratch_dir)"
@@ -12,10 +13,6 @@ setup_file() {
 
 teardown_file() {
 	rm -rf "$WORK"
-}
-
-setup() {
-	load helpers/common
 }
 
 @test "fuzz: 20 s of a corrupting peer against a channel end, no crash, leak or hang" {
@@ -36,7 +33,7 @@ setup() {
 	local dir="$WORK/planted"
 	mkdir -p "$dir/libivshm"
 	cp "$IVSHM_TOP"/libivshm/src/* "$dir/libivshm/"
-	python3 - "$dir/libivshm/channel.c" <<-'PY'
+	python3 - "$dir/libivshm/chan-open.c" <<-'PY'
 		import sys
 		p = sys.argv[1]
 		s = open(p).read()

@@ -12,23 +12,19 @@
 # IVSHM_HOST_PROBE runs another build of host-probe (the proof that a test
 # fails on the code before the fix).
 
+load helpers/ivshmd
+
 setup_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_create
 	export SHM_NAME="ivshm-host-peer-test-$$"
 }
 
 teardown_file() {
-	load helpers/common
-	load helpers/ivshmd
 	srv_dir_remove
 	rm -f "/dev/shm/$SHM_NAME"
 }
 
 setup() {
-	load helpers/common
-	load helpers/ivshmd
 	PROBE=${IVSHM_HOST_PROBE:-$IVSHM_BUILD/tests/tools/host-probe}
 	ATTACK=$IVSHM_BUILD/tests/tools/efd-attack
 	CHAN=$IVSHM_BUILD/guest-apps/bin/ivshm-chan

@@ -11,8 +11,9 @@
 #     |-- ivshm-bench --host serve   (bench-server, TCP on loopback, an AF_UNIX socket)
 #     `-- ivshm-bench --host run     (bench-client)
 
+load helpers/common
+
 setup_file() {
-	load helpers/common
 	export SCRATCH="$(scratch_dir)/$$"
 	mkdir -p "$SCRATCH"
 	export SOCK="$SCRATCH/ivshmd.sock"
@@ -30,7 +31,6 @@ teardown_file() {
 }
 
 setup() {
-	load helpers/common
 	SERVER=
 }
 

@@ -5,9 +5,7 @@
 # and leave must arrive, ivshmd must log nothing, and its fd count and RSS
 # must be the same at the end as at the start (after a warm-up).
 
-setup() {
-	load helpers/common
-}
+load helpers/common
 
 @test "soak: churn and doorbells for IVSHM_SOAK_SECONDS; ivshmd's fds and RSS stay flat" {
 	local secs=${IVSHM_SOAK_SECONDS:-90}

@@ -6,9 +6,7 @@
 # optimisation (read back from .GCC.command.line, which -frecord-gcc-switches
 # keeps). Read from the ELF files with readelf.
 
-setup() {
-	load helpers/common
-}
+load helpers/common
 
 # elf_problems FILE exe|static|lib: one line per missing protection, none if hardened.
 elf_problems() {

@@ -3,8 +3,9 @@
 # lintian finds no error or warning in any of them or in the source package, and each
 # package holds what a user of it needs. 097 installs them on a real guest.
 
+load helpers/common
+
 setup_file() {
-	load helpers/common
 	make -s -C "$IVSHM_TOP" BUILD="$IVSHM_BUILD" deb >&2
 	export DEBS="$IVSHM_BUILD/deb"
 	export UNPACKED="$BATS_FILE_TMPDIR/unpacked"
@@ -19,7 +20,6 @@ setup_file() {
 }
 
 setup() {
-	load helpers/common
 	MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 }
 
@@ -42,8 +42,8 @@ contents() {
 @test "make deb builds the six packages and the source package" {
 	run -0 sh -c "cd '$DEBS' && ls *.deb | grep -v -- -dbgsym_ | sed 's/_.*//' | sort"
 	assert_output "$(printf '%s\n' ivshm-examples ivshm-tools ivshmd libivshm-dev libivshm1 uio-ivshmem-dkms)"
-	assert_file_exists "$DEBS/ivshm_1.0.0.dsc"
-	assert_file_exists "$DEBS/ivshm_1.0.0.tar.xz"
+	assert_file_exists "$DEBS/ivshm_1.2.0.dsc"
+	assert_file_exists "$DEBS/ivshm_1.2.0.tar.xz"
 	# The build happens in a copy: the source tree gets no debian/ build products.
 	run -0 git -C "$IVSHM_TOP" status --porcelain --ignored debian
 	assert_output ''
@@ -59,8 +59,8 @@ contents() {
 	dpkg-deb -R "$DEBS"/ivshm-tools_*.deb "$bad"
 	rm "$bad/usr/share/doc/ivshm-tools/copyright"
 	sed -i 's/^Maintainer: .*/Maintainer: nobody/' "$bad/DEBIAN/control"
-	dpkg-deb -b "$bad" "$BATS_TEST_TMPDIR/ivshm-tools_1.0.0_amd64.deb" >/dev/null
-	run -0 lintian_problems "$BATS_TEST_TMPDIR/ivshm-tools_1.0.0_amd64.deb"
+	dpkg-deb -b "$bad" "$BATS_TEST_TMPDIR/ivshm-tools_1.2.0_amd64.deb" >/dev/null
+	run -0 lintian_problems "$BATS_TEST_TMPDIR/ivshm-tools_1.2.0_amd64.deb"
 	assert_line --regexp '^E: ivshm-tools: no-copyright-file'
 	assert_line --regexp '^E: ivshm-tools: malformed-contact Maintainer nobody'
 	# A file lintian cannot read is a failure, not a clean report.
@@ -69,7 +69,7 @@ contents() {
 
 @test "libivshm1: the shared library, its symbols file by version section as libivshm.sym says" {
 	run -0 contents libivshm1
-	assert_line "/usr/lib/$MULTIARCH/libivshm.so.1.0.0"
+	assert_line "/usr/lib/$MULTIARCH/libivshm.so.1.2.0"
 	assert_line "/usr/lib/$MULTIARCH/libivshm.so.1"
 	refute_line --regexp '\.(a|h|pc)$'
 	# name@SECTION for every exported function, from the version script.
@@ -79,7 +79,7 @@ contents() {
 	run -0 sh -c "sed -n 's/^ \(ivshm_[^ ]*\) .*/\1/p' '$UNPACKED/libivshm1/DEBIAN/symbols' | LC_ALL=C sort"
 	assert_equal "$output" "$want"
 	# objdump shows an old version (kept by compat.c) in parentheses.
-	run -0 sh -c "objdump -T '$UNPACKED/libivshm1/root/usr/lib/$MULTIARCH/libivshm.so.1.0.0' |
+	run -0 sh -c "objdump -T '$UNPACKED/libivshm1/root/usr/lib/$MULTIARCH/libivshm.so.1.2.0' |
 		awk '\$2 == \"g\" && \$4 == \".text\" { v = \$6; gsub(/[()]/, \"\", v); print \$7 \"@\" v }' |
 		LC_ALL=C sort"
 	assert_equal "$output" "$want"
@@ -91,6 +91,7 @@ contents() {
 	run -0 contents libivshm-dev
 	assert_line /usr/include/ivshm.h
 	assert_line /usr/include/uio_ivshmem.h
+	assert_line /usr/include/ivshm-role.h
 	assert_line "/usr/lib/$MULTIARCH/libivshm.a"
 	assert_line "/usr/lib/$MULTIARCH/libivshm.so"
 	assert_line "/usr/lib/$MULTIARCH/pkgconfig/libivshm.pc"
@@ -144,7 +145,7 @@ contents() {
 
 @test "uio-ivshmem-dkms: the module sources with dkms.conf, registered with DKMS on install" {
 	run -0 contents uio-ivshmem-dkms
-	local src=/usr/src/uio_ivshmem-1.0.0
+	local src=/usr/src/uio_ivshmem-1.2.0
 	assert_line "$src/dkms.conf"
 	assert_line "$src/Kbuild"
 	assert_line "$src/uio_ivshmem.c"
@@ -152,7 +153,7 @@ contents() {
 	run -0 cmp "$UNPACKED/uio-ivshmem-dkms/root$src/uio_ivshmem.c" "$IVSHM_TOP/guest-driver/uio_ivshmem.c"
 	run -0 cat "$UNPACKED/uio-ivshmem-dkms/DEBIAN/postinst"
 	assert_line DKMS_NAME=uio_ivshmem
-	assert_line DKMS_VERSION=1.0.0
+	assert_line DKMS_VERSION=1.2.0
 	assert_output --partial /usr/lib/dkms/common.postinst
 	run -0 dpkg-deb -f "$DEBS"/uio-ivshmem-dkms_*.deb Depends Architecture
 	assert_output --regexp 'Depends: dkms'

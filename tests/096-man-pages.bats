@@ -4,8 +4,9 @@
 # every option a program's --help lists and every function the library exports is in
 # its page. Each check is also run on a broken page, which it must catch.
 
+load helpers/common
+
 setup_file() {
-	load helpers/common
 	export STAGE="$BATS_FILE_TMPDIR/root"
 	make -s -C "$IVSHM_TOP/host" install BUILD="$IVSHM_BUILD" DESTDIR="$STAGE" PREFIX=/usr \
 		>"$BATS_FILE_TMPDIR/install.log" 2>&1
@@ -16,7 +17,6 @@ setup_file() {
 }
 
 setup() {
-	load helpers/common
 	MAN=$IVSHM_TOP/man
 }
 

@@ -15,9 +15,9 @@
 # two transcripts. The first run builds the root file system (minutes, see the README);
 # later runs reuse it until base.packages, the host's apt sources or a .deb change.
 
+load helpers/exchange
+
 setup_file() {
-	load helpers/common
-	load helpers/exchange
 	export SCRATCH="$(scratch_dir)/$$"
 	mkdir -p "$SCRATCH"
 	make -s -C "$IVSHM_TOP" BUILD="$IVSHM_BUILD" deb >&2
@@ -96,11 +96,6 @@ run_real_guest() {
 
 teardown_file() {
 	scratch_teardown
-}
-
-setup() {
-	load helpers/common
-	load helpers/exchange
 }
 
 @test "the real guest boots under systemd, runs the script and powers off" {

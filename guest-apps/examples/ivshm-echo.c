@@ -22,6 +22,29 @@
 #define PORT    7
 #define WAIT_MS 30000
 
+/*
+ * libivshm returns an errno code and says which check refused, with the values
+ * it saw, through its log function: keep the last line for the error message.
+ */
+static char why[256];
+
+static void keep_why(void *data, int priority, const char *msg)
+{
+	(void)data;
+	(void)priority;
+	snprintf(why, sizeof(why), "%s", msg);
+}
+
+/* "ivshm-echo: WHAT: <libc text> (<libivshm's detail>)" */
+static void say_error(const char *what, int err)
+{
+	if (why[0])
+		fprintf(stderr, "ivshm-echo: %s: %s (%s)\n", what, ivshm_strerror(err), why);
+	else
+		fprintf(stderr, "ivshm-echo: %s: %s\n", what, ivshm_strerror(err));
+	why[0] = '\0';
+}
+
 static int serve(struct ivshm_dev *dev)
 {
 	char msg[1024], reply[1100];
@@ -49,7 +72,7 @@ static int serve(struct ivshm_dev *dev)
 		}
 		ivshm_chan_close(ch);
 		if (err != -EPIPE)
-			fprintf(stderr, "ivshm-echo: client gone: %s\n", ivshm_strerror(err));
+			say_error("client gone", err);
 	}
 }
 
@@ -93,18 +116,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ivshm-echo server|client [--host SOCKET]\n");
 		return 2;
 	}
+	ivshm_set_log_fn(keep_why, NULL);
 	/* A guest opens its ivshmem device; a host process joins the doorbell server. */
 	if (argc == 4)
 		err = ivshm_open_host(argv[3], 4, WAIT_MS, &dev);
 	else
 		err = ivshm_open(NULL, 0, &dev);
 	if (err) {
-		fprintf(stderr, "ivshm-echo: %s\n", ivshm_strerror(err));
+		say_error(argc == 4 ? "cannot join the doorbell server" : "cannot open the ivshmem device",
+			  err);
 		return 1;
 	}
 	err = strcmp(argv[1], "server") == 0 ? serve(dev) : client(dev);
 	if (err)
-		fprintf(stderr, "ivshm-echo: %s\n", ivshm_strerror(err));
+		say_error(argv[1], err);
 	ivshm_close(dev);
 	return err ? 1 : 0;
 }

@@ -2,9 +2,9 @@
 /* Opening the device and reading options the same way in every guest program. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "app.h"
-#include "ivshm-shm.h"
 #include "number.h"
 
 int app_open(const char *device, struct ivshm_dev **dev)
@@ -12,8 +12,7 @@ int app_open(const char *device, struct ivshm_dev **dev)
 	int err = ivshm_open(device, 0, dev);
 
 	if (err)
-		ivshm_msg_err("cannot open ivshmem device %s: %s", device ? device : "(first)",
-			ivshm_strerror(err));
+		app_err(err, "cannot open ivshmem device %s", device ? device : "(first)");
 	return err;
 }
 
@@ -26,11 +25,11 @@ int app_open_any(const char *device, const char *host, unsigned int vectors, uns
 		return app_open(device, dev);
 	/* The server sends its setup at once: ten seconds is a hung server. */
 	err = ivshm_open_server(host, vectors, flags, 10000, dev);
+	if (err)
+		app_err(err, "cannot join the doorbell server at %s", host);
+	/* What the programs offer for that refusal. */
 	if (err == -EPERM)
-		ivshm_msg_err("cannot join the doorbell server at %s: its memory is not sealed "
-			      "against shrinking (--unsealed accepts it)", host);
-	else if (err)
-		ivshm_msg_err("cannot join the doorbell server at %s: %s", host, ivshm_strerror(err));
+		ivshm_msg_info("its memory is not sealed against shrinking (--unsealed accepts it)");
 	return err;
 }
 
@@ -46,7 +45,7 @@ int app_open_doorbell(const char *device, struct ivshm_dev **dev, unsigned int *
 	if (!err)
 		err = ivshm_get_shared_buffer(*dev, buf, size);
 	if (err) {
-		ivshm_msg_err("%s", ivshm_strerror(err));
+		app_err(err, "doorbell device %s", device ? device : "(first)");
 		ivshm_close(*dev);
 		*dev = NULL;
 	}
@@ -58,7 +57,7 @@ int app_publish(struct ivshm_dev *dev, const char *role, unsigned int vector, ui
 	int err = ivshm_publish(dev, role, vector, user);
 
 	if (err)
-		ivshm_msg_err("cannot publish as %s: %s", role, ivshm_strerror(err));
+		app_err(err, "cannot publish as %s", role);
 	return err;
 }
 
@@ -67,21 +66,29 @@ int app_list_peers(struct ivshm_dev *dev)
 	static const char *const state[] = {
 		[IVSHM_PEER_LIVE] = "live", [IVSHM_PEER_GONE] = "gone", [IVSHM_PEER_DEAD] = "dead",
 	};
-	struct ivshm_peer peers[IVSHM_SHM_MAX_SLOTS];
+	struct ivshm_limits lim;
+	struct ivshm_peer *peers = NULL;
 	unsigned int i, n;
 	int err;
 
-	err = ivshm_list_peers(dev, peers, IVSHM_SHM_MAX_SLOTS, &n);
+	/* As many peers as the directory has slots: no publication is left out. */
+	err = ivshm_get_limits(dev, &lim);
+	if (!err) {
+		peers = calloc(lim.max_peers, sizeof(*peers));
+		err = peers ? ivshm_list_peers(dev, peers, lim.max_peers, &n) : -ENOMEM;
+	}
 	if (err) {
-		ivshm_msg_err("peers: %s", ivshm_strerror(err));
-		return err;
+		app_err(err, "peers");
+		goto out;
 	}
 	if (!n)
 		printf("peers none\n");
 	for (i = 0; i < n; i++)
 		printf("peer id=%u role=%s state=%s vector=%u generation=%u\n", peers[i].id,
 		       peers[i].role, state[peers[i].state], peers[i].vector, peers[i].generation);
-	return 0;
+out:
+	free(peers);
+	return err;
 }
 
 int app_parse_opt(const char *opt, const char *s, uint64_t max, uint64_t *out)

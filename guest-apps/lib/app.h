@@ -13,12 +13,16 @@
 #include "clock.h"
 #include "ivshm.h"
 #include "msg.h"
+#include "why.h"
 
 /* Exit statuses of every guest program. */
 #define EXIT_FAIL  1	/* runtime error: device, peer, header, timeout */
 #define EXIT_USAGE 2	/* bad command line */
 
-/* Open @device (NULL: the first one) and say what failed. Returns 0 or -errno. */
+/*
+ * Open @device (NULL: the first one) and say what failed (app_err(): install
+ * app_log_init() first for libivshm's detail). Returns 0 or -errno.
+ */
 int app_open(const char *device, struct ivshm_dev **dev);
 
 /*

@@ -37,7 +37,7 @@ static int open_data(struct bench_conn *c, const struct bench_spec *s, enum ivsh
 	int err = ivshm_chan_open(c->dev, c->peer, s->port, &o, c->o->timeout_ms, ch);
 
 	if (err)
-		ivshm_msg_err("data channel on port %u: %s", s->port, ivshm_strerror(err));
+		app_err(err, "data channel on port %u", s->port);
 	return err;
 }
 
@@ -63,7 +63,7 @@ static int accept_data(struct bench_conn *c, const struct bench_spec *s,
 		err = -EBADMSG;
 	}
 	if (err && err != -EBADMSG)
-		ivshm_msg_err("data channel on port %u: %s", s->port, ivshm_strerror(err));
+		app_err(err, "data channel on port %u", s->port);
 	return err;
 }
 

@@ -48,7 +48,7 @@ static int lines(struct bench_conn *c, struct bench_line **mine, const struct be
 	if (!err)
 		err = ivshm_get_user_area(c->dev, c->peer, &q, &size);
 	if (err) {
-		ivshm_msg_err("user areas: %s", ivshm_strerror(err));
+		app_err(err, "user areas");
 		return err;
 	}
 	*mine = p;

@@ -162,7 +162,7 @@ static int ctl_send(struct bench_conn *c, struct ivshm_bench_ctl *m)
 	m->magic = IVSHM_BENCH_CTL_MAGIC;
 	err = ivshm_chan_send(c->ctl, m, sizeof(*m), c->o->timeout_ms);
 	if (err) {
-		ivshm_msg_err("control channel: %s", ivshm_strerror(err));
+		app_err(err, "control channel");
 		c->ctl_err = err;
 	}
 	return err;
@@ -181,7 +181,7 @@ static int ctl_recv(struct bench_conn *c, uint32_t op, struct ivshm_bench_ctl *m
 		if (err == -EBADMSG)
 			ivshm_msg_err("control channel: a malformed or unexpected message");
 		else if (err != -EPIPE)
-			ivshm_msg_err("control channel: %s", ivshm_strerror(err));
+			app_err(err, "control channel");
 		c->ctl_err = err;
 	}
 	return err;
@@ -290,7 +290,7 @@ static int serve(struct bench_conn *c)
 	fflush(stdout);
 	err = ivshm_chan_accept(c->dev, IVSHM_BENCH_CTL_PORT, &copts, IDLE_MS, &c->ctl);
 	if (err) {
-		ivshm_msg_err("no client opened the control channel: %s", ivshm_strerror(err));
+		app_err(err, "no client opened the control channel");
 		return EXIT_FAIL;
 	}
 	ivshm_chan_get_info(c->ctl, &info);
@@ -477,8 +477,7 @@ static int run(struct bench_conn *c, const struct client_opts *co)
 		err = ivshm_chan_open(c->dev, p.id, IVSHM_BENCH_CTL_PORT, &copts, o->timeout_ms,
 				      &c->ctl);
 	if (err) {
-		ivshm_msg_err("no control channel to %s: %s", IVSHM_BENCH_SERVER_ROLE,
-			      ivshm_strerror(err));
+		app_err(err, "no control channel to %s", IVSHM_BENCH_SERVER_ROLE);
 		return EXIT_FAIL;
 	}
 	ivshm_chan_get_info(c->ctl, &info);
@@ -611,6 +610,7 @@ int main(int argc, char **argv)
 	uint64_t v;
 
 	ivshm_msg_init("ivshm-bench");
+	app_log_init();
 	while ((ch = getopt_long(argc, argv, "d:H:n:t:h", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o.device = optarg; break;

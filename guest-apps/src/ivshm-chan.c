@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * ivshm-chan: channels from the command line, in a guest or on the host
- * (--host SOCKET). It publishes this peer under a role, then serves, sends,
- * meshes with other peers, or plays the hostile peer that sprays the shared
- * memory. Every message it sends starts with a 64-bit sequence number, and
- * every receiver checks it, so loss, duplication and reordering show.
- * One key=value result line per command, for scripts and tests.
+ * (--host SOCKET). It publishes this peer under a role, then serves, sends or
+ * meshes with other peers. Every message it sends starts with a 64-bit
+ * sequence number, and every receiver checks it, so loss, duplication and
+ * reordering show. One key=value result line per command, for scripts and tests.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "app.h"
 
@@ -26,7 +24,7 @@ struct opts {
 	unsigned int vectors;
 	unsigned int open_flags;	/* ivshm_open_server() flags: --unsealed */
 	uint32_t port;
-	uint64_t count, size, delay_ms, seconds;
+	uint64_t count, size, delay_ms;
 	int timeout_ms;
 	int stream, echo, event_loop;
 	struct ivshm_chan_opts chan;
@@ -38,7 +36,6 @@ static void usage(FILE *f)
 		"usage: ivshm-chan [DEVICE] -r ROLE serve [-p PORT] [--count N] [--echo] [--delay-ms D]\n"
 		"       ivshm-chan [DEVICE] -r ROLE send -P PEER_ROLE [-p PORT] [--count N] [--size BYTES] [--echo] [--delay-ms D]\n"
 		"       ivshm-chan [DEVICE] -r ROLE mesh -P ROLE1,ROLE2,... [-p PORT] [--count N]\n"
-		"       ivshm-chan [DEVICE] -r ROLE spray [--seconds S]\n"
 		"       ivshm-chan [DEVICE] peers\n"
 		"DEVICE: -d /dev/uioN|uioN|PCI (default: the first), or --host SOCKET [-n VECTORS]\n"
 		"        [--unsealed] (VECTORS 0: the server's; --unsealed: accept ivshmd -M memory)\n"
@@ -53,12 +50,10 @@ static void usage(FILE *f)
 		"      --wait      interrupt | poll | hybrid (default interrupt)\n"
 		"      --delay-ms  pause after each message (a slow reader, or a quiet sender)\n"
 		"      --event-loop  serve: wait in poll() on the device fd between non-blocking calls\n"
-		"      --seconds   spray: how long (default 5)\n"
 		"  -t, --timeout   per call, ms (default 10000)\n"
 		"Result lines:\n"
 		"  chan cmd=serve|send peer=ID messages=N bytes=B doorbells=D sleeps=S result=ok|ERROR\n"
 		"  chan cmd=mesh peer=ID sent=N received=N result=ok|ERROR   (one per other peer)\n"
-		"  chan cmd=spray writes=N\n"
 		"  peer id=N role=ROLE state=live|gone|dead vector=V generation=G   (peers)\n"
 		"Exit status: 0 success, 1 error (including a peer that broke the protocol), 2 usage.\n");
 }
@@ -76,6 +71,11 @@ static const char *err_name(int err)
 	case ETIMEDOUT: return "ETIMEDOUT";
 	case EMSGSIZE: return "EMSGSIZE";
 	case EUCLEAN: return "EUCLEAN";
+	case EINVAL: return "EINVAL";
+	case ENOSPC: return "ENOSPC";
+	case ENOTCONN: return "ENOTCONN";
+	case EHOSTUNREACH: return "EHOSTUNREACH";
+	case ENOLINK: return "ENOLINK";
 	default: return "error";
 	}
 }
@@ -200,7 +200,7 @@ static int cmd_serve(struct ivshm_dev *dev, const struct opts *o)
 		return EXIT_FAIL;
 	err = ivshm_chan_accept(dev, o->port, &o->chan, o->timeout_ms, &ch);
 	if (err) {
-		ivshm_msg_err("accept on port %u: %s", o->port, ivshm_strerror(err));
+		app_err(err, "accept on port %u", o->port);
 		result("serve", NULL, err);
 		return EXIT_FAIL;
 	}
@@ -229,7 +229,7 @@ static int find(struct ivshm_dev *dev, const char *role, int timeout_ms, struct 
 	int err = ivshm_find_peer(dev, role, timeout_ms, p);
 
 	if (err)
-		ivshm_msg_err("no peer %s: %s", role, ivshm_strerror(err));
+		app_err(err, "no peer %s", role);
 	return err;
 }
 
@@ -245,7 +245,7 @@ static int cmd_send(struct ivshm_dev *dev, const struct opts *o)
 		return EXIT_FAIL;
 	err = ivshm_chan_open(dev, p.id, o->port, &o->chan, o->timeout_ms, &ch);
 	if (err) {
-		ivshm_msg_err("open to peer %u port %u: %s", p.id, o->port, ivshm_strerror(err));
+		app_err(err, "open to peer %u port %u", p.id, o->port);
 		result("send", NULL, err);
 		return EXIT_FAIL;
 	}
@@ -293,7 +293,7 @@ static int cmd_mesh(struct ivshm_dev *dev, const struct opts *o)
 			err = ivshm_chan_accept(dev, o->port, &o->chan, o->timeout_ms, &ch[n]);
 		}
 		if (err) {
-			ivshm_msg_err("channel with %s: %s", role, ivshm_strerror(err));
+			app_err(err, "channel with %s", role);
 			bad = 1;
 			continue;
 		}
@@ -313,36 +313,6 @@ static int cmd_mesh(struct ivshm_dev *dev, const struct opts *o)
 	return bad ? EXIT_FAIL : 0;
 }
 
-/*
- * The hostile peer: random bytes at random places of the shared memory,
- * outside its own arena's user page, until the time is up.
- */
-static int cmd_spray(struct ivshm_dev *dev, const struct opts *o)
-{
-	int64_t end = ivshm_clock_ms() + (int64_t)o->seconds * 1000;
-	uint64_t writes = 0, r[2];
-	size_t size, off, len;
-	char *buf;
-
-	if (app_publish(dev, o->role, o->chan.vector, 0) ||
-	    ivshm_get_shared_buffer(dev, (void **)&buf, &size))
-		return EXIT_FAIL;
-	while (ivshm_clock_ms() < end) {
-		if (getrandom(r, sizeof(r), 0) != sizeof(r))
-			return EXIT_FAIL;
-		/* Mostly small words, where indices and headers live; now and then a run. */
-		len = r[1] % 8 ? 4 : 1 + (size_t)(r[1] >> 8) % 256;
-		off = (size_t)(r[0] % (size - len));
-		if (getrandom(buf + off, len, 0) != (ssize_t)len)
-			return EXIT_FAIL;
-		writes++;
-		if (writes % 64 == 0)
-			ivshm_heartbeat(dev);
-	}
-	printf("chan cmd=spray writes=%llu\n", (unsigned long long)writes);
-	return 0;
-}
-
 static int parse_wait(const char *s, enum ivshm_wait_mode *m)
 {
 	if (strcmp(s, "interrupt") == 0)
@@ -356,9 +326,43 @@ static int parse_wait(const char *s, enum ivshm_wait_mode *m)
 	return 0;
 }
 
+static int cmd_peers(struct ivshm_dev *dev, const struct opts *o)
+{
+	(void)o;
+	return app_list_peers(dev) ? EXIT_FAIL : 0;
+}
+
+/* What a command needs from the command line. */
+enum {
+	NEEDS_ROLE = 1 << 0,		/* --role: it publishes this peer */
+	NEEDS_PEERS = 1 << 1,		/* --peer and --count */
+	TAKES_EVENT_LOOP = 1 << 2,	/* --event-loop applies */
+};
+
+static const struct command {
+	const char *name;
+	int (*run)(struct ivshm_dev *dev, const struct opts *o);
+	unsigned int needs;
+} commands[] = {
+	{ "serve", cmd_serve, NEEDS_ROLE | TAKES_EVENT_LOOP },
+	{ "send", cmd_send, NEEDS_ROLE | NEEDS_PEERS },
+	{ "mesh", cmd_mesh, NEEDS_ROLE | NEEDS_PEERS },
+	{ "peers", cmd_peers, 0 },
+};
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_STREAM = 256, OPT_RING, OPT_WAIT, OPT_DELAY, OPT_SECONDS, OPT_LOOP };
+	enum { OPT_STREAM = 256, OPT_RING, OPT_WAIT, OPT_DELAY, OPT_LOOP };
 	static const struct option lopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "host", required_argument, NULL, 'H' },
@@ -375,21 +379,21 @@ int main(int argc, char **argv)
 		{ "ring", required_argument, NULL, OPT_RING },
 		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ "delay-ms", required_argument, NULL, OPT_DELAY },
-		{ "seconds", required_argument, NULL, OPT_SECONDS },
 		{ "event-loop", no_argument, NULL, OPT_LOOP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = {
-		.vectors = 4, .port = 1, .size = 64, .timeout_ms = 10000, .seconds = 5,
+		.vectors = 4, .port = 1, .size = 64, .timeout_ms = 10000,
 		.chan = { .type = IVSHM_CHAN_PACKET },
 	};
 	struct ivshm_dev *dev;
-	const char *cmd;
+	const struct command *cmd;
 	uint64_t v;
 	int c, ret;
 
 	ivshm_msg_init("ivshm-chan");
+	app_log_init();
 	while ((c = getopt_long(argc, argv, "d:H:n:r:P:p:c:s:et:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o.device = optarg; break;
@@ -440,10 +444,6 @@ int main(int argc, char **argv)
 			if (app_parse_opt("--delay-ms", optarg, 10000, &o.delay_ms))
 				return EXIT_USAGE;
 			break;
-		case OPT_SECONDS:
-			if (app_parse_opt("--seconds", optarg, 86400, &o.seconds))
-				return EXIT_USAGE;
-			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -456,38 +456,28 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	cmd = argv[optind];
-	if (strcmp(cmd, "peers") != 0 && !o.role) {
-		ivshm_msg_err("%s needs --role", cmd);
-		return EXIT_USAGE;
-	}
-	if ((strcmp(cmd, "send") == 0 || strcmp(cmd, "mesh") == 0) && (!o.peer || !o.count)) {
-		ivshm_msg_err("%s needs --peer and --count", cmd);
-		return EXIT_USAGE;
-	}
-	if (strcmp(cmd, "serve") && strcmp(cmd, "send") && strcmp(cmd, "mesh") &&
-	    strcmp(cmd, "spray") && strcmp(cmd, "peers")) {
-		ivshm_msg_err("unknown command '%s'", cmd);
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		ivshm_msg_err("unknown command '%s'", argv[optind]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (o.event_loop && (o.stream || strcmp(cmd, "serve") != 0)) {
+	if ((cmd->needs & NEEDS_ROLE) && !o.role) {
+		ivshm_msg_err("%s needs --role", cmd->name);
+		return EXIT_USAGE;
+	}
+	if ((cmd->needs & NEEDS_PEERS) && (!o.peer || !o.count)) {
+		ivshm_msg_err("%s needs --peer and --count", cmd->name);
+		return EXIT_USAGE;
+	}
+	if (o.event_loop && (o.stream || !(cmd->needs & TAKES_EVENT_LOOP))) {
 		ivshm_msg_err("--event-loop is for serving packets");
 		return EXIT_USAGE;
 	}
 	if (app_open_any(o.device, o.host, o.vectors, o.open_flags, &dev))
 		return EXIT_FAIL;
 	o.dev = dev;
-	if (strcmp(cmd, "serve") == 0)
-		ret = cmd_serve(dev, &o);
-	else if (strcmp(cmd, "send") == 0)
-		ret = cmd_send(dev, &o);
-	else if (strcmp(cmd, "mesh") == 0)
-		ret = cmd_mesh(dev, &o);
-	else if (strcmp(cmd, "spray") == 0)
-		ret = cmd_spray(dev, &o);
-	else
-		ret = app_list_peers(dev) ? EXIT_FAIL : 0;
+	ret = cmd->run(dev, &o);
 	ivshm_close(dev);
 	return ret;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ivshm-info: the guest-side twin of the host test peer. Shows the device,
- * rings a peer's vector, waits for this guest's vectors, and reads or writes
- * strings in the shared memory, with key=value output for scripts and tests.
+ * ivshm-info: the guest-side twin of the host test peer. Shows the device and
+ * what its region allows, rings a peer's vector, waits for this guest's
+ * vectors, and reads or writes strings in the shared memory, with key=value
+ * output for scripts and tests. With --host it does the same as a host peer.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,16 +15,25 @@
 
 #define MAX_IO 4096u
 
+/* The wait command's options; -1 (0 for after): not given. */
+struct wait_opts {
+	int64_t timeout, vector, mark;
+	uint64_t after;
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ivshm-info [-d DEVICE] [info]\n"
-		"       ivshm-info [-d DEVICE] ring PEER VECTOR\n"
-		"       ivshm-info [-d DEVICE] wait -t TIMEOUT_MS [-V VECTOR [-a N]] [-m OFFSET]\n"
-		"       ivshm-info [-d DEVICE] read OFFSET [LENGTH]\n"
-		"       ivshm-info [-d DEVICE] write OFFSET STRING\n"
-		"       ivshm-info [-d DEVICE] peers\n"
-		"  -d, --device   /dev/uioN, uioN or PCI address (default: first ivshmem device)\n"
+		"usage: ivshm-info [DEVICE] [info]\n"
+		"       ivshm-info [DEVICE] limits\n"
+		"       ivshm-info [DEVICE] ring PEER VECTOR\n"
+		"       ivshm-info [DEVICE] wait -t TIMEOUT_MS [-V VECTOR [-a N]] [-m OFFSET]\n"
+		"       ivshm-info [DEVICE] read OFFSET [LENGTH]\n"
+		"       ivshm-info [DEVICE] write OFFSET STRING\n"
+		"       ivshm-info [DEVICE] peers\n"
+		"DEVICE: -d /dev/uioN|uioN|PCI (default: the first ivshmem device), or\n"
+		"        --host SOCKET [-n VECTORS] [--unsealed] (a host peer of the doorbell server;\n"
+		"        VECTORS default 4, 0: the server's; --unsealed: accept ivshmd -M memory)\n"
 		"  -t, --timeout  wait: give up after this many ms (required)\n"
 		"  -V, --vector   wait: keep waiting until this vector fires\n"
 		"  -a, --after    wait: first let N interrupts arrive on VECTOR (counted, not\n"
@@ -33,6 +43,8 @@ static void usage(FILE *f)
 		"Output, one key=value item per line (info) or per event:\n"
 		"  info   device=/dev/uioN  pci=ADDR  mode=doorbell|plain  peer_id=N|none\n"
 		"         size=BYTES  vectors=N  counterV=COUNT (one line per vector)\n"
+		"  limits size=BYTES  max_peers=N  arena_size=BYTES  max_ring=BYTES  max_msg=BYTES\n"
+		"         default_ring=BYTES  default_max_msg=BYTES\n"
 		"  ring   rang peer=P vector=V\n"
 		"  wait   fired mask=0xMASK vectors=V[,V...] coalesced=N   (one line per wake-up)\n"
 		"  read   data=STRING   (up to NUL or LENGTH, default 256; unprintable bytes as ?)\n"
@@ -42,7 +54,7 @@ static void usage(FILE *f)
 		"Exit status: 0 success, 1 error or timeout, 2 usage.\n");
 }
 
-static int cmd_info(struct ivshm_dev *dev)
+static int cmd_info(struct ivshm_dev *dev, char **args, const struct wait_opts *w)
 {
 	unsigned int nr, id, v;
 	enum ivshm_mode mode;
@@ -51,6 +63,8 @@ static int cmd_info(struct ivshm_dev *dev)
 	size_t size;
 	void *buf;
 
+	(void)args;
+	(void)w;
 	if (ivshm_get_uio_path(dev, &s) || ivshm_get_mode(dev, &mode) ||
 	    ivshm_get_vectors(dev, &nr) || ivshm_get_shared_buffer(dev, &buf, &size))
 		return EXIT_FAIL;
@@ -71,21 +85,41 @@ static int cmd_info(struct ivshm_dev *dev)
 	return 0;
 }
 
-static int cmd_ring(struct ivshm_dev *dev, char **args, int n)
+/* What ivshm_get_limits() says about this region. */
+static int cmd_limits(struct ivshm_dev *dev, char **args, const struct wait_opts *w)
+{
+	struct ivshm_limits lim;
+	int err;
+
+	(void)args;
+	(void)w;
+	err = ivshm_get_limits(dev, &lim);
+	if (err) {
+		app_err(err, "limits");
+		return EXIT_FAIL;
+	}
+	printf("size=%llu\n", (unsigned long long)lim.size);
+	printf("max_peers=%u\n", lim.max_peers);
+	printf("arena_size=%llu\n", (unsigned long long)lim.arena_size);
+	printf("max_ring=%u\n", lim.max_ring);
+	printf("max_msg=%u\n", lim.max_msg);
+	printf("default_ring=%u\n", lim.default_ring);
+	printf("default_max_msg=%u\n", lim.default_max_msg);
+	return 0;
+}
+
+static int cmd_ring(struct ivshm_dev *dev, char **args, const struct wait_opts *w)
 {
 	uint64_t peer, vector;
 	int err;
 
-	if (n != 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	(void)w;
 	if (app_parse_opt("PEER", args[0], IVSHM_MAX_PEER_ID, &peer) ||
 	    app_parse_opt("VECTOR", args[1], IVSHM_MAX_VECTORS - 1, &vector))
 		return EXIT_USAGE;
 	err = ivshm_trigger(dev, (unsigned int)peer, (unsigned int)vector);
 	if (err) {
-		ivshm_msg_err("ring: %s", ivshm_strerror(err));
+		app_err(err, "ring");
 		return EXIT_FAIL;
 	}
 	printf("rang peer=%llu vector=%llu\n", (unsigned long long)peer,
@@ -148,20 +182,22 @@ static int settle(struct ivshm_dev *dev, int vector, uint64_t start, uint64_t n,
 		ivshm_clock_sleep_ms(5);
 	}
 	if (err)
-		ivshm_msg_err("wait: %s", ivshm_strerror(err));
+		app_err(err, "wait");
 	return err;
 }
 
-static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t mark,
-		    uint64_t after)
+static int cmd_wait(struct ivshm_dev *dev, char **args, const struct wait_opts *w)
 {
-	int64_t deadline = ivshm_clock_ms() + timeout_ms, left;
+	int timeout_ms = (int)w->timeout, vector = (int)w->vector;
+	int64_t deadline = ivshm_clock_ms() + timeout_ms, left, mark = w->mark;
+	uint64_t after = w->after;
 	uint64_t fired, coalesced;
 	uint64_t start = 0;
 	char text[32];
 	unsigned int id;
 	int err;
 
+	(void)args;
 	/* Counted from before the mark, which tells a peer to ring. */
 	if (after && ivshm_get_counter(dev, (unsigned int)vector, &start)) {
 		ivshm_msg_err("wait: no counter for vector %d", vector);
@@ -170,7 +206,7 @@ static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t m
 	if (mark >= 0) {
 		err = ivshm_get_peer_id(dev, &id);
 		if (err) {
-			ivshm_msg_err("wait: %s", ivshm_strerror(err));
+			app_err(err, "wait");
 			return EXIT_FAIL;
 		}
 		snprintf(text, sizeof(text), "waiting peer=%u", id);
@@ -187,7 +223,7 @@ static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t m
 			return EXIT_FAIL;
 		}
 		if (err) {
-			ivshm_msg_err("wait: %s", ivshm_strerror(err));
+			app_err(err, "wait");
 			return EXIT_FAIL;
 		}
 		print_fired(fired, coalesced);
@@ -196,7 +232,7 @@ static int cmd_wait(struct ivshm_dev *dev, int timeout_ms, int vector, int64_t m
 	}
 }
 
-static int cmd_read(struct ivshm_dev *dev, char **args, int n)
+static int cmd_read(struct ivshm_dev *dev, char **args, const struct wait_opts *w)
 {
 	uint64_t off, len = 256, i;
 	char out[MAX_IO + 1];
@@ -204,12 +240,9 @@ static int cmd_read(struct ivshm_dev *dev, char **args, int n)
 	size_t size;
 	void *buf;
 
-	if (n < 1 || n > 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	(void)w;
 	if (app_parse_opt("OFFSET", args[0], UINT64_MAX, &off) ||
-	    (n == 2 && app_parse_opt("LENGTH", args[1], MAX_IO, &len)))
+	    (args[1] && app_parse_opt("LENGTH", args[1], MAX_IO, &len)))
 		return EXIT_USAGE;
 	if (ivshm_get_shared_buffer(dev, &buf, &size))
 		return EXIT_FAIL;
@@ -231,14 +264,11 @@ static int cmd_read(struct ivshm_dev *dev, char **args, int n)
 	return 0;
 }
 
-static int cmd_write(struct ivshm_dev *dev, char **args, int n)
+static int cmd_write(struct ivshm_dev *dev, char **args, const struct wait_opts *w)
 {
 	uint64_t off;
 
-	if (n != 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	(void)w;
 	if (app_parse_opt("OFFSET", args[0], UINT64_MAX, &off))
 		return EXIT_USAGE;
 	if (put_string(dev, off, args[1]))
@@ -247,10 +277,45 @@ static int cmd_write(struct ivshm_dev *dev, char **args, int n)
 	return 0;
 }
 
+static int cmd_peers(struct ivshm_dev *dev, char **args, const struct wait_opts *w)
+{
+	(void)args;
+	(void)w;
+	return app_list_peers(dev) ? EXIT_FAIL : 0;
+}
+
+/* Each command with the arguments it takes (@min..@max) after its name. */
+static const struct command {
+	const char *name;
+	int (*run)(struct ivshm_dev *dev, char **args, const struct wait_opts *w);
+	int min, max;
+} commands[] = {
+	{ "info", cmd_info, 0, 0 },
+	{ "limits", cmd_limits, 0, 0 },
+	{ "ring", cmd_ring, 2, 2 },
+	{ "wait", cmd_wait, 0, 0 },
+	{ "read", cmd_read, 1, 2 },
+	{ "write", cmd_write, 2, 2 },
+	{ "peers", cmd_peers, 0, 0 },
+};
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "vectors", required_argument, NULL, 'n' },
+		{ "unsealed", no_argument, NULL, 'U' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "vector", required_argument, NULL, 'V' },
 		{ "mark", required_argument, NULL, 'm' },
@@ -258,38 +323,51 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int64_t timeout = -1, vector = -1, mark = -1;
-	uint64_t after = 0;
-	const char *device = NULL, *cmd = "info";
+	struct wait_opts w = { .timeout = -1, .vector = -1, .mark = -1 };
+	const char *device = NULL, *host = NULL, *name = "info";
+	const struct command *cmd;
+	unsigned int vectors = 4, open_flags = 0;
 	struct ivshm_dev *dev;
 	uint64_t val;
 	char **args;
 	int c, n, ret;
 
 	ivshm_msg_init("ivshm-info");
-	while ((c = getopt_long(argc, argv, "d:t:V:m:a:h", opts, NULL)) != -1) {
+	app_log_init();
+	while ((c = getopt_long(argc, argv, "d:H:n:t:V:m:a:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			device = optarg;
 			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'n':
+			if (app_parse_opt("--vectors", optarg, IVSHM_MAX_VECTORS, &val))
+				return EXIT_USAGE;
+			vectors = (unsigned int)val;
+			break;
+		case 'U':
+			open_flags = IVSHM_OPEN_UNSEALED;
+			break;
 		case 't':
 			if (app_parse_opt("--timeout", optarg, INT32_MAX, &val))
 				return EXIT_USAGE;
-			timeout = (int64_t)val;
+			w.timeout = (int64_t)val;
 			break;
 		case 'V':
 			if (app_parse_opt("--vector", optarg, IVSHM_MAX_VECTORS - 1, &val))
 				return EXIT_USAGE;
-			vector = (int64_t)val;
+			w.vector = (int64_t)val;
 			break;
 		case 'a':
-			if (app_parse_opt("--after", optarg, 1000000, &after))
+			if (app_parse_opt("--after", optarg, 1000000, &w.after))
 				return EXIT_USAGE;
 			break;
 		case 'm':
 			if (app_parse_opt("--mark", optarg, INT64_MAX, &val))
 				return EXIT_USAGE;
-			mark = (int64_t)val;
+			w.mark = (int64_t)val;
 			break;
 		case 'h':
 			usage(stdout);
@@ -300,40 +378,27 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		cmd = argv[optind++];
+		name = argv[optind++];
 	args = argv + optind;
 	n = argc - optind;
 
-	if (strcmp(cmd, "wait") == 0 ? (timeout < 0 || n != 0 || (after && vector < 0))
-				     : (timeout >= 0 || vector >= 0 || mark >= 0 || after)) {
+	cmd = find_command(name);
+	if (!cmd) {
+		ivshm_msg_err("unknown command '%s'", name);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(cmd, "info") && strcmp(cmd, "ring") && strcmp(cmd, "wait") &&
-	    strcmp(cmd, "read") && strcmp(cmd, "write") && strcmp(cmd, "peers")) {
-		ivshm_msg_err("unknown command '%s'", cmd);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((strcmp(cmd, "info") == 0 || strcmp(cmd, "peers") == 0) && n != 0) {
+	/* -t is what makes a wait; the other wait options need it, and only wait takes them. */
+	if (n < cmd->min || n > cmd->max ||
+	    (cmd->run == cmd_wait ? (w.timeout < 0 || (w.after && w.vector < 0))
+				  : (w.timeout >= 0 || w.vector >= 0 || w.mark >= 0 || w.after))) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 
-	if (app_open(device, &dev))
+	if (app_open_any(device, host, vectors, open_flags, &dev))
 		return EXIT_FAIL;
-	if (strcmp(cmd, "info") == 0)
-		ret = cmd_info(dev);
-	else if (strcmp(cmd, "ring") == 0)
-		ret = cmd_ring(dev, args, n);
-	else if (strcmp(cmd, "wait") == 0)
-		ret = cmd_wait(dev, (int)timeout, (int)vector, mark, after);
-	else if (strcmp(cmd, "read") == 0)
-		ret = cmd_read(dev, args, n);
-	else if (strcmp(cmd, "peers") == 0)
-		ret = app_list_peers(dev) ? EXIT_FAIL : 0;
-	else
-		ret = cmd_write(dev, args, n);
+	ret = cmd->run(dev, args, &w);
 	ivshm_close(dev);
 	return ret;
 }

@@ -40,7 +40,7 @@ static int side_open(const struct pp_opts *o, struct side *s, const char *role, 
 	}
 	err = ivshm_get_user_area(s->dev, s->id, &buf, &size);
 	if (err) {
-		ivshm_msg_err("no arena in the shared memory: %s", ivshm_strerror(err));
+		app_err(err, "no arena in the shared memory");
 		goto out_close;
 	}
 	s->own = buf;
@@ -76,8 +76,7 @@ static int side_wait(const struct pp_opts *o, struct side *s)
 	for (;;) {
 		err = ivshm_wait(s->dev, o->timeout_ms, &fired, &coalesced);
 		if (err) {
-			ivshm_msg_err("waiting for the peer's doorbell (%u received): %s", s->received,
-				ivshm_strerror(err));
+			app_err(err, "waiting for the peer's doorbell (%u received)", s->received);
 			return -1;
 		}
 		s->coalesced += coalesced;
@@ -135,8 +134,7 @@ int pp_doorbell_ping(const struct pp_opts *o)
 	}
 	err = ivshm_find_peer(s.dev, IVSHM_PINGPONG_PONG_ROLE, o->timeout_ms, &pong);
 	if (err) {
-		ivshm_msg_err("no pong found in shared memory after %d ms: %s", o->timeout_ms,
-			      ivshm_strerror(err));
+		app_err(err, "no pong found in shared memory after %d ms", o->timeout_ms);
 		goto out_free;
 	}
 	theirs = peer_line(&s, pong.id);
@@ -149,7 +147,7 @@ int pp_doorbell_ping(const struct pp_opts *o)
 		__atomic_store_n(&s.own->seq, i, __ATOMIC_RELAXED);
 		err = ivshm_trigger(s.dev, pong.id, pong.vector);
 		if (err) {
-			ivshm_msg_err("ring: %s", ivshm_strerror(err));
+			app_err(err, "ring");
 			goto out_free;
 		}
 		s.sent++;
@@ -192,8 +190,7 @@ int pp_doorbell_pong(const struct pp_opts *o)
 			if (!err && (ping.user == 0 || ping.user > PP_MAX_ROUNDS))
 				err = -EUCLEAN;
 			if (err) {
-				ivshm_msg_err("rung, but no valid ping in the directory: %s",
-					      ivshm_strerror(err));
+				app_err(err, "rung, but no valid ping in the directory");
 				goto out_close;
 			}
 			rounds = (uint32_t)ping.user;
@@ -208,7 +205,7 @@ int pp_doorbell_pong(const struct pp_opts *o)
 		__atomic_store_n(&s.own->seq, seq, __ATOMIC_RELAXED);
 		err = ivshm_trigger(s.dev, ping.id, ping.vector);
 		if (err) {
-			ivshm_msg_err("ring: %s", ivshm_strerror(err));
+			app_err(err, "ring");
 			goto out_close;
 		}
 		s.sent++;

@@ -65,6 +65,7 @@ int main(int argc, char **argv)
 	uint64_t val;
 
 	ivshm_msg_init("ivshm-pingpong");
+	app_log_init();
 	while ((c = getopt_long(argc, argv, "d:n:t:V:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':

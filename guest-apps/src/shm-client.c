@@ -24,17 +24,6 @@ static void usage(FILE *f)
 		"Exit status: 0 reply sent, 1 error (no device, no server, foreign data), 2 usage.\n");
 }
 
-/* The first bytes of the shared memory, for a message about foreign data there. */
-static uint32_t first_word(struct ivshm_dev *dev)
-{
-	size_t size;
-	void *buf;
-
-	if (ivshm_get_shared_buffer(dev, &buf, &size))
-		return 0;
-	return __atomic_load_n((uint32_t *)buf, __ATOMIC_RELAXED);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -55,6 +44,7 @@ int main(int argc, char **argv)
 	int c, err, ret = EXIT_FAIL;
 
 	ivshm_msg_init("shm-client");
+	app_log_init();
 	while ((c = getopt_long(argc, argv, "d:t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -85,13 +75,8 @@ int main(int argc, char **argv)
 			      (unsigned long long)timeout);
 		goto out_close;
 	}
-	if (err == -EUCLEAN || err == -EPROTONOSUPPORT) {
-		ivshm_msg_err("foreign data in shared memory (first word 0x%08x): %s",
-			      first_word(dev), ivshm_strerror(err));
-		goto out_close;
-	}
 	if (err) {
-		ivshm_msg_err("looking for the server: %s", ivshm_strerror(err));
+		app_err(err, "looking for the server");
 		goto out_close;
 	}
 	if (ivshm_get_uio_path(dev, &path))
@@ -99,11 +84,13 @@ int main(int argc, char **argv)
 	printf("shm-client: device %s, peer ID %u, server peer ID %u\n", path, id, server.id);
 
 	err = ivshm_get_user_area(dev, server.id, &buf, &size);
-	if (!err)
-		err = exchange_read_message(buf, size, &msg);
 	if (err) {
-		ivshm_msg_err("the server's message: %s", err == -EMSGSIZE || err == -EUCLEAN ?
-			      exchange_strerror(err) : ivshm_strerror(err));
+		app_err(err, "the server's user area");
+		goto out_close;
+	}
+	err = exchange_read_message(buf, size, &msg);
+	if (err) {
+		ivshm_msg_err("the server's message: %s", exchange_strerror(err));
 		goto out_close;
 	}
 	m = buf;
@@ -115,8 +102,7 @@ int main(int argc, char **argv)
 	/* ivshm_trigger() orders the reply before the doorbell. */
 	err = ivshm_trigger(dev, server.id, server.vector);
 	if (err) {
-		ivshm_msg_err("ringing peer %u vector %u: %s", server.id, server.vector,
-			      ivshm_strerror(err));
+		app_err(err, "ringing peer %u vector %u", server.id, server.vector);
 		goto out_close;
 	}
 	printf("shm-client: rang peer %u vector %u, detaching\n", server.id, server.vector);

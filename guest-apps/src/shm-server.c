@@ -43,7 +43,7 @@ static int wait_client(struct ivshm_dev *dev, struct ivshm_exchange_msg *m, unsi
 			return -1;
 		}
 		if (err) {
-			ivshm_msg_err("waiting for the client: %s", ivshm_strerror(err));
+			app_err(err, "waiting for the client");
 			return -1;
 		}
 		if (!(fired & (UINT64_C(1) << vector)))
@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 	int c, err, ret = EXIT_FAIL;
 
 	ivshm_msg_init("shm-server");
+	app_log_init();
 	while ((c = getopt_long(argc, argv, "d:t:V:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -121,7 +122,7 @@ int main(int argc, char **argv)
 	if (!err && size < sizeof(*m))
 		err = -EMSGSIZE;
 	if (err) {
-		ivshm_msg_err("no arena in the shared memory: %s", ivshm_strerror(err));
+		app_err(err, "no arena in the shared memory");
 		goto out_close;
 	}
 	m = buf;

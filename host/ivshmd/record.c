@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "barrier.h"
 #include "record.h"
 
 #ifndef MFD_NOEXEC_SEAL
@@ -81,7 +82,7 @@ void ivshmd_record_reset(struct ivshmd_record *r, const struct ivshmd_record_hdr
 void ivshmd_record_set(struct ivshmd_record *r, unsigned id, enum ivshmd_record_state st)
 {
 	if (id < IVSHMD_RECORD_IDS)
-		__atomic_store_n(&r->state[id], (uint8_t)st, __ATOMIC_RELAXED);
+		ivshm_store_relaxed(&r->state[id], (uint8_t)st);
 }
 
 enum ivshmd_record_state ivshmd_record_get(const struct ivshmd_record *r, unsigned id)

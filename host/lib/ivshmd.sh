@@ -15,7 +15,7 @@ ivshmd_system_start() {
 	local pidfile=$1 IVSHMD_OPTS=
 	shift
 	if [ ! -r /etc/default/ivshmd ]; then
-		echo "/etc/default/ivshmd missing: run 'make install'" >&2
+		echo "/etc/default/ivshmd missing: run 'make install SYSTEM=1'" >&2
 		return 1
 	fi
 	# shellcheck disable=SC1091

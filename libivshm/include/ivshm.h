@@ -38,7 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The driver's ABI and the device limits; installed beside this header. */
+/* The driver's ABI and the device limits, and IVSHM_ROLE_MAX; installed beside this header. */
+#include "ivshm-role.h"
 #include "uio_ivshmem.h"
 
 #ifdef __cplusplus
@@ -309,7 +310,6 @@ int ivshm_next_timeout(struct ivshm_dev *dev, int *ms);
  * Guests under QEMU TCG need maxcpus >= 2: QEMU before 8.1 drops the atomics
  * and fences of single-CPU TCG guests.
  */
-#define IVSHM_ROLE_MAX 24u	/* bytes of a role, NUL included (contracts/ivshm-shm.h) */
 
 enum ivshm_peer_state {
 	IVSHM_PEER_LIVE = 1,	/* published, owner running */
@@ -469,12 +469,13 @@ enum ivshm_wait_mode {
 
 /*
  * Options of a channel end; zero-initialize and set what you need. The
- * defaults (a field left 0): a packet channel, a 16 KiB send ring, the largest
- * message it can carry (ring_size / 2 - 8 bytes), interrupt mode, a 50 us
- * hybrid spin, vector 0. A 16 KiB ring keeps 32 channels of a peer within the
- * smallest arena (256 KiB); ivshm_get_limits() tells the largest ring and
- * message this region allows (a 64 KiB message needs a 256 KiB ring, which
- * ivshmd's default 64 MiB region gives every peer).
+ * defaults (a field left 0): a packet channel; a 256 KiB send ring, which
+ * carries a 64 KiB message and of which two fit each peer's arena in
+ * ivshmd's default 64 MiB region (in a smaller region, the largest power of
+ * two of which two fit, at least 4 KiB); the largest message the ring can
+ * carry (ring_size / 2 - 8 bytes); interrupt mode; a 50 us hybrid spin;
+ * vector 0. ivshm_get_limits() tells the default ring, the largest ring and
+ * the largest message this region allows.
  */
 struct ivshm_chan_opts {
 	enum ivshm_chan_type type;	/* both ends must agree; 0: packet */

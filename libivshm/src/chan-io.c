@@ -223,7 +223,7 @@ int ivshm_chan_send(struct ivshm_chan *ch, const void *msg, size_t len, int time
 	int err;
 
 	if (!ch || (!msg && len) || timeout_ms < 0)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
 	err = usable(ch, IVSHM_CHAN_PACKET, "send");
 	if (!err)
 		err = no_pending(ch, IVSHM_TX);
@@ -268,7 +268,7 @@ int ivshm_chan_recv(struct ivshm_chan *ch, void *buf, size_t size, size_t *len, 
 	int err;
 
 	if (!ch || (!buf && size) || !len || timeout_ms < 0)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
 	err = usable(ch, IVSHM_CHAN_PACKET, "recv");
 	if (!err)
 		err = no_pending(ch, IVSHM_RX);
@@ -297,7 +297,7 @@ int ivshm_chan_reserve(struct ivshm_chan *ch, size_t len, void **buf, int timeou
 	int err;
 
 	if (!ch || !buf || !len || timeout_ms < 0)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
 	err = usable(ch, IVSHM_CHAN_PACKET, "reserve");
 	if (!err)
 		err = no_pending(ch, IVSHM_TX);
@@ -315,7 +315,7 @@ int ivshm_chan_commit(struct ivshm_chan *ch, size_t len)
 	struct ivshm_shm_rec h = { .len = (uint32_t)len };
 
 	if (!ch)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (!ch->reserved || len > ch->reserved) {
 		ivshm__log(LOG_DEBUG, "commit of %zu bytes, %zu reserved", len, ch->reserved);
 		return -EINVAL;
@@ -366,7 +366,7 @@ int ivshm_chan_write(struct ivshm_chan *ch, const void *buf, size_t len, size_t 
 	int err;
 
 	if (!ch || (!buf && len) || !done || timeout_ms < 0)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
 	*done = 0;
 	err = usable(ch, IVSHM_CHAN_STREAM, "write");
 	if (err || !len)
@@ -405,7 +405,7 @@ int ivshm_chan_read(struct ivshm_chan *ch, void *buf, size_t size, size_t *done,
 	int err;
 
 	if (!ch || (!buf && size) || !done || timeout_ms < 0)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
 	*done = 0;
 	err = usable(ch, IVSHM_CHAN_STREAM, "read");
 	if (!err)
@@ -459,7 +459,7 @@ int ivshm_chan_peek(struct ivshm_chan *ch, const void **msg, size_t *len, int ti
 	int err;
 
 	if (!ch || !msg || !len || timeout_ms < 0)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
 	err = ivshm__chan_usable(ch);
 	if (!err)
 		err = no_pending(ch, IVSHM_RX);
@@ -471,7 +471,7 @@ int ivshm_chan_release(struct ivshm_chan *ch, size_t len)
 	uint32_t span;
 
 	if (!ch)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (!ch->peeked || len > ch->peek_len ||
 	    (ch->mine.type == IVSHM_CHAN_PACKET && len != ch->peek_len)) {
 		ivshm__log(LOG_DEBUG, "release of %zu bytes, %u peeked (%s)", len, ch->peek_len,
@@ -490,7 +490,7 @@ int ivshm_chan_release(struct ivshm_chan *ch, size_t len)
 int ivshm_chan_batch_begin(struct ivshm_chan *ch)
 {
 	if (!ch)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	ch->batch = 1;
 	return 0;
 }
@@ -498,7 +498,7 @@ int ivshm_chan_batch_begin(struct ivshm_chan *ch)
 int ivshm_chan_batch_end(struct ivshm_chan *ch)
 {
 	if (!ch)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	ch->batch = 0;
 	if (ch->err)
 		return ch->err;
@@ -558,7 +558,7 @@ int ivshm_chan_send_batch(struct ivshm_chan *ch, const struct ivshm_msg *msgs, u
 	int err, outer;
 
 	if (!ch || !msgs || !n || !sent || timeout_ms < 0)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
 	*sent = 0;
 	err = usable(ch, IVSHM_CHAN_PACKET, "send_batch");
 	if (!err)
@@ -645,7 +645,7 @@ int ivshm_chan_recv_batch(struct ivshm_chan *ch, struct ivshm_msg *msgs, unsigne
 	int err, outer;
 
 	if (!ch || !msgs || !n || !received || timeout_ms < 0)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
 	*received = 0;
 	err = usable(ch, IVSHM_CHAN_PACKET, "recv_batch");
 	if (!err)

@@ -623,7 +623,7 @@ int ivshm_chan_set_wait(struct ivshm_chan *ch, enum ivshm_wait_mode mode, unsign
 int ivshm_chan_get_info(const struct ivshm_chan *ch, struct ivshm_chan_info *info)
 {
 	if (!ch || !info)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*info = (struct ivshm_chan_info){
 		.peer = ch->peer_id,
 		.port = ch->mine.port,
@@ -639,7 +639,7 @@ int ivshm_chan_get_info(const struct ivshm_chan *ch, struct ivshm_chan_info *inf
 int ivshm_chan_get_stats(const struct ivshm_chan *ch, struct ivshm_chan_stats *stats)
 {
 	if (!ch || !stats)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*stats = ch->st;
 	return 0;
 }

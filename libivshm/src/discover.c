@@ -330,7 +330,7 @@ int ivshm__discover(const char *sysroot, const char *device, struct ivshm_devinf
 	int err;
 
 	if (!sysroot || !info)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (!device || !*device) {
 		err = path_fmt(path, sizeof(path), "%s/class/uio", sysroot);
 		if (err)
@@ -345,7 +345,13 @@ int ivshm__discover(const char *sysroot, const char *device, struct ivshm_devinf
 	} else {
 		err = find_by_pci(sysroot, device, &idx);
 	}
-	if (err)
-		return err;
-	return validate(sysroot, idx, info);
+	if (err == -EINVAL)
+		ivshm__log(LOG_DEBUG, "device %s: not /dev/uioN, uioN, a PCI address or a link to "
+			   "/dev/uioN", device);
+	if (!err)
+		err = validate(sysroot, idx, info);
+	if (err == -ENODEV)
+		ivshm__log(LOG_DEBUG, "%s: no such ivshmem UIO device (is uio_ivshmem loaded and "
+			   "bound?)", device && *device ? device : "the first device");
+	return err;
 }

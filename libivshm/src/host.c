@@ -373,7 +373,7 @@ int ivshm_open_server(const char *socket_path, unsigned int vectors, unsigned in
 
 	if (!socket_path || !devp || timeout_ms < 0 || vectors > UIO_IVSHMEM_MAX_VECTORS ||
 	    (flags & ~IVSHM_OPEN_UNSEALED))
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "unknown flags, a NULL pointer, a negative timeout or too many vectors");
 	if (strlen(socket_path) >= sizeof(dev->path))
 		return -ENAMETOOLONG;
 	dev = ivshm__dev_new(&host_ops, NULL, 0, -1, 0);

@@ -134,12 +134,7 @@ struct ivshm_dev {
 	uint64_t snapshot[UIO_IVSHMEM_MAX_VECTORS];
 	struct ivshm_region region;
 	int region_err;			/* from ivshm__region_init(): the memory is too small */
-	void *priv;			/* the backend's */
-	/* uio.c */
-	void *map[IVSHM_NR_MAPS];
-	size_t map_len[IVSHM_NR_MAPS];
-	volatile uint32_t *regs;
-	const uint64_t *counts;		/* the counter page's count[], at its hdr_size */
+	void *priv;			/* the backend's own state (uio.c, host.c, the tests') */
 };
 
 /*
@@ -153,6 +148,9 @@ struct ivshm_dev *ivshm__dev_new(const struct ivshm_ops *ops, void *shm, size_t 
 /* The shared memory of @dev once the backend mapped it (and the peer ID it is seen with). */
 void ivshm__dev_set_memory(struct ivshm_dev *dev, void *shm, size_t size);
 
+/* Log that @func needs interrupts @dev does not have, and return -ENOTSUP. */
+int ivshm__no_doorbell(const struct ivshm_dev *dev, const char *func);
+
 /* The backend's link to the server: 0 or -ENOLINK (logged once). */
 int ivshm__dev_link(struct ivshm_dev *dev);
 
@@ -164,6 +162,8 @@ int ivshm__dev_baseline(struct ivshm_dev *dev);
 
 /* log.c: one line for the application's log function (see ivshm_set_log_fn()). */
 void ivshm__log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Log that @func refused its arguments (@what: which), and return -EINVAL. */
+int ivshm__bad_arg(const char *func, const char *what);
 
 /* sysfs.c */
 int ivshm__read_attr(const char *path, char *buf, size_t len);

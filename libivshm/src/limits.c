@@ -60,7 +60,7 @@ int ivshm_get_limits(const struct ivshm_dev *dev, struct ivshm_limits *lim)
 	const struct ivshm_region *r;
 
 	if (!dev || !lim)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	memset(lim, 0, sizeof(*lim));
 	lim->size = dev->shm_size;
 	if (dev->region_err)

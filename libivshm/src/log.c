@@ -4,9 +4,11 @@
  * hands one line per refusal to the application's log function, or, without
  * one, to stderr when IVSHM_DEBUG is set in the environment.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <syslog.h>
 
 #include "internal.h"
 
@@ -33,4 +35,10 @@ void ivshm__log(int priority, const char *fmt, ...)
 		log_fn(log_data, priority, line);
 	else
 		fprintf(stderr, "libivshm: %s\n", line);
+}
+
+int ivshm__bad_arg(const char *func, const char *what)
+{
+	ivshm__log(LOG_DEBUG, "%s: %s", func, what);
+	return -EINVAL;
 }

@@ -5,10 +5,11 @@
  * the last report says which vectors fired and how many events merged.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
+#include "barrier.h"
 #include "clock.h"
 #include "internal.h"
 
@@ -94,11 +95,11 @@ int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
 	int err;
 
 	if (!dev)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (dev->mode != IVSHM_MODE_DOORBELL)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	if (peer > IVSHM_MAX_PEER_ID || vector >= IVSHM_MAX_VECTORS)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a peer ID or vector out of range, or a NULL pointer");
 	err = ivshm__dev_link(dev);
 	if (err)
 		return err;
@@ -107,7 +108,7 @@ int ivshm_trigger(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
 	 * visible before the doorbell, or the peer could take the interrupt
 	 * and read stale data.
 	 */
-	atomic_thread_fence(memory_order_release);
+	ivshm_fence_release();
 	return dev->ops->ring(dev, peer, vector);
 }
 
@@ -121,7 +122,7 @@ int ivshm__consume(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 	if (err)
 		return err;
 	/* Acquire: our later loads of the shared memory see the peer's pre-doorbell stores. */
-	atomic_thread_fence(memory_order_acquire);
+	ivshm_fence_acquire();
 	ivshm__counters_diff(dev->snapshot, now, dev->nr_vectors, fired, coalesced);
 	return 0;
 }
@@ -133,9 +134,9 @@ int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t 
 	int err, left, hb;
 
 	if (!dev || timeout_ms < 0)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
 	if (dev->mode != IVSHM_MODE_DOORBELL)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	err = ivshm__dev_link(dev);
 	if (err)
 		return err;
@@ -170,9 +171,9 @@ int ivshm_wait(struct ivshm_dev *dev, int timeout_ms, uint64_t *fired, uint64_t 
 int ivshm_get_fd(const struct ivshm_dev *dev, int *fd)
 {
 	if (!dev || !fd)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (dev->mode != IVSHM_MODE_DOORBELL || dev->fd < 0)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	*fd = dev->fd;
 	return 0;
 }
@@ -183,9 +184,9 @@ int ivshm_ack(struct ivshm_dev *dev, uint64_t *fired, uint64_t *coalesced)
 	int err;
 
 	if (!dev)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (dev->mode != IVSHM_MODE_DOORBELL)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	err = ivshm__dev_link(dev);
 	if (err)
 		return err;
@@ -207,11 +208,11 @@ int ivshm_get_counter(const struct ivshm_dev *dev, unsigned int vector, uint64_t
 	int err;
 
 	if (!dev || !count)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (dev->mode != IVSHM_MODE_DOORBELL)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	if (vector >= dev->nr_vectors)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a peer ID or vector out of range, or a NULL pointer");
 	/* Counting may drain a backend's wake-ups; the snapshot, all the caller sees, stays. */
 	err = dev->ops->counts((struct ivshm_dev *)dev, now);
 	if (!err)
@@ -222,7 +223,13 @@ int ivshm_get_counter(const struct ivshm_dev *dev, unsigned int vector, uint64_t
 int ivshm_next_timeout(struct ivshm_dev *dev, int *ms)
 {
 	if (!dev || !ms)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*ms = dev->region_err ? -1 : ivshm__heartbeat_due_ms(&dev->region);
 	return 0;
+}
+
+int ivshm__no_doorbell(const struct ivshm_dev *dev, const char *func)
+{
+	ivshm__log(LOG_DEBUG, "%s: %s has no interrupts (ivshmem-plain)", func, dev->path);
+	return -ENOTSUP;
 }

@@ -39,8 +39,12 @@ static uint32_t readiness(struct ivshm_chan *ch, int64_t now_ms)
 	err = ivshm__chan_usable(ch);
 	if (!err && !ch->peer_closed && now_ms >= ch->next_check_ms)
 		err = ivshm__chan_fail(ch, ivshm__chan_check_peer(ch));
-	if (err)
+	/* The cheap look every call makes: a peer that closed, left or broke its end. */
+	if (!err && !ch->peer_closed)
+		err = ivshm__chan_idle(ch, IVSHM_RX);
+	if (err && err != -EPIPE)
 		return IVSHM_CHAN_ERR;
+	/* Closed: reading drains then says -EPIPE, writing says -EPIPE: both can go on. */
 	if (ch->peer_closed)
 		return ch->events & (IVSHM_CHAN_IN | IVSHM_CHAN_OUT);
 	if (ch->events & IVSHM_CHAN_IN) {
@@ -77,7 +81,7 @@ int ivshm_poll(struct ivshm_dev *dev, struct ivshm_chan_event *evs, unsigned int
 	int err;
 
 	if (!n || (!evs && max))
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*n = 0;
 	err = ivshm__region_of(dev, &r);
 	if (err)

@@ -7,7 +7,7 @@
 int ivshm_get_shared_buffer(const struct ivshm_dev *dev, void **addr, size_t *size)
 {
 	if (!dev || !addr || !size)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*addr = dev->shm;
 	*size = dev->shm_size;
 	return 0;
@@ -16,9 +16,9 @@ int ivshm_get_shared_buffer(const struct ivshm_dev *dev, void **addr, size_t *si
 int ivshm_get_peer_id(const struct ivshm_dev *dev, unsigned int *id)
 {
 	if (!dev || !id)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (dev->mode != IVSHM_MODE_DOORBELL)
-		return -ENOTSUP;
+		return ivshm__no_doorbell(dev, __func__);
 	*id = (unsigned int)dev->peer_id;
 	return 0;
 }
@@ -26,7 +26,7 @@ int ivshm_get_peer_id(const struct ivshm_dev *dev, unsigned int *id)
 int ivshm_get_vectors(const struct ivshm_dev *dev, unsigned int *nr)
 {
 	if (!dev || !nr)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*nr = dev->nr_vectors;
 	return 0;
 }
@@ -34,7 +34,7 @@ int ivshm_get_vectors(const struct ivshm_dev *dev, unsigned int *nr)
 int ivshm_get_mode(const struct ivshm_dev *dev, enum ivshm_mode *mode)
 {
 	if (!dev || !mode)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*mode = dev->mode;
 	return 0;
 }
@@ -47,7 +47,7 @@ int ivshm_get_uio_path(const struct ivshm_dev *dev, const char **path)
 int ivshm_get_path(const struct ivshm_dev *dev, const char **path)
 {
 	if (!dev || !path)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	*path = dev->path;
 	return 0;
 }
@@ -55,7 +55,7 @@ int ivshm_get_path(const struct ivshm_dev *dev, const char **path)
 int ivshm_get_pci_address(const struct ivshm_dev *dev, const char **addr)
 {
 	if (!dev || !addr)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	if (!dev->pci_addr[0])
 		return -ENOENT;
 	*addr = dev->pci_addr;

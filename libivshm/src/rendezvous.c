@@ -14,7 +14,7 @@ int ivshm__region_of(struct ivshm_dev *dev, struct ivshm_region **r)
 	int err;
 
 	if (!dev)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "no handle");
 	err = ivshm__dev_link(dev);
 	if (err)
 		return err;
@@ -92,7 +92,7 @@ int ivshm_get_peer(struct ivshm_dev *dev, unsigned int id, struct ivshm_peer *pe
 	int err;
 
 	if (!peer)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	err = ivshm__region_of(dev, &r);
 	return err ? err : ivshm__lookup(r, id, peer, NULL);
 }
@@ -104,7 +104,7 @@ int ivshm_list_peers(struct ivshm_dev *dev, struct ivshm_peer *peers, unsigned i
 	int err;
 
 	if ((!peers && max) || !n)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	err = ivshm__region_of(dev, &r);
 	return err ? err : ivshm__list_peers(r, peers, max, n);
 }
@@ -115,7 +115,7 @@ int ivshm_get_user_area(struct ivshm_dev *dev, unsigned int id, void **addr, siz
 	int err;
 
 	if (!addr || !size)
-		return -EINVAL;
+		return ivshm__bad_arg(__func__, "a NULL pointer");
 	err = ivshm__region_of(dev, &r);
 	return err ? err : ivshm__user_area(r, id, addr, size);
 }

@@ -17,7 +17,21 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "barrier.h"
 #include "internal.h"
+
+/* What a guest handle holds beyond the common fields: its maps. */
+struct uio {
+	void *map[IVSHM_NR_MAPS];
+	size_t map_len[IVSHM_NR_MAPS];
+	volatile uint32_t *regs;
+	const uint64_t *counts;		/* the counter page's count[], at its hdr_size */
+};
+
+static struct uio *uio_of(const struct ivshm_dev *dev)
+{
+	return dev->priv;
+}
 
 static int map_region(struct ivshm_dev *dev, const struct ivshm_devinfo *info,
 		      unsigned int i, int prot)
@@ -28,25 +42,28 @@ static int map_region(struct ivshm_dev *dev, const struct ivshm_devinfo *info,
 	p = mmap(NULL, info->map_size[i], prot, MAP_SHARED, dev->fd, (off_t)i * page);
 	if (p == MAP_FAILED)
 		return -errno;
-	dev->map[i] = p;
-	dev->map_len[i] = info->map_size[i];
+	uio_of(dev)->map[i] = p;
+	uio_of(dev)->map_len[i] = info->map_size[i];
 	return 0;
 }
 
 static void uio_release(struct ivshm_dev *dev)
 {
+	struct uio *u = uio_of(dev);
 	unsigned int i;
 
-	for (i = 0; i < IVSHM_NR_MAPS; i++)
-		if (dev->map[i])
-			munmap(dev->map[i], dev->map_len[i]);
+	for (i = 0; u && i < IVSHM_NR_MAPS; i++)
+		if (u->map[i])
+			munmap(u->map[i], u->map_len[i]);
 	if (dev->fd >= 0)
 		close(dev->fd);
+	free(u);
+	dev->priv = NULL;
 }
 
 static int uio_ring(struct ivshm_dev *dev, unsigned int peer, unsigned int vector)
 {
-	dev->regs[IVSHMEM_REG_DOORBELL / sizeof(uint32_t)] = (uint32_t)(peer << 16 | vector);
+	uio_of(dev)->regs[IVSHMEM_REG_DOORBELL / sizeof(uint32_t)] = (uint32_t)(peer << 16 | vector);
 	return 0;
 }
 
@@ -61,13 +78,15 @@ static int uio_counts(struct ivshm_dev *dev, uint64_t *now)
 	/* Drain the UIO event so poll() sleeps again; the counters say the rest. */
 	n = read(dev->fd, &events, sizeof(events));
 	/* EIO on a doorbell device: it was unbound under us. */
-	if (n < 0 && errno == EIO)
+	if (n < 0 && errno == EIO) {
+		ivshm__log(LOG_DEBUG, "%s: the device was unbound", dev->path);
 		return -ENODEV;
+	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		return -errno;
 	/* The driver bumps a counter before it signals the event: a load after the read sees it. */
 	for (v = 0; v < dev->nr_vectors; v++)
-		now[v] = __atomic_load_n(&dev->counts[v], __ATOMIC_ACQUIRE);
+		now[v] = ivshm_load_acquire(&uio_of(dev)->counts[v]);
 	return 0;
 }
 
@@ -79,8 +98,10 @@ static int uio_block(struct ivshm_dev *dev, int timeout_ms)
 	n = poll(&pfd, 1, timeout_ms);
 	if (n < 0 && errno != EINTR)
 		return -errno;
-	if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
+	if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+		ivshm__log(LOG_DEBUG, "%s: the device was unbound", dev->path);
 		return -ENODEV;
+	}
 	return 0;
 }
 
@@ -100,7 +121,7 @@ static int check_counters(struct ivshm_dev *dev, const struct ivshm_devinfo *inf
 	const struct uio_ivshmem_counters *c;
 	size_t avail;
 
-	c = (const void *)((const char *)dev->map[UIO_IVSHMEM_MAP_COUNTERS] +
+	c = (const void *)((const char *)uio_of(dev)->map[UIO_IVSHMEM_MAP_COUNTERS] +
 			   info->map_offset[UIO_IVSHMEM_MAP_COUNTERS]);
 	avail = info->map_size[UIO_IVSHMEM_MAP_COUNTERS] - info->map_offset[UIO_IVSHMEM_MAP_COUNTERS];
 	if (c->magic != UIO_IVSHMEM_COUNTERS_MAGIC) {
@@ -119,7 +140,7 @@ static int check_counters(struct ivshm_dev *dev, const struct ivshm_devinfo *inf
 			   dev->path, c->hdr_size, c->count_size);
 		return -EBADMSG;
 	}
-	dev->counts = (const uint64_t *)((const char *)c + c->hdr_size);
+	uio_of(dev)->counts = (const uint64_t *)((const char *)c + c->hdr_size);
 	return 0;
 }
 
@@ -171,6 +192,11 @@ int ivshm__open_root(const char *sysroot, const char *devroot, const char *devic
 	dev = ivshm__dev_new(&uio_ops, NULL, 0, info.peer_id, info.nr_vectors);
 	if (!dev)
 		return -ENOMEM;
+	dev->priv = calloc(1, sizeof(struct uio));
+	if (!dev->priv) {
+		err = -ENOMEM;
+		goto out_free;
+	}
 	n = snprintf(dev->path, sizeof(dev->path), "%s/uio%u", devroot, info.uio_index);
 	if (n < 0 || (size_t)n >= sizeof(dev->path)) {
 		err = -ENAMETOOLONG;
@@ -193,9 +219,9 @@ int ivshm__open_root(const char *sysroot, const char *devroot, const char *devic
 	if (err)
 		goto out_release;
 
-	dev->regs = (volatile uint32_t *)((char *)dev->map[UIO_IVSHMEM_MAP_REGS] +
-					  info.map_offset[UIO_IVSHMEM_MAP_REGS]);
-	ivshm__dev_set_memory(dev, (char *)dev->map[UIO_IVSHMEM_MAP_SHMEM] +
+	uio_of(dev)->regs = (volatile uint32_t *)((char *)uio_of(dev)->map[UIO_IVSHMEM_MAP_REGS] +
+						  info.map_offset[UIO_IVSHMEM_MAP_REGS]);
+	ivshm__dev_set_memory(dev, (char *)uio_of(dev)->map[UIO_IVSHMEM_MAP_SHMEM] +
 				   info.map_offset[UIO_IVSHMEM_MAP_SHMEM],
 			      info.map_size[UIO_IVSHMEM_MAP_SHMEM] -
 				   info.map_offset[UIO_IVSHMEM_MAP_SHMEM]);
@@ -212,13 +238,16 @@ out_release:
 	free(dev);
 	return err;
 out_free:
+	free(dev->priv);
 	free(dev);
 	return err;
 }
 
 int ivshm_open(const char *device, unsigned int flags, struct ivshm_dev **devp)
 {
-	if (flags)
+	if (flags) {
+		ivshm__log(LOG_DEBUG, "ivshm_open: flags %#x: no flag applies to guest devices", flags);
 		return -EINVAL;
+	}
 	return ivshm__open_root("/sys", "/dev", device, devp);
 }

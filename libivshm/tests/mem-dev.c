@@ -173,8 +173,11 @@ static void write_page(uint32_t magic)
 	ivshm_store_relaxed(&sp->tick_ms, magic ? srv.tick_ms : 0u);
 }
 
+/* The tick follows the clock, not the turns of this thread: a loaded machine delays turns. */
 static void *ticker(void *arg)
 {
+	int64_t start = ivshm_clock_ms(), frozen_ms = 0, since = 0;
+
 	(void)arg;
 	for (;;) {
 		pthread_mutex_lock(&srv_lock);
@@ -182,8 +185,14 @@ static void *ticker(void *arg)
 			pthread_mutex_unlock(&srv_lock);
 			return NULL;
 		}
-		if (!srv.frozen) {
-			srv.tick = srv.tick == UINT32_MAX ? 1 : srv.tick + 1;
+		if (srv.frozen) {
+			if (!since)
+				since = ivshm_clock_ms();
+		} else {
+			if (since)
+				frozen_ms += ivshm_clock_ms() - since;
+			since = 0;
+			srv.tick = 1 + (uint32_t)((ivshm_clock_ms() - start - frozen_ms) / srv.tick_ms);
 			ivshm_store_release(&srv.page->tick, srv.tick);
 		}
 		pthread_mutex_unlock(&srv_lock);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "barrier.h"
 #include "chan.h"
 #include "clock.h"
 #include "mem-dev.h"
@@ -37,8 +38,8 @@ static void rebase(struct ivshm_chan *ch, uint32_t base)
 {
 	ch->prod = ch->cons = ch->prod_pub = ch->cons_pub = base;
 	ch->seen_prod = ch->seen_cons = ch->checked_prod = ch->checked_cons = base;
-	__atomic_store_n(&ch->half->prod, base, __ATOMIC_RELEASE);
-	__atomic_store_n(&ch->half->cons, base, __ATOMIC_RELEASE);
+	ivshm_store_release(&ch->half->prod, base);
+	ivshm_store_release(&ch->half->cons, base);
 }
 
 static struct ivshm_chan_opts packet = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096 };

@@ -124,9 +124,12 @@ static void close_then_reopen_at_once(void **state)
 			assert_int_equal(ivshm_chan_send(ch, &sent, sizeof(sent), 5000), 0);
 		ivshm_chan_close(ch);
 	}
+	/* A waits for the reader to finish, beating (else it would look dead). */
 	deadline = ivshm_clock_ms() + 10000;
-	while (rd.cycles < 2000 && ivshm_clock_ms() < deadline)
+	while (rd.cycles < 2000 && ivshm_clock_ms() < deadline) {
 		ivshm_clock_sleep_ms(1);
+		ivshm_heartbeat(w->a);
+	}
 	rd.stop = 1;
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(rd.protos, 0);

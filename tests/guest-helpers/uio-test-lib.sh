@@ -1,7 +1,7 @@
-# The guest test library: shell functions for the driver tests' guest scripts
-# (tests/03*-driver-*.bats). The test overlay puts it at
-# /usr/lib/ivshm-tests/uio-test-lib.sh, and guest_cmd (tests/helpers/driver.bash)
-# sources it before each script.
+# The guest test library: shell functions for the guest scripts of the tests
+# (busybox sh). The test overlay puts it at /usr/lib/ivshm-tests/uio-test-lib.sh;
+# guest_cmd (tests/helpers/driver.bash) and guest_start (tests/helpers/exchange.bash)
+# source it before each script.
 
 D=/sys/bus/pci/drivers/uio_ivshmem
 
@@ -12,13 +12,22 @@ p() {
 	uio-probe "$@" 2>&1 | sed "s/^/$tag $1: /"
 }
 
+# poll_until SECONDS CMD...: run CMD every 50 ms until it succeeds; non-zero once
+# SECONDS passed without. The one wait loop of the guest scripts: a condition that
+# is a pipeline goes into a function first.
+poll_until() {
+	_poll_left=$(($1 * 20))
+	shift
+	until "$@"; do
+		[ "$_poll_left" -gt 0 ] || return 1
+		sleep 0.05
+		_poll_left=$((_poll_left - 1))
+	done
+}
+
 # poll_for FILE TEXT: wait up to 30 s for a background helper to write TEXT.
 poll_for() {
-	n=0
-	while ! grep -q "$2" "$1" && [ $n -lt 300 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
+	poll_until 30 grep -q "$2" "$1"
 }
 
 # uio_of MODE: the UIO devices whose ivshmem_mode is MODE (doorbell or plain).

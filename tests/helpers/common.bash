@@ -1,9 +1,15 @@
-# Shared by every .bats file: `load helpers/common` inside setup/setup_file.
+# Shared by every .bats file. A file loads what it needs once, at file level (bats
+# sources the file for setup_file, every test and teardown_file), with one line:
+# `load helpers/NAME` of the most specific helper, which loads the ones it builds on
+# (helpers/ivshmd-hardening: ivshmd, qemu and this one). Loading twice is harmless.
 # Provides the bats-assert/support/file libraries, paths into build/, the host
 # scripts' library (host/lib/ivshm.sh: wait_for, alive, gone, kill_wait, the console
 # markers IVSHM_CONSOLE_* and readers ivshm_console_*, the deployment defaults
 # IVSHM_*, ...), and the private ivshmd a test file may run in its scratch directory.
 # The builds every file needs were made once for the suite (setup_suite.bash).
+
+[ -z "${IVSHM_HELPERS_COMMON:-}" ] || return 0
+IVSHM_HELPERS_COMMON=1	# not exported: each test process loads its own
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -16,6 +22,10 @@ export IVSHM_TOP IVSHM_BUILD IVSHM_BIN
 
 # shellcheck source=../../host/lib/ivshm.sh
 . "$IVSHM_TOP/host/lib/ivshm.sh"
+
+# Where the test overlay (tests/helpers/test-vm) puts the guest test library,
+# tests/guest-helpers/uio-test-lib.sh: poll_until and the driver tests' functions.
+GUEST_TEST_LIB=/usr/lib/ivshm-tests/uio-test-lib.sh
 
 # wait_for_line TIMEOUT_S FILE PATTERN: wait until FILE has a line matching the ERE PATTERN.
 wait_for_line() {

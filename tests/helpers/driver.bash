@@ -1,12 +1,11 @@
 # Shared by the uio_ivshmem driver tests (tests/03*-driver-*.bats).
-# `load helpers/driver` after helpers/common.
+# Loads helpers/common.
+
+load helpers/common
 
 # The launcher with the test overlay (uio-probe, the guest test library) added to
 # the product image.
 VM="$IVSHM_TOP/tests/helpers/test-vm"
-
-# Where the test overlay puts the guest test library (tests/guest-helpers/uio-test-lib.sh).
-GUEST_TEST_LIB=/usr/lib/ivshm-tests/uio-test-lib.sh
 
 # Kernel log lines that mean the driver (or the kernel under it) misbehaved.
 DRIVER_BAD_KLOG='BUG|WARNING|Oops|leak|Call Trace|general protection|Bad page|refcount_t|list_(add|del) corruption'

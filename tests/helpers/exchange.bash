@@ -1,14 +1,18 @@
 # Shared by the two-guest exchange tests (tests/04*-*.bats): an ivshmd per test
 # file, guests booted in the background, transcripts read from serial logs.
-# `load helpers/exchange` after helpers/common; set SCRATCH (a private directory) first,
-# or let exchange_setup_file make it.
+# Loads helpers/common; set SCRATCH (a private directory) first, or let
+# exchange_setup_file make it.
 
-VM="$IVSHM_TOP/host/launch/ivshm-vm"
+load helpers/common
 
-# exchange_image: the guest programs and the guest image. setup_suite built them;
-# this only finds them up to date unless a source changed.
+# The product image with the test overlay: the guest scripts wait through the guest
+# test library (poll_until), which guest_start sources first.
+VM="$IVSHM_TOP/tests/helpers/test-vm"
+
+# exchange_image: the guest programs, the guest image and the test overlay.
+# setup_suite built them; this only finds them up to date unless a source changed.
 exchange_image() {
-	make -s -C "$IVSHM_TOP" BUILD="$IVSHM_BUILD" guest >&2
+	make -s -C "$IVSHM_TOP" BUILD="$IVSHM_BUILD" guest test-overlay >&2
 }
 
 # exchange_setup_file VECTORS: for setup_file: $SCRATCH, a directory of this process's
@@ -30,7 +34,7 @@ ivshmd_start() {
 }
 
 # guest_start NAME SCRIPT [LAUNCHER ARGS...]: boot a guest in the background running
-# SCRIPT; its serial log is $SCRATCH/NAME.log and its exit status lands in
+# SCRIPT after the guest test library; its serial log is $SCRATCH/NAME.log and its exit status lands in
 # $SCRATCH/NAME.status. The VM name carries the test file's PID.
 guest_start() {
 	local name=$1 script=$2
@@ -40,7 +44,7 @@ guest_start() {
 	(
 		rc=0
 		timeout 170 "$VM" --name "$name-$$" --log "$SCRATCH/$name.log" --timeout 150 \
-			"$@" --cmd "$script" >"$SCRATCH/$name.out" 2>&1 || rc=$?
+			"$@" --cmd ". $GUEST_TEST_LIB"$'\n'"$script" >"$SCRATCH/$name.out" 2>&1 || rc=$?
 		echo "$rc" >"$SCRATCH/$name.status"
 	) 3>&- 4>&- &
 }
@@ -59,13 +63,17 @@ transcript() {
 }
 
 # assert_in_order NAME LINE...: each LINE is a whole line of the transcript, later
-# ones further down.
+# ones further down. A LINE ending in " (...)" is a program's error with or without
+# libivshm's detail in parentheses, whatever it says.
 assert_in_order() {
 	local name=$1 last=0 n line
 	shift
 	for line in "$@"; do
-		n=$(transcript "$name" | awk -v last="$last" -v l="$line" \
-			'NR > last && $0 == l { print NR; exit }')
+		n=$(transcript "$name" | awk -v last="$last" -v l="$line" '
+			BEGIN { any = l ~ / \(\.\.\.\)$/; if (any) l = substr(l, 1, length(l) - 6) }
+			NR > last && ($0 == l || (any && index($0, l " (") == 1 && $0 ~ /\)$/)) {
+				print NR; exit
+			}')
 		[ -n "$n" ] || fail "$name: no line '$line' after line $last"$'\n'"$(transcript "$name")"
 		last=$n
 	done

@@ -1,8 +1,9 @@
 # For the ivshmd test files: peers under other users, servers without -v,
-# the daemon (supervisor) and its server, floods of connections. Load after
-# helpers/common and helpers/ivshmd; uses $SRV_DIR and $IVSHMD_BIN like them.
-# Brings the QEMU helpers (helpers/qemu) too.
+# the daemon (supervisor) and its server, floods of connections. Loads
+# helpers/ivshmd (and so helpers/common) and the QEMU helpers (helpers/qemu);
+# uses $SRV_DIR and $IVSHMD_BIN like them.
 
+load helpers/ivshmd
 load helpers/qemu
 
 # as_user USER GROUP CMD...: run CMD as USER with only GROUP (e.g. nobody nogroup).

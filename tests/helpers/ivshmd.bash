@@ -1,8 +1,10 @@
 # Shared by the ivshmd test files (tests/01*-ivshmd-*.bats): servers and peers
 # run under `timeout` in a private directory short enough for UNIX socket
 # paths, and the scenarios both the normal and the ASan+UBSan files run.
-# `load helpers/ivshmd` after helpers/common. IVSHMD_BIN picks the build
-# (default $IVSHM_BIN; 016-ivshmd-asan points it at its sanitizer build).
+# Loads helpers/common. IVSHMD_BIN picks the build (default $IVSHM_BIN;
+# 016-ivshmd-asan points it at its sanitizer build in setup_file).
+
+load helpers/common
 
 : "${IVSHMD_BIN:=$IVSHM_BIN}"
 export IVSHMD_BIN

@@ -1,6 +1,9 @@
 # For tests/05*-*.bats: the system-wide ivshmd the installed VM configs expect, and
 # the ivshm-server/ivshm-client domains, always cleaned up. The work is done by the
 # host library (host/lib/ivshmd.sh, libvirt.sh, exchange.sh), as in ivshm-demo.
+# Loads helpers/common.
+
+load helpers/common
 
 SYS_SOCK=$IVSHM_SOCKET
 SYS_PIDFILE=$(dirname "$IVSHM_SOCKET")/ivshmd-test.pid

@@ -1,6 +1,9 @@
 # QEMU machines for the ivshmd tests that need the real device without a guest
 # (tests/015, tests/helpers/ivshmd-hardening.bash): a q35 machine with one
-# ivshmem-doorbell, driven through its HMP monitor. Needs $SRV_DIR.
+# ivshmem-doorbell, driven through its HMP monitor. Needs $SRV_DIR; loads
+# helpers/common.
+
+load helpers/common
 
 # qemus_stop_all: stop every QEMU the file started.
 qemus_stop_all() {

@@ -1,5 +1,7 @@
 # The cmocka unit tests of every C component, discovered from their sources
-# (COMPONENT/tests/test-*.c, host's in host/ivshmd/tests): `load helpers/unit`.
+# (COMPONENT/tests/test-*.c, host's in host/ivshmd/tests). Loads helpers/common.
+
+load helpers/common
 
 # unit_sources COMPONENT: the directory holding COMPONENT's test sources.
 unit_sources() {

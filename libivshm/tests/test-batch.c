@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Many messages under one index store and at most one doorbell (batches,
+ * zero-copy reserve/commit and peek/release), and readiness of many channels
+ * from one device fd (ivshm_poll), between two peers (threads) over one
+ * buffer with a ticking server page.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "chan.h"
+#include "clock.h"
+#include "mem-dev.h"
+
+#define SIZE (4u << 20)
+#define A_ID 1
+#define B_ID 2
+
+struct world {
+	char *mem;
+	struct ivshm_dev *a, *b;
+	struct ivshm_chan *ca, *cb;
+};
+
+static const struct ivshm_chan_opts packet = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096 };
+static const struct ivshm_chan_opts stream = { .type = IVSHM_CHAN_STREAM, .ring_size = 4096 };
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -1;
+	w->mem = aligned_alloc(IVSHM_SHM_PAGE, SIZE);
+	if (!w->mem)
+		return -1;
+	memset(w->mem, 0, SIZE);
+	w->a = mem_dev_open(w->mem, SIZE, A_ID, 2);
+	w->b = mem_dev_open(w->mem, SIZE, B_ID, 2);
+	if (!w->a || !w->b || mem_server_start(w->mem, 10) || ivshm_publish(w->a, "a", 0, 0) ||
+	    ivshm_publish(w->b, "b", 0, 0))
+		return -1;
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	ivshm_chan_close(w->ca);
+	ivshm_chan_close(w->cb);
+	ivshm_close(w->a);
+	ivshm_close(w->b);
+	mem_server_stop();
+	free(w->mem);
+	free(w);
+	return 0;
+}
+
+struct opener {
+	struct world *w;
+	const struct ivshm_chan_opts *o;
+	int err;
+};
+
+static void *open_a(void *arg)
+{
+	struct opener *op = arg;
+
+	op->err = ivshm_chan_open(op->w->a, B_ID, 7, op->o, 5000, &op->w->ca);
+	return NULL;
+}
+
+static void connect_ab(struct world *w, const struct ivshm_chan_opts *o)
+{
+	struct opener op = { .w = w, .o = o };
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, open_a, &op), 0);
+	assert_int_equal(ivshm_chan_accept(w->b, 7, o, 5000, &w->cb), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(op.err, 0);
+}
+
+static uint64_t publishes(struct ivshm_chan *ch)
+{
+	struct ivshm_chan_stats st;
+
+	assert_int_equal(ivshm_chan_get_stats(ch, &st), 0);
+	return st.publishes;
+}
+
+static uint64_t doorbells(struct ivshm_chan *ch)
+{
+	struct ivshm_chan_stats st;
+
+	assert_int_equal(ivshm_chan_get_stats(ch, &st), 0);
+	return st.doorbells;
+}
+
+/* Forty small messages: one index store and one doorbell each way, whole and in order. */
+static void a_batch_is_one_store_and_one_doorbell(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_msg out[40], in[64];
+	uint32_t vals[40], got[64];
+	uint64_t pa, pb, da, rung;
+	unsigned int n, i;
+
+	connect_ab(w, &packet);
+	for (i = 0; i < 40; i++) {
+		vals[i] = i * 7;
+		out[i] = (struct ivshm_msg){ .buf = &vals[i], .len = sizeof(vals[i]) };
+	}
+	for (i = 0; i < 64; i++)
+		in[i] = (struct ivshm_msg){ .buf = &got[i], .size = sizeof(got[i]) };
+	/* B sleeps on its end, so the batch rings it: once. */
+	assert_int_equal(ivshm_chan_recv_batch(w->cb, in, 64, &n, 0), -EAGAIN);
+	pa = publishes(w->ca);
+	da = doorbells(w->ca);
+	rung = mem_dev_rung(B_ID);
+	assert_int_equal(ivshm_chan_send_batch(w->ca, out, 40, &n, 0), 0);
+	assert_int_equal(n, 40);
+	assert_int_equal(publishes(w->ca) - pa, 1);
+	assert_int_equal(doorbells(w->ca) - da, 1);
+	assert_int_equal(mem_dev_rung(B_ID) - rung, 1);
+	pb = publishes(w->cb);
+	assert_int_equal(ivshm_chan_recv_batch(w->cb, in, 64, &n, 0), 0);
+	assert_int_equal(n, 40);
+	assert_int_equal(publishes(w->cb) - pb, 1);
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(in[i].len, sizeof(uint32_t));
+		assert_int_equal(got[i], i * 7);
+	}
+	assert_int_equal(ivshm_chan_recv_batch(w->cb, in, 64, &n, 0), -EAGAIN);
+}
+
+/* A batch sends what fits, stops before a message above the maximum, refuses a first one. */
+static void a_batch_stops_where_it_must(void **state)
+{
+	struct world *w = *state;
+	static char big[4096], small[8];
+	struct ivshm_msg out[3] = {
+		{ .buf = small, .len = 8 }, { .buf = big, .len = 4000 }, { .buf = small, .len = 8 },
+	}, in[4];
+	unsigned int n = 99, i;
+	char buf[4][2048];
+
+	connect_ab(w, &packet);
+	assert_int_equal(ivshm_chan_send_batch(w->ca, &out[1], 1, &n, 0), -EMSGSIZE);
+	assert_int_equal(n, 0);
+	assert_int_equal(ivshm_chan_send_batch(w->ca, out, 3, &n, 0), 0);
+	assert_int_equal(n, 1);
+	/* Fill the 4 KiB ring: four of 1000 bytes fit after the first 8, not a fifth. */
+	out[1].len = 1000;
+	for (i = 0; i < 4; i++)
+		assert_int_equal(ivshm_chan_send_batch(w->ca, &out[1], 1, &n, 0), 0);
+	assert_int_equal(ivshm_chan_send_batch(w->ca, &out[1], 1, &n, 0), -EAGAIN);
+	/* A buffer too small for the first message: it stays, with the length it needs. */
+	for (i = 0; i < 4; i++)
+		in[i] = (struct ivshm_msg){ .buf = buf[i], .size = i == 1 ? 100 : sizeof(buf[i]) };
+	in[0].size = 4;
+	assert_int_equal(ivshm_chan_recv_batch(w->cb, in, 4, &n, 0), -EMSGSIZE);
+	assert_int_equal(in[0].len, 8);
+	in[0].size = sizeof(buf[0]);
+	/* ... and one too small later ends the batch before it. */
+	assert_int_equal(ivshm_chan_recv_batch(w->cb, in, 4, &n, 0), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ivshm_chan_recv_batch(w->cb, &in[2], 2, &n, 0), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(in[2].len, 1000);
+	assert_int_equal(in[3].len, 1000);
+}
+
+/* Between batch_begin and batch_end nothing is visible; then all of it at once. */
+static void zero_copy_under_one_batch(void **state)
+{
+	struct world *w = *state;
+	const void *msg;
+	char buf[64];
+	size_t len;
+	uint64_t pa;
+	void *p;
+	int i;
+
+	connect_ab(w, &packet);
+	pa = publishes(w->ca);
+	assert_int_equal(ivshm_chan_batch_begin(w->ca), 0);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(ivshm_chan_reserve(w->ca, 16, &p, 0), 0);
+		assert_int_equal(ivshm_chan_reserve(w->ca, 16, &p, 0), -EBUSY);
+		memset(p, 'a' + i, 16);
+		assert_int_equal(ivshm_chan_commit(w->ca, 16), 0);
+	}
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), -EAGAIN);
+	assert_int_equal(publishes(w->ca), pa);
+	assert_int_equal(ivshm_chan_batch_end(w->ca), 0);
+	assert_int_equal(publishes(w->ca) - pa, 1);
+	/* Peeked in place; a second peek waits for the release, which takes the whole message. */
+	assert_int_equal(ivshm_chan_batch_begin(w->cb), 0);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(ivshm_chan_peek(w->cb, &msg, &len, 0), 0);
+		assert_int_equal(len, 16);
+		assert_int_equal(((const char *)msg)[15], 'a' + i);
+		assert_int_equal(ivshm_chan_peek(w->cb, &msg, &len, 0), -EBUSY);
+		assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), -EBUSY);
+		assert_int_equal(ivshm_chan_release(w->cb, 15), -EINVAL);
+		assert_int_equal(ivshm_chan_release(w->cb, 16), 0);
+	}
+	assert_int_equal(ivshm_chan_release(w->cb, 16), -EINVAL);
+	assert_int_equal(ivshm_chan_batch_end(w->cb), 0);
+	assert_int_equal(ivshm_chan_peek(w->cb, &msg, &len, 0), -EAGAIN);
+}
+
+/* Stream peek: what is there up to the ring's end; release takes part of it. */
+static void stream_peek_takes_part(void **state)
+{
+	struct world *w = *state;
+	const void *msg;
+	size_t len, done;
+
+	connect_ab(w, &stream);
+	assert_int_equal(ivshm_chan_write(w->ca, "hello world", 11, &done, 0), 0);
+	assert_int_equal(ivshm_chan_peek(w->cb, &msg, &len, 0), 0);
+	assert_int_equal(len, 11);
+	assert_int_equal(ivshm_chan_release(w->cb, 12), -EINVAL);
+	assert_int_equal(ivshm_chan_release(w->cb, 6), 0);
+	assert_int_equal(ivshm_chan_peek(w->cb, &msg, &len, 0), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(msg, "world", 5);
+	assert_int_equal(ivshm_chan_release(w->cb, 5), 0);
+}
+
+struct reader {
+	struct ivshm_chan *ch;
+	int count, err;
+};
+
+static void *read_all(void *arg)
+{
+	struct reader *r = arg;
+	char buf[64];
+	size_t len;
+
+	while (r->count < 500 && !(r->err = ivshm_chan_recv(r->ch, buf, sizeof(buf), &len, 3000)))
+		r->count++;
+	return NULL;
+}
+
+/* A batch that must wait for room publishes first: the two ends never wait for each other. */
+static void a_waiting_batch_publishes_first(void **state)
+{
+	struct world *w = *state;
+	struct reader r = { 0 };
+	pthread_t t;
+	int i;
+
+	connect_ab(w, &packet);
+	r.ch = w->cb;
+	assert_int_equal(pthread_create(&t, NULL, read_all, &r), 0);
+	assert_int_equal(ivshm_chan_batch_begin(w->ca), 0);
+	for (i = 0; i < 500; i++)
+		assert_int_equal(ivshm_chan_send(w->ca, "0123456789abcdef0123456789", 26, 3000), 0);
+	assert_int_equal(ivshm_chan_batch_end(w->ca), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.count, 500);
+}
+
+/* ivshm_poll: which channels can go on, among those that asked; the rest ask the peer to ring. */
+static void poll_reports_what_each_asked(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_chan_event ev[4];
+	unsigned int n;
+	int tag_a, tag_b;
+	char buf[64];
+	size_t len;
+	uint64_t rung;
+	int fd;
+
+	connect_ab(w, &packet);
+	assert_int_equal(ivshm_chan_set_events(w->cb, IVSHM_CHAN_IN, &tag_b), 0);
+	assert_int_equal(ivshm_chan_set_events(w->cb, 8, &tag_b), -EINVAL);
+	/* Nothing to read: nothing reported, and B's end now asks A to ring. */
+	assert_int_equal(ivshm_poll(w->b, ev, 4, &n), 0);
+	assert_int_equal(n, 0);
+	rung = mem_dev_rung(B_ID);
+	assert_int_equal(ivshm_chan_send(w->ca, "x", 1, 0), 0);
+	assert_int_equal(mem_dev_rung(B_ID) - rung, 1);
+	assert_int_equal(ivshm_poll(w->b, ev, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(ev[0].ch, w->cb);
+	assert_ptr_equal(ev[0].data, &tag_b);
+	assert_int_equal(ev[0].events, IVSHM_CHAN_IN);
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), 0);
+	/* A asks for room: there is, at once. */
+	assert_int_equal(ivshm_chan_set_events(w->ca, IVSHM_CHAN_OUT, &tag_a), 0);
+	assert_int_equal(ivshm_poll(w->a, ev, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev[0].events, IVSHM_CHAN_OUT);
+	assert_ptr_equal(ev[0].data, &tag_a);
+	/* The peer closes: the reader is told to read (and gets the end). */
+	ivshm_chan_close(w->ca);
+	w->ca = NULL;
+	assert_int_equal(ivshm_poll(w->b, ev, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(ev[0].events & IVSHM_CHAN_IN);
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 0), -EPIPE);
+	assert_int_equal(ivshm_get_fd(w->b, &fd), -ENOTSUP);
+}
+
+/* More channels ready than room for events: each turn starts further on, none starves. */
+static void poll_lets_no_channel_starve(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_chan *ca[3], *cb[3];
+	struct ivshm_chan_event ev;
+	unsigned int n, seen = 0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		struct opener op = { .w = w, .o = &packet };
+		pthread_t t;
+
+		assert_int_equal(pthread_create(&t, NULL, open_a, &op), 0);
+		assert_int_equal(ivshm_chan_accept(w->b, 7, &packet, 5000, &cb[i]), 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(op.err, 0);
+		ca[i] = w->ca;
+		w->ca = NULL;
+		assert_int_equal(ivshm_chan_set_events(cb[i], IVSHM_CHAN_IN, cb[i]), 0);
+		assert_int_equal(ivshm_chan_send(ca[i], "x", 1, 0), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(ivshm_poll(w->b, &ev, 1, &n), 0);
+		assert_int_equal(n, 1);
+		for (int k = 0; k < 3; k++)
+			if (ev.ch == cb[k])
+				seen |= 1u << k;
+	}
+	assert_int_equal(seen, 7);
+	for (i = 0; i < 3; i++) {
+		ivshm_chan_close(ca[i]);
+		ivshm_chan_close(cb[i]);
+	}
+}
+
+static void next_timeout_is_the_heartbeat(void **state)
+{
+	struct world *w = *state;
+	int ms;
+
+	assert_int_equal(ivshm_next_timeout(w->a, &ms), 0);
+	assert_true(ms >= 0 && ms <= 250);
+	assert_int_equal(ivshm_unpublish(w->a), 0);
+	assert_int_equal(ivshm_next_timeout(w->a, &ms), 0);
+	assert_int_equal(ms, -1);
+	assert_int_equal(ivshm_next_timeout(NULL, &ms), -EINVAL);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(a_batch_is_one_store_and_one_doorbell),
+		T(a_batch_stops_where_it_must),
+		T(zero_copy_under_one_batch),
+		T(stream_peek_takes_part),
+		T(a_waiting_batch_publishes_first),
+		T(poll_reports_what_each_asked),
+		T(poll_lets_no_channel_starve),
+		T(next_timeout_is_the_heartbeat),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
