@@ -103,7 +103,7 @@ csv_shape() {
 	done
 	# Batches of 32 (the default), waiting in the default mode, with their own ring; the
 	# sockets between the same two processes.
-	run -0 grep -E "^bench test=stream transport=ivshm mode=batch msg_bytes=64 count=[0-9]+ .* mib_per_s=[0-9.]+ ring_bytes=65536 batch=32 wait=poll " \
+	run -0 grep -E "^bench test=stream transport=ivshm mode=batch msg_bytes=64 count=[0-9]+ .* mib_per_s=[0-9.]+ ring_bytes=65536 batch=32 wait=hybrid " \
 		"$SCRATCH/results.txt"
 	run -0 grep -E "^bench test=rtt transport=unix mode=- msg_bytes=4096 count=[0-9]+ " \
 		"$SCRATCH/results.txt"

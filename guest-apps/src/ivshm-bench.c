@@ -124,7 +124,7 @@ static void usage(FILE *f)
 		"  --spin-us      how long hybrid channels spin before they sleep (default: libivshm's)\n"
 		"  --batch        messages per batch of stream-batch, 1..%u (default 32; fewer where\n"
 		"                 they would exceed %u MiB)\n"
-		"  --batch-wait   stream-batch's wait mode: interrupt, poll or hybrid (default poll)\n"
+		"  --batch-wait   stream-batch's wait mode: interrupt, poll or hybrid (default hybrid)\n"
 		"  -t, --timeout  per call, ms (default 10000)\n"
 		"Result lines (client; times in us with ns digits, an empty value is not measured):\n"
 		"  bench test=rtt|stream transport=ivshm|tcp|unix|cacheline|memcpy\n"
@@ -597,7 +597,7 @@ int main(int argc, char **argv)
 	struct bench_opts o = {
 		.vectors = 4, .timeout_ms = 10000, .rounds = 10000, .line_rounds = 100000,
 		.wake_rounds = 500, .ring = 2u << 20, .stream_ms = 1000, .max_ms = 10000,
-		.batch = 32, .batch_wait = IVSHM_WAIT_POLL,
+		.batch = 32, .batch_wait = IVSHM_WAIT_HYBRID,
 	};
 	struct client_opts co = {
 		.rtt = { .v = { 64 }, .n = 1 },
