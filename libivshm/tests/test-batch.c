@@ -354,6 +354,89 @@ static void poll_lets_no_channel_starve(void **state)
 	}
 }
 
+
+static const struct ivshm_chan_opts nonblock = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096,
+						 .flags = IVSHM_CHAN_NONBLOCK };
+
+/* An open that does not wait: in progress, then ivshm_poll says when it is connected. */
+static void an_open_that_does_not_wait(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_chan_event ev[2];
+	struct ivshm_chan_opts bad = nonblock;
+	char buf[16];
+	unsigned int n;
+	size_t len;
+	int tag;
+
+	bad.flags = 2;
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 7, &bad, 0, &w->ca), -EINVAL);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 7, &nonblock, 0, &w->ca), -EINPROGRESS);
+	assert_non_null(w->ca);
+	assert_int_equal(ivshm_chan_send(w->ca, "x", 1, 0), -EAGAIN);
+	assert_int_equal(ivshm_chan_set_events(w->ca, IVSHM_CHAN_OUT, &tag), 0);
+	assert_int_equal(ivshm_poll(w->a, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ivshm_chan_accept(w->b, 7, &packet, 1000, &w->cb), 0);
+	assert_int_equal(ivshm_poll(w->a, ev, 2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(ev[0].ch, w->ca);
+	assert_int_equal(ev[0].events, IVSHM_CHAN_OUT);
+	assert_int_equal(ivshm_chan_send(w->ca, "hi", 3, 0), 0);
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 1000), 0);
+	assert_string_equal(buf, "hi");
+}
+
+/* Without waiting too: nobody there fails at once, a peer that dies shows as an error. */
+static void a_nonblocking_open_fails_as_the_blocking_one(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_chan_event ev;
+	struct ivshm_chan *ch = NULL;
+	unsigned int n;
+
+	assert_int_equal(ivshm_chan_open(w->a, 77, 7, &nonblock, 0, &ch), -EHOSTUNREACH);
+	assert_null(ch);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 7, &nonblock, 0, &ch), -EINPROGRESS);
+	assert_int_equal(ivshm_chan_set_events(ch, IVSHM_CHAN_OUT, NULL), 0);
+	mem_server_set(B_ID, false);
+	assert_int_equal(ivshm_poll(w->a, &ev, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev.events, IVSHM_CHAN_ERR);
+	assert_int_equal(ivshm_chan_send(ch, "x", 1, 0), -EHOSTDOWN);
+	ivshm_chan_close(ch);
+}
+
+/* A listened port: ivshm_poll says a peer asks, and the accept that follows does not wait. */
+static void poll_says_when_a_peer_asks(void **state)
+{
+	struct world *w = *state;
+	struct ivshm_chan_event ev[2];
+	unsigned int n;
+	int tag;
+
+	assert_int_equal(ivshm_listen(w->b, 9, &tag), 0);
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 8, &nonblock, 0, &w->ca), -EINPROGRESS);
+	/* A request on another port is not for the listener. */
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	ivshm_chan_close(w->ca);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 9, &nonblock, 0, &w->ca), -EINPROGRESS);
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_null(ev[0].ch);
+	assert_ptr_equal(ev[0].data, &tag);
+	assert_int_equal(ev[0].events, IVSHM_CHAN_ACCEPT);
+	assert_int_equal(ivshm_chan_accept(w->b, 9, &packet, 0, &w->cb), 0);
+	/* Answered: not reported again. */
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ivshm_unlisten(w->b, 9), 0);
+	assert_int_equal(ivshm_unlisten(w->b, 9), -ENOENT);
+}
+
 static void next_timeout_is_the_heartbeat(void **state)
 {
 	struct world *w = *state;
@@ -379,6 +462,9 @@ int main(void)
 		T(a_waiting_batch_publishes_first),
 		T(poll_reports_what_each_asked),
 		T(poll_lets_no_channel_starve),
+		T(an_open_that_does_not_wait),
+		T(a_nonblocking_open_fails_as_the_blocking_one),
+		T(poll_says_when_a_peer_asks),
 		T(next_timeout_is_the_heartbeat),
 	};
 
