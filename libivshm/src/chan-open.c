@@ -530,7 +530,7 @@ int ivshm__chan_connect_step(struct ivshm_chan *ch)
 		return 0;
 	}
 	if (err)
-		return ivshm__chan_fail(ch, err == -EPROTOTYPE ? -EPROTO : err);
+		return ivshm__chan_fail(ch, err);
 	return -EAGAIN;
 }
 

@@ -23,7 +23,7 @@
 int ivshm__chan_fail(struct ivshm_chan *ch, int err)
 {
 	if (err == -EPROTO || err == -ECONNRESET || err == -EHOSTDOWN || err == -ENOTCONN ||
-	    err == -ENOLINK)
+	    err == -ENOLINK || err == -EPROTOTYPE || err == -EHOSTUNREACH)
 		ch->err = err;
 	return err;
 }
