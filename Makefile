@@ -1,6 +1,6 @@
 # ivshm: inter-VM shared memory for QEMU/KVM.
 #
-#   make            build libivshm, the host programs, the guest driver, the guest
+#   make            build libivshm, the host programs, ivshm-proxy, the guest driver, the guest
 #                   programs and the guest image into build/
 #   make deps       install the Debian packages the project needs (needs root once)
 #   make test       deps + build + the whole test suite; ends with "N passed, N failed"
@@ -32,7 +32,13 @@ BUILD   ?= $(TOP)/build
 PREFIX  ?= /usr/local
 DATADIR ?= $(PREFIX)/share
 BACKEND ?= libvirt
-export BUILD V PREFIX DESTDIR SANITIZE SYSTEM
+export BUILD V PREFIX DESTDIR SANITIZE
+# No implicit rules here: the tree's files are prerequisites of make deb, and a script
+# next to a newer C file of the same name (tests/tools/soak, soak.c) is not to be built.
+.SUFFIXES:
+%: %.c
+%: %.o
+%: %.sh SYSTEM
 ifneq ($(V),1)
 MAKEFLAGS += --no-print-directory
 endif
@@ -51,11 +57,11 @@ IMAGEDIR ?= $(DATADIR)/ivshm/guest
 LOGDIR   ?= $(LOCALSTATEDIR)/log/ivshm
 endif
 
-COMPONENTS := libivshm host guest-apps guest-driver
+COMPONENTS := libivshm host guest-apps proxy guest-driver
 
-.PHONY: all deps common libivshm host guest-apps guest test-overlay test-tools test bench fuzz install demo deb clean
+.PHONY: all deps common libivshm host guest-apps proxy guest test-overlay test-tools test bench fuzz install demo deb clean
 
-all: libivshm host guest-apps guest
+all: libivshm host guest-apps proxy guest
 
 deps:
 	@$(TOP)/mk/deps.sh
@@ -70,15 +76,15 @@ common:
 libivshm: common
 	+@$(SUBMAKE) -C libivshm all
 
-host guest-apps: libivshm
+host guest-apps proxy: libivshm
 	+@$(SUBMAKE) -C $@ all
 
 test-tools: libivshm
 	+@$(SUBMAKE) -C tests/tools all
 
-# The guest image bundles the driver and the statically linked guest apps: the
-# product only, as make install installs it.
-guest: guest-apps
+# The guest image bundles the driver and the statically linked guest apps (the
+# proxy's static build among them): the product only, as make install installs it.
+guest: guest-apps proxy
 	@$(TOP)/host/guest-image/build-image $(BUILD)
 
 # What the tests add to a guest, as a second initramfs archive (ivshm-vm --overlay).
@@ -91,6 +97,7 @@ test-overlay:
 FUZZ_SECONDS ?= 600
 fuzz: deps
 	+@$(SUBMAKE) -C libivshm fuzz-build
+	+@$(SUBMAKE) -C proxy fuzz-build
 	@for f in $(BUILD)/fuzz/fuzz-*; do \
 		mkdir -p $(BUILD)/fuzz/corpus/$${f##*/} && \
 		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \

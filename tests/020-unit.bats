@@ -3,13 +3,15 @@
 # ASan+UBSan: common/ (number parsing, clock, protocol framing with hostile
 # streams, the client session's sequence rules), libivshm (discovery against a
 # fake sysfs tree, the peer directory and channels against hostile memory, ring
-# arithmetic at the index wrap, counters), guest-apps (the programs' helpers) and
-# ivshmd (send queue, command line, pidfile, IDs, the daemonizing parent). The
-# binaries are discovered from the sources (COMPONENT/tests/test-*.c).
+# arithmetic at the index wrap, counters), guest-apps (the programs' helpers),
+# ivshmd (send queue, command line, pidfile, IDs, the daemonizing parent) and
+# ivshm-proxy (frames of lying records, credit at the wrap, its buffer, the
+# configuration, addresses). The binaries are discovered from the sources
+# (COMPONENT/tests/test-*.c).
 
 load helpers/unit
 
-COMPONENTS="common libivshm guest-apps host"
+COMPONENTS="common libivshm guest-apps host proxy"
 
 setup_file() {
 	local c
@@ -38,10 +40,12 @@ setup_file() {
 @test "unit: libivshm" { run -0 unit_run libivshm; }
 @test "unit: guest-apps" { run -0 unit_run guest-apps; }
 @test "unit: ivshmd" { run -0 unit_run host; }
+@test "unit: ivshm-proxy" { run -0 unit_run proxy; }
 @test "unit under ASan+UBSan: common" { run -0 unit_run common asan; }
 @test "unit under ASan+UBSan: libivshm" { run -0 unit_run libivshm asan; }
 @test "unit under ASan+UBSan: guest-apps" { run -0 unit_run guest-apps asan; }
 @test "unit under ASan+UBSan: ivshmd" { run -0 unit_run host asan; }
+@test "unit under ASan+UBSan: ivshm-proxy" { run -0 unit_run proxy asan; }
 
 @test "make check of each component runs every unit test and stops at the first failure" {
 	local c n

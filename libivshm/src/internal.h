@@ -47,6 +47,8 @@ struct ivshm_tick_watch {
 
 /* How often a published peer bumps its heartbeat. */
 #define IVSHM_HEARTBEAT_MS 250
+/* Ports one handle listens on (ivshm_listen()). */
+#define IVSHM__MAX_LISTENS 64
 /* A LIVE slot whose heartbeat stood still this many periods belongs to a dead peer. */
 #define IVSHM_DEAD_PERIODS 4
 
@@ -91,6 +93,13 @@ struct ivshm_region {
 	struct ivshm_tick_watch tick;
 	struct ivshm_end ends[IVSHM_SHM_MAX_CHANS];
 	struct ivshm_chan *chans;	/* every channel not yet closed, for ivshm_poll() */
+	/* Ports ivshm_poll() reports requests on (ivshm_listen()), and when it looks next. */
+	struct ivshm_listen {
+		uint32_t port;
+		int used;
+		void *data;
+	} listens[IVSHM__MAX_LISTENS];
+	int64_t listen_next_ms;
 };
 
 /*

@@ -17,77 +17,53 @@
 
 #include "chan.h"
 #include "clock.h"
-#include "mem-dev.h"
+#include "world.h"
 
 #define SIZE (4u << 20)
 #define A_ID 1
 #define B_ID 2
 
-struct world {
-	char *mem;
-	struct ivshm_dev *a, *b;
-	struct ivshm_chan *ca, *cb;
-};
 
 static const struct ivshm_chan_opts packet = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096 };
 static const struct ivshm_chan_opts stream = { .type = IVSHM_CHAN_STREAM, .ring_size = 4096 };
 
+struct env {
+	struct world *w;
+	struct ivshm_dev *a, *b;	/* peers 1 and 2, published as "a" and "b" */
+	struct ivshm_chan *ca, *cb;	/* their ends of the test's channel */
+	char *mem;
+};
+
 static int setup(void **state)
 {
-	struct world *w = calloc(1, sizeof(*w));
+	struct env *e = calloc(1, sizeof(*e));
 
-	if (!w)
+	/* A ticking server, as ivshmd's: liveness is known at the first look. */
+	if (!e || !(e->w = world_new(SIZE, 2, WORLD_SERVER)))
 		return -1;
-	w->mem = aligned_alloc(IVSHM_SHM_PAGE, SIZE);
-	if (!w->mem)
+	e->a = e->w->peer[0];
+	e->b = e->w->peer[1];
+	e->mem = e->w->mem;
+	if (ivshm_publish(e->a, "a", 0, 0) || ivshm_publish(e->b, "b", 0, 0))
 		return -1;
-	memset(w->mem, 0, SIZE);
-	w->a = mem_dev_open(w->mem, SIZE, A_ID, 2);
-	w->b = mem_dev_open(w->mem, SIZE, B_ID, 2);
-	if (!w->a || !w->b || mem_server_start(w->mem, 10) || ivshm_publish(w->a, "a", 0, 0) ||
-	    ivshm_publish(w->b, "b", 0, 0))
-		return -1;
-	*state = w;
+	*state = e;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct world *w = *state;
+	struct env *e = *state;
 
-	ivshm_chan_close(w->ca);
-	ivshm_chan_close(w->cb);
-	ivshm_close(w->a);
-	ivshm_close(w->b);
-	mem_server_stop();
-	free(w->mem);
-	free(w);
+	ivshm_chan_close(e->ca);
+	ivshm_chan_close(e->cb);
+	world_free(e->w);
+	free(e);
 	return 0;
 }
 
-struct opener {
-	struct world *w;
-	const struct ivshm_chan_opts *o;
-	int err;
-};
-
-static void *open_a(void *arg)
+static void connect_ab(struct env *w, const struct ivshm_chan_opts *o)
 {
-	struct opener *op = arg;
-
-	op->err = ivshm_chan_open(op->w->a, B_ID, 7, op->o, 5000, &op->w->ca);
-	return NULL;
-}
-
-static void connect_ab(struct world *w, const struct ivshm_chan_opts *o)
-{
-	struct opener op = { .w = w, .o = o };
-	pthread_t t;
-
-	assert_int_equal(pthread_create(&t, NULL, open_a, &op), 0);
-	assert_int_equal(ivshm_chan_accept(w->b, 7, o, 5000, &w->cb), 0);
-	assert_int_equal(pthread_join(t, NULL), 0);
-	assert_int_equal(op.err, 0);
+	world_connect(w->a, w->b, 7, o, o, &w->ca, &w->cb);
 }
 
 static uint64_t publishes(struct ivshm_chan *ch)
@@ -109,7 +85,7 @@ static uint64_t doorbells(struct ivshm_chan *ch)
 /* Forty small messages: one index store and one doorbell each way, whole and in order. */
 static void a_batch_is_one_store_and_one_doorbell(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_msg out[40], in[64];
 	uint32_t vals[40], got[64];
 	uint64_t pa, pb, da, rung;
@@ -146,7 +122,7 @@ static void a_batch_is_one_store_and_one_doorbell(void **state)
 /* A batch sends what fits, stops before a message above the maximum, refuses a first one. */
 static void a_batch_stops_where_it_must(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	static char big[4096], small[8];
 	struct ivshm_msg out[3] = {
 		{ .buf = small, .len = 8 }, { .buf = big, .len = 4000 }, { .buf = small, .len = 8 },
@@ -183,7 +159,7 @@ static void a_batch_stops_where_it_must(void **state)
 /* Between batch_begin and batch_end nothing is visible; then all of it at once. */
 static void zero_copy_under_one_batch(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	const void *msg;
 	char buf[64];
 	size_t len;
@@ -223,7 +199,7 @@ static void zero_copy_under_one_batch(void **state)
 /* Stream peek: what is there up to the ring's end; release takes part of it. */
 static void stream_peek_takes_part(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	const void *msg;
 	size_t len, done;
 
@@ -258,7 +234,7 @@ static void *read_all(void *arg)
 /* A batch that must wait for room publishes first: the two ends never wait for each other. */
 static void a_waiting_batch_publishes_first(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct reader r = { 0 };
 	pthread_t t;
 	int i;
@@ -337,7 +313,7 @@ static void *read_batches(void *arg)
 static void batches_go_around_the_ring(void **state)
 {
 	static unsigned char bufs[BATCH][MAX_LEN];
-	struct world *w = *state;
+	struct env *w = *state;
 	struct batch_reader rd = { 0 };
 	struct ivshm_chan_stats sa, sb;
 	struct ivshm_msg out[BATCH];
@@ -386,7 +362,7 @@ static void batches_go_around_the_ring(void **state)
 static void a_batch_fills_the_ring_exactly(void **state)
 {
 	static unsigned char bufs[100][64], rbuf[100][64];
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_msg out[100], in[100];
 	unsigned int n, k;
 
@@ -422,7 +398,7 @@ static void a_small_buffer_ends_the_batch(void **state)
 {
 	static const size_t lens[5] = { 8, 16, 100, 8, 8 };
 	unsigned char out_bufs[5][100], in_bufs[5][100];
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_msg out[5], in[5];
 	unsigned int n, k;
 
@@ -448,7 +424,7 @@ static void a_small_buffer_ends_the_batch(void **state)
 }
 
 /* Breaks the header of A's second record of three (@how: 0 unknown flags, 1 too long). */
-static void break_second_record(struct world *w, int how)
+static void break_second_record(struct env *w, int how)
 {
 	unsigned char bufs[3][24] = { { 1 }, { 2 }, { 3 } };
 	struct ivshm_msg out[3];
@@ -477,7 +453,7 @@ static void break_second_record(struct world *w, int how)
  */
 static void a_broken_record_in_a_batch_breaks_the_channel(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	unsigned char bufs[3][64];
 	struct ivshm_msg in[3];
 	unsigned int n, k, how;
@@ -503,7 +479,7 @@ static void a_broken_record_in_a_batch_breaks_the_channel(void **state)
 /* ivshm_poll: which channels can go on, among those that asked; the rest ask the peer to ring. */
 static void poll_reports_what_each_asked(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_chan_event ev[4];
 	unsigned int n;
 	int tag_a, tag_b;
@@ -546,22 +522,14 @@ static void poll_reports_what_each_asked(void **state)
 /* More channels ready than room for events: each turn starts further on, none starves. */
 static void poll_lets_no_channel_starve(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_chan *ca[3], *cb[3];
 	struct ivshm_chan_event ev;
 	unsigned int n, seen = 0;
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		struct opener op = { .w = w, .o = &packet };
-		pthread_t t;
-
-		assert_int_equal(pthread_create(&t, NULL, open_a, &op), 0);
-		assert_int_equal(ivshm_chan_accept(w->b, 7, &packet, 5000, &cb[i]), 0);
-		assert_int_equal(pthread_join(t, NULL), 0);
-		assert_int_equal(op.err, 0);
-		ca[i] = w->ca;
-		w->ca = NULL;
+		world_connect(w->a, w->b, 7, &packet, &packet, &ca[i], &cb[i]);
 		assert_int_equal(ivshm_chan_set_events(cb[i], IVSHM_CHAN_IN, cb[i]), 0);
 		assert_int_equal(ivshm_chan_send(ca[i], "x", 1, 0), 0);
 	}
@@ -579,9 +547,92 @@ static void poll_lets_no_channel_starve(void **state)
 	}
 }
 
+
+static const struct ivshm_chan_opts nonblock = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096,
+						 .flags = IVSHM_CHAN_NONBLOCK };
+
+/* An open that does not wait: in progress, then ivshm_poll says when it is connected. */
+static void an_open_that_does_not_wait(void **state)
+{
+	struct env *w = *state;
+	struct ivshm_chan_event ev[2];
+	struct ivshm_chan_opts bad = nonblock;
+	char buf[16];
+	unsigned int n;
+	size_t len;
+	int tag;
+
+	bad.flags = 2;
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 7, &bad, 0, &w->ca), -EINVAL);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 7, &nonblock, 0, &w->ca), -EINPROGRESS);
+	assert_non_null(w->ca);
+	assert_int_equal(ivshm_chan_send(w->ca, "x", 1, 0), -EAGAIN);
+	assert_int_equal(ivshm_chan_set_events(w->ca, IVSHM_CHAN_OUT, &tag), 0);
+	assert_int_equal(ivshm_poll(w->a, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ivshm_chan_accept(w->b, 7, &packet, 1000, &w->cb), 0);
+	assert_int_equal(ivshm_poll(w->a, ev, 2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(ev[0].ch, w->ca);
+	assert_int_equal(ev[0].events, IVSHM_CHAN_OUT);
+	assert_int_equal(ivshm_chan_send(w->ca, "hi", 3, 0), 0);
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 1000), 0);
+	assert_string_equal(buf, "hi");
+}
+
+/* Without waiting too: nobody there fails at once, a peer that dies shows as an error. */
+static void a_nonblocking_open_fails_as_the_blocking_one(void **state)
+{
+	struct env *w = *state;
+	struct ivshm_chan_event ev;
+	struct ivshm_chan *ch = NULL;
+	unsigned int n;
+
+	assert_int_equal(ivshm_chan_open(w->a, 77, 7, &nonblock, 0, &ch), -EHOSTUNREACH);
+	assert_null(ch);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 7, &nonblock, 0, &ch), -EINPROGRESS);
+	assert_int_equal(ivshm_chan_set_events(ch, IVSHM_CHAN_OUT, NULL), 0);
+	mem_server_set(B_ID, false);
+	assert_int_equal(ivshm_poll(w->a, &ev, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev.events, IVSHM_CHAN_ERR);
+	assert_int_equal(ivshm_chan_send(ch, "x", 1, 0), -EHOSTDOWN);
+	ivshm_chan_close(ch);
+}
+
+/* A listened port: ivshm_poll says a peer asks, and the accept that follows does not wait. */
+static void poll_says_when_a_peer_asks(void **state)
+{
+	struct env *w = *state;
+	struct ivshm_chan_event ev[2];
+	unsigned int n;
+	int tag;
+
+	assert_int_equal(ivshm_listen(w->b, 9, &tag), 0);
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 8, &nonblock, 0, &w->ca), -EINPROGRESS);
+	/* A request on another port is not for the listener. */
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	ivshm_chan_close(w->ca);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 9, &nonblock, 0, &w->ca), -EINPROGRESS);
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_null(ev[0].ch);
+	assert_ptr_equal(ev[0].data, &tag);
+	assert_int_equal(ev[0].events, IVSHM_CHAN_ACCEPT);
+	assert_int_equal(ivshm_chan_accept(w->b, 9, &packet, 0, &w->cb), 0);
+	/* Answered: not reported again. */
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ivshm_unlisten(w->b, 9), 0);
+	assert_int_equal(ivshm_unlisten(w->b, 9), -ENOENT);
+}
+
 static void next_timeout_is_the_heartbeat(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	int ms;
 
 	assert_int_equal(ivshm_next_timeout(w->a, &ms), 0);
@@ -608,6 +659,9 @@ int main(void)
 		T(a_broken_record_in_a_batch_breaks_the_channel),
 		T(poll_reports_what_each_asked),
 		T(poll_lets_no_channel_starve),
+		T(an_open_that_does_not_wait),
+		T(a_nonblocking_open_fails_as_the_blocking_one),
+		T(poll_says_when_a_peer_asks),
 		T(next_timeout_is_the_heartbeat),
 	};
 
