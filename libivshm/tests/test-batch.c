@@ -19,7 +19,7 @@
 #include "clock.h"
 #include "world.h"
 
-#define SIZE (4u << 20)
+#define SIZE ENV_SIZE
 #define A_ID 1
 #define B_ID 2
 
@@ -27,39 +27,7 @@
 static const struct ivshm_chan_opts packet = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096 };
 static const struct ivshm_chan_opts stream = { .type = IVSHM_CHAN_STREAM, .ring_size = 4096 };
 
-struct env {
-	struct world *w;
-	struct ivshm_dev *a, *b;	/* peers 1 and 2, published as "a" and "b" */
-	struct ivshm_chan *ca, *cb;	/* their ends of the test's channel */
-	char *mem;
-};
 
-static int setup(void **state)
-{
-	struct env *e = calloc(1, sizeof(*e));
-
-	/* A ticking server, as ivshmd's: liveness is known at the first look. */
-	if (!e || !(e->w = world_new(SIZE, 2, WORLD_SERVER)))
-		return -1;
-	e->a = e->w->peer[0];
-	e->b = e->w->peer[1];
-	e->mem = e->w->mem;
-	if (ivshm_publish(e->a, "a", 0, 0) || ivshm_publish(e->b, "b", 0, 0))
-		return -1;
-	*state = e;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct env *e = *state;
-
-	ivshm_chan_close(e->ca);
-	ivshm_chan_close(e->cb);
-	world_free(e->w);
-	free(e);
-	return 0;
-}
 
 static void connect_ab(struct env *w, const struct ivshm_chan_opts *o)
 {
@@ -643,7 +611,7 @@ static void next_timeout_is_the_heartbeat(void **state)
 	assert_int_equal(ivshm_next_timeout(NULL, &ms), -EINVAL);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
 
 int main(void)
 {

@@ -19,7 +19,7 @@
 #include "clock.h"
 #include "world.h"
 
-#define SIZE (4u << 20)
+#define SIZE ENV_SIZE
 #define PORT 7
 #define A_ID 1
 #define B_ID 2
@@ -40,39 +40,7 @@ static void rebase(struct ivshm_chan *ch, uint32_t base)
 static struct ivshm_chan_opts packet = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096 };
 static struct ivshm_chan_opts stream = { .type = IVSHM_CHAN_STREAM, .ring_size = 4096 };
 
-struct env {
-	struct world *w;
-	struct ivshm_dev *a, *b;	/* peers 1 and 2, published as "a" and "b" */
-	struct ivshm_chan *ca, *cb;	/* their ends of the test's channel */
-	char *mem;
-};
 
-static int setup(void **state)
-{
-	struct env *e = calloc(1, sizeof(*e));
-
-	/* A ticking server, as ivshmd's: liveness is known at the first look. */
-	if (!e || !(e->w = world_new(SIZE, 2, WORLD_SERVER)))
-		return -1;
-	e->a = e->w->peer[0];
-	e->b = e->w->peer[1];
-	e->mem = e->w->mem;
-	if (ivshm_publish(e->a, "a", 0, 0) || ivshm_publish(e->b, "b", 0, 0))
-		return -1;
-	*state = e;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct env *e = *state;
-
-	ivshm_chan_close(e->ca);
-	ivshm_chan_close(e->cb);
-	world_free(e->w);
-	free(e);
-	return 0;
-}
 
 /* A opens towards B, B accepts: both ends connected. */
 static void connect_ab(struct env *w, const struct ivshm_chan_opts *oa,
@@ -810,7 +778,7 @@ static void a_busy_peer_without_heartbeat_is_alive(void **state)
 	assert_true(got > 50);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
 
 int main(void)
 {

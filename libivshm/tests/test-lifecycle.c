@@ -21,43 +21,14 @@
 #include "world.h"
 #include "seqlock.h"
 
-#define SIZE (4u << 20)
+#define SIZE ENV_SIZE
 #define A_ID 1
 #define B_ID 2
 #define C_ID 3
 
-struct env {
-	struct world *w;
-	struct ivshm_dev *a, *b, *c;	/* peers 1 to 3; a and b published */
-	char *mem;
-};
 
 static const struct ivshm_chan_opts small = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096 };
 
-static int setup(void **state)
-{
-	struct env *e = calloc(1, sizeof(*e));
-
-	if (!e || !(e->w = world_new(SIZE, 3, WORLD_SERVER)))
-		return -1;
-	e->a = e->w->peer[0];
-	e->b = e->w->peer[1];
-	e->c = e->w->peer[2];
-	e->mem = e->w->mem;
-	if (ivshm_publish(e->a, "a", 0, 0) || ivshm_publish(e->b, "b", 0, 0))
-		return -1;
-	*state = e;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct env *e = *state;
-
-	world_free(e->w);
-	free(e);
-	return 0;
-}
 
 /* The reading peer of the reopen test: accept, read to the end, close, again. */
 struct reader {
@@ -442,7 +413,7 @@ static void without_a_server_the_dead_fail_within_the_bound(void **state)
 	assert_null(ch);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
 
 int main(void)
 {

@@ -22,7 +22,7 @@
 
 #define SIZE (4u << 20)
 
-struct env {
+struct lenv {
 	struct world *w;
 	struct ivshm_dev *a, *b;	/* peers 1 and 2, not published, no server */
 	char *mem;
@@ -30,7 +30,7 @@ struct env {
 
 static int setup(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
+	struct lenv *e = calloc(1, sizeof(*e));
 
 	if (!e || !(e->w = world_new(SIZE, 2, 0)))
 		return -1;
@@ -43,7 +43,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
+	struct lenv *e = *state;
 
 	/* A test that swapped a handle keeps world's copy current. */
 	e->w->peer[0] = e->a;
@@ -61,7 +61,7 @@ static void freeze(struct ivshm_dev *dev)
 
 static void with_a_ticking_server_the_first_look_decides(void **state)
 {
-	struct env *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_peer p;
 
 	assert_int_equal(mem_server_start(w->mem, 10), 0);
@@ -84,7 +84,7 @@ static void with_a_ticking_server_the_first_look_decides(void **state)
 
 static void the_server_saying_gone_is_dead_at_once(void **state)
 {
-	struct env *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_peer p;
 	int64_t t0;
 
@@ -105,7 +105,7 @@ static void the_server_saying_gone_is_dead_at_once(void **state)
  */
 static void without_a_server_discovery_waits_for_a_sign_of_life(void **state)
 {
-	struct env *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_peer p;
 	int64_t t0;
 
@@ -129,7 +129,7 @@ static void without_a_server_discovery_waits_for_a_sign_of_life(void **state)
 /* A server killed without withdrawing its page: its tick stands still, and is not believed. */
 static void a_frozen_tick_is_not_believed(void **state)
 {
-	struct env *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_peer p;
 
 	assert_int_equal(mem_server_start(w->mem, 10), 0);
@@ -147,7 +147,7 @@ static void a_frozen_tick_is_not_believed(void **state)
 
 static void bad_lookups_fail_at_once(void **state)
 {
-	struct env *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_peer p;
 	int64_t t0 = ivshm_clock_ms();
 
@@ -167,7 +167,7 @@ static void bad_lookups_fail_at_once(void **state)
 /* A newcomer takes a free slot before a paused (dead-looking) peer's. */
 static void a_claim_prefers_a_free_slot(void **state)
 {
-	struct env *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_dev *c;
 
 	assert_int_equal(mem_server_start(w->mem, 10), 0);
@@ -187,7 +187,7 @@ static void a_claim_prefers_a_free_slot(void **state)
 /* A holder that died mid-rewrite (its sequence word stays odd) is reclaimed, by its heartbeat. */
 static void a_holder_dead_mid_write_is_reclaimed(void **state)
 {
-	struct env *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_region r[5];
 	struct ivshm_shm_slot *s;
 	unsigned int i;
@@ -235,7 +235,7 @@ static void *claim_one(void *arg)
  */
 static void two_claimers_never_both_win(void **state)
 {
-	struct env *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_region held[4];
 	struct claimer c[4];
 	pthread_barrier_t start;

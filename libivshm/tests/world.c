@@ -82,3 +82,31 @@ void world_connect(struct ivshm_dev *from, struct ivshm_dev *to, uint32_t port,
 	assert_int_equal(o.err, 0);
 	*cf = o.ch;
 }
+
+int env_setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	/* A ticking server, as ivshmd's: liveness is known at the first look. */
+	if (!e || !(e->w = world_new(ENV_SIZE, 3, WORLD_SERVER)))
+		return -1;
+	e->mem = e->w->mem;
+	e->a = e->w->peer[0];
+	e->b = e->w->peer[1];
+	e->c = e->w->peer[2];
+	if (ivshm_publish(e->a, "a", 0, 0) || ivshm_publish(e->b, "b", 0, 0))
+		return -1;
+	*state = e;
+	return 0;
+}
+
+int env_teardown(void **state)
+{
+	struct env *e = *state;
+
+	ivshm_chan_close(e->ca);
+	ivshm_chan_close(e->cb);
+	world_free(e->w);
+	free(e);
+	return 0;
+}

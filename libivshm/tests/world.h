@@ -37,4 +37,21 @@ void world_connect(struct ivshm_dev *from, struct ivshm_dev *to, uint32_t port,
 		   const struct ivshm_chan_opts *o_from, const struct ivshm_chan_opts *o_to,
 		   struct ivshm_chan **cf, struct ivshm_chan **ct);
 
+/*
+ * The fixture most channel tests share (cmocka setup/teardown): peers 1 to 3
+ * over SIZE bytes with a ticking server, a and b published as "a" and "b";
+ * ca and cb for the test's channel, closed at the teardown.
+ */
+struct env {
+	struct world *w;
+	char *mem;
+	struct ivshm_dev *a, *b, *c;
+	struct ivshm_chan *ca, *cb;
+};
+
+#define ENV_SIZE (4u << 20)
+
+int env_setup(void **state);
+int env_teardown(void **state);
+
 #endif /* WORLD_H */
