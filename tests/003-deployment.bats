@@ -120,9 +120,11 @@ domain_mismatches() {
 	assert_output --partial "(default $IVSHM_SOCKET)"
 	run -0 "$IVSHM_BIN/ivshm-peer" --help
 	assert_output --partial "(default $IVSHM_SOCKET)"
-	# Nowhere else in C a string of that path; comments may name it (the header's own does).
-	run -0 grep -rnE --include='*.[ch]' '"/run/ivshm' "$IVSHM_TOP/common" "$IVSHM_TOP/libivshm" \
-		"$IVSHM_TOP/host" "$IVSHM_TOP/guest-apps" "$IVSHM_TOP/tests/tools" "$IVSHM_TOP/contracts"
+	# No other product C source spells the path as a string; comments may name it (the
+	# header's own does), tests may use it as data.
+	run -0 grep -rnE --include='*.[ch]' --exclude-dir=tests '"/run/ivshm/ivshmd\.sock"' \
+		"$IVSHM_TOP/common" "$IVSHM_TOP/libivshm" "$IVSHM_TOP/host" "$IVSHM_TOP/guest-apps" \
+		"$IVSHM_TOP/proxy" "$IVSHM_TOP/contracts"
 	assert_output --partial '/contracts/deployment.h:'
 	assert_equal "$(grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/\*|\*( |/|$)|//)|/contracts/deployment\.h:' \
 		<<<"$output")" ''
