@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # Deployment defaults are written once, in contracts/deployment.env. The files that
 # must carry the same values for the programs reading them (ivshmd's
-# /etc/default/ivshmd, the libvirt domain XMLs) are checked against it here; the
-# scripts and the Makefile read it.
+# /etc/default/ivshmd, the libvirt domain XMLs, the C header contracts/deployment.h)
+# are checked against it here; the scripts and the Makefile read it.
 
 load helpers/common
 
@@ -111,4 +111,21 @@ domain_mismatches() {
 		"$IVSHM_TOP/host/libvirt" "$IVSHM_TOP/tests/helpers/libvirt.bash" \
 		"$IVSHM_TOP/tests/bench/guest-channels" "$IVSHM_TOP/Makefile"
 	assert_output ''
+}
+
+@test "C programs take the default socket from contracts/deployment.h, which says what the file says" {
+	run -0 cpp -P -I"$IVSHM_TOP/contracts" - <<<$'#include "deployment.h"\nIVSHM_DEFAULT_SOCKET'
+	assert_output "\"$IVSHM_SOCKET\""
+	run -0 "$IVSHM_BIN/ivshmd" --help
+	assert_output --partial "(default $IVSHM_SOCKET)"
+	run -0 "$IVSHM_BIN/ivshm-peer" --help
+	assert_output --partial "(default $IVSHM_SOCKET)"
+	# No other product C source spells the path as a string; comments may name it (the
+	# header's own does), tests may use it as data.
+	run -0 grep -rnE --include='*.[ch]' --exclude-dir=tests '"/run/ivshm/ivshmd\.sock"' \
+		"$IVSHM_TOP/common" "$IVSHM_TOP/libivshm" "$IVSHM_TOP/host" "$IVSHM_TOP/guest-apps" \
+		"$IVSHM_TOP/proxy" "$IVSHM_TOP/contracts"
+	assert_output --partial '/contracts/deployment.h:'
+	assert_equal "$(grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/\*|\*( |/|$)|//)|/contracts/deployment\.h:' \
+		<<<"$output")" ''
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ivshm-bench over libivshm channels: a packet ping-pong for round trips and
- * a stream one way for throughput, both ends in the test's wait mode. Every
+ * ivshm-bench over libivshm channels: a packet ping-pong for round trips, a
+ * stream one way for throughput, and packets one way in batches
+ * (ivshm_chan_send_batch()/ivshm_chan_recv_batch(): one index store and at
+ * most one doorbell per batch), both ends in the test's wait mode. Every
  * message starts with its sequence number, checked by the receiver.
  */
 #include <errno.h>
@@ -13,7 +15,7 @@
 /* The server's end of a stream channel carries nothing back: the smallest ring. */
 #define SERVER_STREAM_RING 4096u
 
-static char rx_buf[BENCH_MAX_MSG], tx_buf[BENCH_MAX_MSG];
+static char rx_buf[IVSHM_BENCH_MAX_MSG], tx_buf[IVSHM_BENCH_MAX_MSG];
 
 static void chan_stats(const struct ivshm_chan *ch, uint64_t *doorbells, uint64_t *sleeps)
 {
@@ -30,7 +32,7 @@ static int open_data(struct bench_conn *c, const struct bench_spec *s, enum ivsh
 {
 	struct ivshm_chan_opts o = {
 		.type = type, .ring_size = ring, .wait = (enum ivshm_wait_mode)s->mode,
-		.spin_us = s->spin_us, .vector = BENCH_VECTOR,
+		.spin_us = s->spin_us, .vector = IVSHM_BENCH_VECTOR,
 	};
 	int err = ivshm_chan_open(c->dev, c->peer, s->port, &o, c->o->timeout_ms, ch);
 
@@ -44,7 +46,7 @@ static int accept_data(struct bench_conn *c, const struct bench_spec *s,
 {
 	struct ivshm_chan_opts o = {
 		.type = type, .ring_size = ring, .wait = (enum ivshm_wait_mode)s->mode,
-		.spin_us = s->spin_us, .vector = BENCH_VECTOR,
+		.spin_us = s->spin_us, .vector = IVSHM_BENCH_VECTOR,
 	};
 	struct ivshm_chan_info info;
 	int err;
@@ -66,7 +68,7 @@ static int accept_data(struct bench_conn *c, const struct bench_spec *s,
 }
 
 int bench_chan_rtt_client(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r,
-			  struct bench_ctl *done)
+			  struct ivshm_bench_ctl *done)
 {
 	uint64_t i, t0, t1, limit;
 	struct ivshm_chan *ch = NULL;
@@ -108,7 +110,8 @@ int bench_chan_rtt_client(struct bench_conn *c, const struct bench_spec *s, stru
 	return err ? err : derr;
 }
 
-int bench_chan_rtt_server(struct bench_conn *c, const struct bench_spec *s, struct bench_ctl *done)
+int bench_chan_rtt_server(struct bench_conn *c, const struct bench_spec *s,
+			  struct ivshm_bench_ctl *done)
 {
 	struct ivshm_chan *ch = NULL;
 	size_t len;
@@ -132,7 +135,7 @@ int bench_chan_rtt_server(struct bench_conn *c, const struct bench_spec *s, stru
 }
 
 int bench_chan_stream_client(struct bench_conn *c, const struct bench_spec *s,
-			     struct bench_result *r, struct bench_ctl *done)
+			     struct bench_result *r, struct ivshm_bench_ctl *done)
 {
 	struct ivshm_chan *ch = NULL;
 	uint64_t n = 0, t0, end;
@@ -159,7 +162,7 @@ int bench_chan_stream_client(struct bench_conn *c, const struct bench_spec *s,
 }
 
 int bench_chan_stream_server(struct bench_conn *c, const struct bench_spec *s,
-			     struct bench_ctl *done)
+			     struct ivshm_bench_ctl *done)
 {
 	struct ivshm_chan *ch = NULL;
 	size_t off, moved;
@@ -190,5 +193,106 @@ int bench_chan_stream_server(struct bench_conn *c, const struct bench_spec *s,
 	}
 	chan_stats(ch, &done->doorbells, &done->sleeps);
 	ivshm_chan_close(ch);
+	return err;
+}
+
+/* @s->batch messages of @s->msg_bytes in @buf, described in @msgs; NULL on ENOMEM. */
+static struct ivshm_msg *batch_msgs(const struct bench_spec *s, char **buf)
+{
+	struct ivshm_msg *msgs = calloc(s->batch, sizeof(*msgs));
+	uint32_t k;
+
+	*buf = malloc((size_t)s->batch * s->msg_bytes);
+	if (!msgs || !*buf) {
+		free(msgs);
+		free(*buf);
+		*buf = NULL;
+		return NULL;
+	}
+	memset(*buf, 0x5a, (size_t)s->batch * s->msg_bytes);
+	for (k = 0; k < s->batch; k++)
+		msgs[k] = (struct ivshm_msg){
+			.buf = *buf + (size_t)k * s->msg_bytes, .size = s->msg_bytes,
+			.len = s->msg_bytes,
+		};
+	return msgs;
+}
+
+int bench_chan_batch_client(struct bench_conn *c, const struct bench_spec *s,
+			    struct bench_result *r, struct ivshm_bench_ctl *done)
+{
+	struct ivshm_chan *ch = NULL;
+	struct ivshm_msg *msgs;
+	uint64_t n = 0, t0, end;
+	uint32_t off = s->batch, k;
+	unsigned int sent;
+	char *buf;
+	int err;
+
+	msgs = batch_msgs(s, &buf);
+	err = msgs ? open_data(c, s, IVSHM_CHAN_PACKET, s->ring, &ch) : -ENOMEM;
+	t0 = bench_ticks();
+	end = t0 + bench_ns_ticks((int64_t)c->o->stream_ms * 1000000);
+	while (!err && bench_ticks() < end) {
+		bench_alive(c);
+		/* What the last call left over goes first, with the numbers it already has. */
+		if (off == s->batch) {
+			for (k = 0; k < s->batch; k++)
+				bench_seq_put(msgs[k].buf, n + k);
+			off = 0;
+		}
+		err = ivshm_chan_send_batch(ch, msgs + off, s->batch - off, &sent,
+					    c->o->timeout_ms);
+		if (!err) {
+			n += sent;
+			off += sent;
+		}
+	}
+	if (ch) {
+		chan_stats(ch, &r->doorbells, &r->sleeps);
+		ivshm_chan_close(ch);
+	}
+	free(msgs);
+	free(buf);
+	return bench_stream_done(c, s, done, r, n, t0, err);
+}
+
+int bench_chan_batch_server(struct bench_conn *c, const struct bench_spec *s,
+			    struct ivshm_bench_ctl *done)
+{
+	struct ivshm_chan *ch = NULL;
+	struct ivshm_msg *msgs;
+	unsigned int got, k;
+	uint64_t n = 0;
+	char *buf;
+	int err;
+
+	msgs = batch_msgs(s, &buf);
+	if (!msgs)
+		return -ENOMEM;
+	err = accept_data(c, s, IVSHM_CHAN_PACKET, SERVER_STREAM_RING, &ch);
+	while (!err) {
+		bench_alive(c);
+		err = ivshm_chan_recv_batch(ch, msgs, s->batch, &got, c->o->timeout_ms);
+		if (err == -EPIPE) {
+			err = 0;
+			break;
+		}
+		for (k = 0; !err && k < got; k++, n++) {
+			if (msgs[k].len != s->msg_bytes || bench_seq_get(msgs[k].buf) != n) {
+				ivshm_msg_err("batched message %llu: %zu bytes, sequence number %llu",
+					      (unsigned long long)n, msgs[k].len,
+					      (unsigned long long)bench_seq_get(msgs[k].buf));
+				err = -EBADMSG;
+			}
+		}
+		done->bytes += (uint64_t)k * s->msg_bytes;
+	}
+	if (ch) {
+		chan_stats(ch, &done->doorbells, &done->sleeps);
+		ivshm_chan_close(ch);
+	}
+	free(msgs);
+	free(buf);
 	return err;
 }

@@ -32,7 +32,7 @@ struct bench_line {
 	uint64_t tsc;		/* the writer's clock when it stored seq */
 };
 
-static char src_buf[BENCH_MAX_MSG];
+static char src_buf[IVSHM_BENCH_MAX_MSG];
 
 /* Our line and the peer's, in the two user areas. */
 static int lines(struct bench_conn *c, struct bench_line **mine, const struct bench_line **theirs)
@@ -108,7 +108,7 @@ static int echo_lines(struct bench_conn *c, struct bench_line *mine,
 }
 
 int bench_line_client(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r,
-		      struct bench_ctl *done)
+		      struct ivshm_bench_ctl *done)
 {
 	uint64_t warm = s->count / 10, i, seq, t0, t1, v;
 	const struct bench_line *theirs;
@@ -139,7 +139,8 @@ int bench_line_client(struct bench_conn *c, const struct bench_spec *s, struct b
 	return err ? err : derr;
 }
 
-int bench_line_server(struct bench_conn *c, const struct bench_spec *s, struct bench_ctl *done)
+int bench_line_server(struct bench_conn *c, const struct bench_spec *s,
+		      struct ivshm_bench_ctl *done)
 {
 	const struct bench_line *theirs;
 	struct bench_line *mine;
@@ -175,7 +176,7 @@ static int wait_answer(struct bench_conn *c, const uint64_t *seq, uint64_t want)
 }
 
 int bench_wake_client(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r,
-		      struct bench_ctl *done)
+		      struct ivshm_bench_ctl *done)
 {
 	uint64_t warm = s->count / 10, i, seq, t0, t1, v, best = UINT64_MAX;
 	const struct bench_line *theirs;
@@ -211,7 +212,7 @@ int bench_wake_client(struct bench_conn *c, const struct bench_spec *s, struct b
 		/* The clock first: a server that sees the new number early cannot come out ahead of it. */
 		t0 = bench_ticks();
 		__atomic_store_n(&mine->seq, ++seq, __ATOMIC_RELAXED);
-		err = ivshm_trigger(c->dev, c->peer, BENCH_VECTOR);
+		err = ivshm_trigger(c->dev, c->peer, IVSHM_BENCH_VECTOR);
 		t1 = bench_ticks();
 		if (!err)
 			err = wait_answer(c, &theirs->seq, seq);
@@ -241,7 +242,7 @@ static int wait_doorbell(struct bench_conn *c, uint32_t how)
 	uint64_t start = bench_ticks(), fired, coalesced;
 	int err;
 
-	if (how == BENCH_WAKE_SLEEP)
+	if (how == IVSHM_BENCH_WAKE_SLEEP)
 		return ivshm_wait(c->dev, c->o->timeout_ms, &fired, &coalesced);
 	for (;;) {
 		err = ivshm_ack(c->dev, &fired, &coalesced);
@@ -253,7 +254,8 @@ static int wait_doorbell(struct bench_conn *c, uint32_t how)
 	}
 }
 
-int bench_wake_server(struct bench_conn *c, const struct bench_spec *s, struct bench_ctl *done)
+int bench_wake_server(struct bench_conn *c, const struct bench_spec *s,
+		      struct ivshm_bench_ctl *done)
 {
 	const struct bench_line *theirs;
 	struct bench_line *mine;
@@ -279,7 +281,7 @@ int bench_wake_server(struct bench_conn *c, const struct bench_spec *s, struct b
 			continue;
 		put_line(mine, v, t);
 		last = v;
-		err = ivshm_trigger(c->dev, c->peer, BENCH_VECTOR);
+		err = ivshm_trigger(c->dev, c->peer, IVSHM_BENCH_VECTOR);
 		k++;
 	}
 	return err;

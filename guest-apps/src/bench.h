@@ -1,70 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ivshm-bench: what its files share. The client drives, the server follows:
- * for each test the client sends a START on the control channel, the server
- * answers READY once its end is set up, both run the test, and the server
- * closes it with a DONE that carries what only it measured.
+ * ivshm-bench: what its files share. The control messages between the
+ * client and the server (START, READY, DONE, QUIT) are a wire format:
+ * contracts/ivshm-bench.h.
  */
-#ifndef IVSHM_BENCH_H
-#define IVSHM_BENCH_H
+#ifndef BENCH_H
+#define BENCH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "app.h"
+#include "ivshm-bench.h"
 #include "stats.h"
-
-#define BENCH_SERVER_ROLE "bench-server"
-#define BENCH_CLIENT_ROLE "bench-client"
-#define BENCH_CTL_PORT    1u
-#define BENCH_MAX_MSG     (1u << 20)
-#define BENCH_MAX_COUNT   10000000u
-#define BENCH_VECTOR      0u
-
-enum bench_test {
-	BENCH_RTT_CHAN,		/* ping-pong over a packet channel */
-	BENCH_RTT_TCP,		/* the same over TCP_NODELAY */
-	BENCH_RTT_LINE,		/* each side spins on the other's cache line: the floor */
-	BENCH_STREAM_CHAN,	/* a stream channel, one way, for a time */
-	BENCH_STREAM_TCP,	/* the same over TCP */
-	BENCH_STREAM_MEMCPY,	/* memcpy inside the client: the ceiling */
-	BENCH_WAKE,		/* one doorbell, rung to wake time across the guests */
-	BENCH_NR_TESTS
-};
-
-enum bench_op {
-	BENCH_OP_START = 1,
-	BENCH_OP_READY,
-	BENCH_OP_DONE,
-	BENCH_OP_QUIT,
-};
-
-/* The wake test's receiver: asleep in poll(), or spinning on the counters. */
-enum bench_wake {
-	BENCH_WAKE_SLEEP = 0,
-	BENCH_WAKE_SPIN = 1,
-};
-
-#define BENCH_CTL_MAGIC 0x4e425649u	/* "IVBN" */
-
-/* One control message, both ways; a received one is checked before use. */
-struct bench_ctl {
-	uint32_t magic;
-	uint32_t op;
-	uint32_t test;		/* START */
-	uint32_t mode;		/* START: ivshm_wait_mode, or bench_wake */
-	uint32_t msg_bytes;	/* START */
-	uint32_t port;		/* START: the data channel's */
-	uint32_t ring;		/* START: the client's ring bytes for the data channel */
-	uint32_t spin_us;	/* START: hybrid spin, 0 for the library's default */
-	int32_t status;		/* DONE: 0 or -errno of the server's side */
-	uint64_t count;		/* START: rounds, including the warm-up */
-	uint64_t bytes;		/* DONE: bytes the server received */
-	uint64_t doorbells;	/* DONE: the server's channel statistics */
-	uint64_t sleeps;
-};
-/* Both ends are this program; tests/080-bench-host.bats forges one of this size. */
-_Static_assert(sizeof(struct bench_ctl) == 72, "the control message's size");
 
 /* What one test measured, for its result line. */
 struct bench_result {
@@ -81,18 +29,21 @@ struct bench_opts {
 	unsigned int vectors;
 	unsigned int open_flags;	/* ivshm_open_server() flags: --unsealed */
 	int timeout_ms;
-	const char *tcp;	/* client: "A.B.C.D:PORT"; server: "PORT" */
+	const char *tcp;	/* client: "A.B.C.D:PORT"; server: "[A.B.C.D:]PORT" */
+	const char *unix_path;	/* the AF_UNIX socket: the client's to connect, the server's to make */
 	uint64_t rounds, line_rounds, wake_rounds;
 	uint32_t ring;		/* the client's stream ring */
 	unsigned int stream_ms;	/* per stream test */
 	unsigned int max_ms;	/* per round-trip test over a channel or TCP */
 	uint32_t spin_us;	/* hybrid channels' spin, 0: the library's default */
+	uint32_t batch;		/* messages per batch of stream-batch */
+	uint32_t batch_wait;	/* stream-batch's wait mode (enum ivshm_wait_mode) */
 };
 
 /* A test both sides run, with its parameters (the START the client sends). */
 struct bench_spec {
-	enum bench_test test;
-	uint32_t mode, msg_bytes, port, ring, spin_us;
+	enum ivshm_bench_test test;
+	uint32_t mode, msg_bytes, port, ring, spin_us, batch;
 	uint64_t count;
 };
 
@@ -102,6 +53,7 @@ struct bench_conn {
 	struct ivshm_chan *ctl;
 	unsigned int peer;
 	int lfd;		/* server: the TCP listener, or -1 */
+	int ulfd;		/* server: the AF_UNIX listener, or -1 */
 	int ctl_err;		/* the control channel failed: no further test */
 	uint64_t alive_at;	/* ticks of the next heartbeat (bench_alive()) */
 	const struct bench_opts *o;
@@ -129,21 +81,26 @@ int bench_rtt_result(int64_t *ticks, uint64_t n, struct bench_result *r);
  * 0 or -errno.
  */
 typedef int bench_client_fn(struct bench_conn *c, const struct bench_spec *s,
-			    struct bench_result *r, struct bench_ctl *done);
+			    struct bench_result *r, struct ivshm_bench_ctl *done);
 typedef int bench_server_fn(struct bench_conn *c, const struct bench_spec *s,
-			    struct bench_ctl *done);
+			    struct ivshm_bench_ctl *done);
 
-/* bench-chan.c: channels, cache lines, doorbells; bench-tcp.c: TCP. */
-bench_client_fn bench_chan_rtt_client, bench_chan_stream_client, bench_line_client,
-	bench_wake_client, bench_tcp_rtt_client, bench_tcp_stream_client;
-bench_server_fn bench_chan_rtt_server, bench_chan_stream_server, bench_line_server,
-	bench_wake_server, bench_tcp_rtt_server, bench_tcp_stream_server;
+/* bench-chan.c: channels; bench-mem.c: cache lines, doorbells; bench-sock.c: TCP, AF_UNIX. */
+bench_client_fn bench_chan_rtt_client, bench_chan_stream_client, bench_chan_batch_client,
+	bench_line_client, bench_wake_client, bench_sock_rtt_client, bench_sock_stream_client;
+bench_server_fn bench_chan_rtt_server, bench_chan_stream_server, bench_chan_batch_server,
+	bench_line_server, bench_wake_server, bench_sock_rtt_server, bench_sock_stream_server;
 
 /* memcpy of @s->msg_bytes blocks through a buffer of @s->ring bytes, for the stream time. */
 int bench_memcpy(struct bench_conn *c, const struct bench_spec *s, struct bench_result *r);
 
-/* The TCP listener of the server, made before it serves anything. Returns 0 or -errno. */
-int bench_tcp_listen(const char *port, int *lfd);
+/*
+ * The server's TCP and AF_UNIX listeners, made before it serves anything:
+ * TCP on "[IPv4:]PORT" (PORT 0: any free one, *@port says which).
+ * Return 0 or -errno.
+ */
+int bench_tcp_listen(const char *where, int *lfd, unsigned int *port);
+int bench_unix_listen(const char *path, int *lfd);
 
 /*
  * Control messages (ivshm-bench.c): READY and DONE from the server, DONE
@@ -158,7 +115,7 @@ int bench_ctl_ready(struct bench_conn *c);
  * Cheap enough for every turn.
  */
 void bench_alive(struct bench_conn *c);
-int bench_ctl_done(struct bench_conn *c, struct bench_ctl *done);
+int bench_ctl_done(struct bench_conn *c, struct ivshm_bench_ctl *done);
 
 /*
  * The end of a stream test's client: after the sending ended with @err, take
@@ -166,8 +123,9 @@ int bench_ctl_done(struct bench_conn *c, struct bench_ctl *done);
  * messages of @s sent since @t0, and fill the throughput of @r.
  * Returns 0, @err, the control error, or -EBADMSG when bytes went missing.
  */
-int bench_stream_done(struct bench_conn *c, const struct bench_spec *s, struct bench_ctl *done,
-		      struct bench_result *r, uint64_t n, uint64_t t0, int err);
+int bench_stream_done(struct bench_conn *c, const struct bench_spec *s,
+		      struct ivshm_bench_ctl *done, struct bench_result *r, uint64_t n, uint64_t t0,
+		      int err);
 
 /* The 8-byte sequence number at the start of every benchmark message. */
 static inline uint64_t bench_seq_get(const void *p)
@@ -183,4 +141,4 @@ static inline void bench_seq_put(void *p, uint64_t v)
 	__builtin_memcpy(p, &v, sizeof(v));
 }
 
-#endif /* IVSHM_BENCH_H */
+#endif /* BENCH_H */

@@ -15,11 +15,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "deployment.h"
 #include "modes.h"
 #include "msg.h"
 #include "number.h"
-
-#define DEFAULT_SOCKET "/run/ivshm/ivshmd.sock"
 
 /* As ivshmd -n and QEMU's ivshmem-server read it: "010" is 8, "0x4" is 4. */
 #define VECTORS_SPELLING (IVSHM_NUM_HEX | IVSHM_NUM_OCT)
@@ -36,7 +35,7 @@ static void usage(FILE *f)
 "Connect to an ivshmem server (ivshmd, QEMU's ivshmem-server) like QEMU's\n"
 "ivshmem-doorbell device, print what it sends, then run the actions in order.\n"
 "\n"
-"  -S, --socket PATH     server socket (default " DEFAULT_SOCKET ")\n"
+"  -S, --socket PATH     server socket (default " IVSHM_DEFAULT_SOCKET ")\n"
 "  -n, --vectors N       eventfds the server gives each peer, 0-%u (default 1);\n"
 "                        the setup is complete when N own eventfds arrived (with\n"
 "                        0, when the memory did); 0x hex and 0 octal as in ivshmd\n"
@@ -169,7 +168,7 @@ static int parse_opts(struct peer_opts *o, int argc, char **argv)
 	uint64_t v;
 	int c;
 
-	*o = (struct peer_opts){ .socket = DEFAULT_SOCKET, .vectors = 1, .timeout_ms = 10000 };
+	*o = (struct peer_opts){ .socket = IVSHM_DEFAULT_SOCKET, .vectors = 1, .timeout_ms = 10000 };
 	while ((c = getopt_long(argc, argv, "S:n:t:w:r:R:W:sqh", lo, NULL)) != -1) {
 		int ret = 0;
 

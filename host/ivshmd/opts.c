@@ -60,7 +60,7 @@ static void usage(FILE *f)
 "       ivshmd --list [-S PATH]   print the peers connected to a running ivshmd\n"
 "\n"
 "Options (the short ones are QEMU ivshmem-server's):\n"
-"  -S, --socket PATH      UNIX socket QEMU connects to (default " IVSHMD_DEFAULT_SOCKET ");\n"
+"  -S, --socket PATH      UNIX socket QEMU connects to (default " IVSHM_DEFAULT_SOCKET ");\n"
 "                         its directory and those above it must be root's or ours and\n"
 "                         not writable by group or others (unless sticky)\n"
 "  -l, --size SIZE        shared memory size from 4K to 512G, K, M, G, T suffixes or\n"
@@ -368,7 +368,7 @@ int ivshmd_opts_parse(struct ivshmd_opts *o, int argc, char **argv)
 
 	*o = (struct ivshmd_opts){
 		.cfg = {
-			.socket_path = IVSHMD_DEFAULT_SOCKET,
+			.socket_path = IVSHM_DEFAULT_SOCKET,
 			.shm_kind = IVSHMD_SHM_MEMFD,
 			.shm_size = IVSHMD_DEFAULT_SIZE,
 			.vectors = IVSHMD_DEFAULT_VECTORS,

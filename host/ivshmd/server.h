@@ -16,10 +16,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "deployment.h"
 #include "proto.h"
 #include "shm.h"
 
-#define IVSHMD_DEFAULT_SOCKET   "/run/ivshm/ivshmd.sock"
 /* Not QEMU's 4M: a default channel ring (256 KiB, two per arena) needs 64M (ivshmd.8). */
 #define IVSHMD_DEFAULT_SIZE     (UINT64_C(64) << 20)
 #define IVSHMD_DEFAULT_VECTORS  1

@@ -484,8 +484,20 @@ struct ivshm_chan_opts {
 	enum ivshm_wait_mode wait;
 	unsigned int spin_us;		/* hybrid: the shortest spin */
 	unsigned int vector;		/* the vector the peer rings for this channel */
-	uint32_t reserved[10];		/* zero */
+	uint32_t flags;			/* IVSHM_CHAN_NONBLOCK */
+	uint32_t reserved[9];		/* zero */
 };
+
+/*
+ * Flags of struct ivshm_chan_opts. IVSHM_CHAN_NONBLOCK: ivshm_chan_open()
+ * returns at once, with -EINPROGRESS and the channel in *chp when the peer
+ * has not answered yet, as connect(2) does on a non-blocking socket; the
+ * channel connects by itself: ivshm_poll() reports it IVSHM_CHAN_OUT once it
+ * is connected (IVSHM_CHAN_ERR if it cannot be: the next call says why), and
+ * until then its calls return -EAGAIN. The timeout is the caller's: close the
+ * channel to give up.
+ */
+#define IVSHM_CHAN_NONBLOCK (1u << 0)
 
 struct ivshm_chan_info {
 	unsigned int peer;		/* the other end's peer ID */
@@ -512,6 +524,8 @@ struct ivshm_chan_stats {
  * @chp:  receives the channel; the caller owns it and frees it with
  *        ivshm_chan_close() before ivshm_close() of @dev.
  * Returns: 0;
+ *   -EINPROGRESS  IVSHM_CHAN_NONBLOCK and the peer has not answered yet: *@chp
+ *                 is the channel, connecting;
  *   -ETIMEDOUT    the peer did not open or accept in time;
  *   -EHOSTDOWN    the peer is dead, or died while we waited (within a second);
  *   -EHOSTUNREACH no peer with ID @peer is connected to the server (known at
@@ -645,6 +659,7 @@ int ivshm_chan_batch_end(struct ivshm_chan *ch);
 #define IVSHM_CHAN_IN  (1u << 0)	/* a message or bytes to read, or the end (-EPIPE, ...) */
 #define IVSHM_CHAN_OUT (1u << 1)	/* room for a message of max_msg (packet) or a quarter ring */
 #define IVSHM_CHAN_ERR (1u << 2)	/* the channel is broken: the next call says how */
+#define IVSHM_CHAN_ACCEPT (1u << 3)	/* a peer asks for a channel on a listened port */
 
 struct ivshm_chan_event {
 	struct ivshm_chan *ch;
@@ -663,8 +678,10 @@ int ivshm_chan_set_events(struct ivshm_chan *ch, uint32_t events, void *data);
 
 /*
  * ivshm_poll - the channels of @dev that are ready for what they asked
- * (ivshm_chan_set_events()), without waiting: it consumes the device's
- * interrupts, beats this peer's heartbeat, and asks the peer of every channel
+ * (ivshm_chan_set_events()), and the listened ports a peer asks a channel on
+ * (ivshm_listen()), without waiting: it consumes the device's interrupts,
+ * beats this peer's heartbeat, connects the channels opened with
+ * IVSHM_CHAN_NONBLOCK whose peer answered, and asks the peer of every channel
  * that is not ready to ring when it will be. Call it when the device fd is
  * readable or ivshm_next_timeout() passed.
  * @evs: room for @max events; @n receives how many were filled.
@@ -672,6 +689,18 @@ int ivshm_chan_set_events(struct ivshm_chan *ch, uint32_t events, void *data);
  */
 int ivshm_poll(struct ivshm_dev *dev, struct ivshm_chan_event *evs, unsigned int max,
 	       unsigned int *n);
+
+/*
+ * ivshm_listen - have ivshm_poll() report, with an event whose ch is NULL,
+ * @data as given here and events IVSHM_CHAN_ACCEPT, when a peer asks for a
+ * channel to this peer on @port: call ivshm_chan_accept() with timeout 0
+ * then. A port listened again takes the new @data.
+ * Returns: 0, -ENOSPC (64 ports already), -EINVAL.
+ */
+int ivshm_listen(struct ivshm_dev *dev, uint32_t port, void *data);
+
+/* ivshm_unlisten - stop reporting @port. Returns: 0, -ENOENT (not listened), -EINVAL. */
+int ivshm_unlisten(struct ivshm_dev *dev, uint32_t port);
 
 /* ivshm_chan_set_wait - change the wait mode (and the hybrid spin). Returns: 0, -EINVAL. */
 int ivshm_chan_set_wait(struct ivshm_chan *ch, enum ivshm_wait_mode mode, unsigned int spin_us);

@@ -507,13 +507,55 @@ int ivshm_chan_batch_end(struct ivshm_chan *ch)
 	return 0;
 }
 
+/*
+ * The rest of a send batch, once its first message went: as many of @msgs as
+ * fit the room that the peer's consumer index gave for the first one, with one
+ * more look at that index when the room runs out, and no other look at the
+ * peer's end (the first message made them all). A message above max_msg ends
+ * the batch. Returns how many went; a lying index breaks the channel (the
+ * next call says so).
+ */
+static unsigned int send_more(struct ivshm_chan *ch, const struct ivshm_msg *msgs, unsigned int n)
+{
+	uint32_t mask = ch->tx_size - 1, free = ch->tx_size - (ch->prod - ch->seen_cons);
+	struct ivshm_shm_rec h = { 0 }, pad = { .flags = IVSHM_SHM_REC_PAD };
+	uint32_t to_end, span, need;
+	uint64_t bytes = 0;
+	unsigned int i;
+	int looked = 0;
+	char *at;
+
+	for (i = 0; i < n && msgs[i].len <= ch->mine.max_msg; i++) {
+		h.len = (uint32_t)msgs[i].len;
+		span = ivshm__rec_span(h.len);
+		to_end = ch->tx_size - (ch->prod & mask);
+		need = span > to_end ? span + to_end : span;
+		/* Out of room: one more look at the peer's index, once a batch. */
+		if (need > free && (looked++ || ivshm__chan_peer_cons(ch, &free) || need > free))
+			break;
+		if (span > to_end) {
+			pad.len = to_end - sizeof(pad);
+			memcpy(ch->tx + (ch->prod & mask), &pad, sizeof(pad));
+			ch->prod += to_end;
+		}
+		at = ch->tx + (ch->prod & mask);
+		memcpy(at, &h, sizeof(h));
+		memcpy(at + sizeof(h), msgs[i].buf, h.len);
+		ch->prod += span;
+		free -= need;
+		bytes += h.len;
+	}
+	ch->st.sent += i;
+	ch->st.bytes_sent += bytes;
+	return i;
+}
+
 int ivshm_chan_send_batch(struct ivshm_chan *ch, const struct ivshm_msg *msgs, unsigned int n,
 			  unsigned int *sent, int timeout_ms)
 {
 	struct msg_out m;
-	int err, outer;
-	uint32_t need;
 	unsigned int i;
+	int err, outer;
 
 	if (!ch || !msgs || !n || !sent || timeout_ms < 0)
 		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
@@ -533,29 +575,74 @@ int ivshm_chan_send_batch(struct ivshm_chan *ch, const struct ivshm_msg *msgs, u
 	/* The first one may wait; the others go only if they fit now. */
 	m = (struct msg_out){ .msg = msgs[0].buf, .len = msgs[0].len };
 	err = ivshm__chan_retry(ch, IVSHM_TX, send_try, &m, timeout_ms);
-	for (i = 1; !err && i < n; i++) {
-		if (msgs[i].len > ch->mine.max_msg)
-			break;
-		m = (struct msg_out){ .msg = msgs[i].buf, .len = msgs[i].len };
-		if (send_try(ch, &m, &need))
-			break;
-	}
+	if (!err)
+		*sent = 1 + send_more(ch, msgs + 1, n - 1);
 	ch->batch = outer;
 	if (err)
 		return err;
-	*sent = i;
 	if (!outer)
 		ivshm__chan_publish(ch);
 	return 0;
+}
+
+/*
+ * The rest of a receive batch, once its first message came: records of what
+ * the peer's producer index published for the first one, with one more look
+ * at that index when they run out, each header copied and checked as
+ * next_record() does. A message too big for its buffer ends the batch and
+ * stays queued (its len says what it needs). Returns how many came; a broken
+ * record breaks the channel (the next call says so).
+ */
+static unsigned int recv_more(struct ivshm_chan *ch, struct ivshm_msg *msgs, unsigned int n)
+{
+	uint32_t size = ch->theirs.ring_size, avail = ch->seen_prod - ch->cons, pos, span;
+	struct ivshm_shm_rec h;
+	uint64_t bytes = 0;
+	unsigned int i = 0;
+	int looked = 0, err;
+
+	while (i < n) {
+		/* Out of records: one more look at the peer's index, once a batch. */
+		if (!avail) {
+			if (looked++ || ivshm__chan_peer_prod(ch, &avail) || !avail)
+				break;
+			if (avail % IVSHM_SHM_REC_ALIGN) {
+				ivshm__log(LOG_ERR, "peer %u port %u: %u bytes published, not whole records",
+					   ch->peer_id, ch->theirs.port, avail);
+				ivshm__chan_fail(ch, -EPROTO);
+				break;
+			}
+		}
+		/* The header, once, into our memory, as next_record() takes it. */
+		pos = ch->cons & (size - 1);
+		memcpy(&h, ch->rx + pos, sizeof(h));
+		err = ivshm__rec_check(&h, ch->cons, size, avail, ch->theirs.max_msg, &span);
+		if (err) {
+			ivshm__chan_fail(ch, err);
+			break;
+		}
+		if (!(h.flags & IVSHM_SHM_REC_PAD)) {
+			msgs[i].len = h.len;
+			if (h.len > msgs[i].size)
+				break;
+			memcpy(msgs[i].buf, ch->rx + pos + sizeof(h), h.len);
+			bytes += h.len;
+			i++;
+		}
+		ch->cons += span;
+		avail -= span;
+	}
+	ch->st.received += i;
+	ch->st.bytes_received += bytes;
+	return i;
 }
 
 int ivshm_chan_recv_batch(struct ivshm_chan *ch, struct ivshm_msg *msgs, unsigned int n,
 			  unsigned int *received, int timeout_ms)
 {
 	struct msg_in m;
-	int err, outer;
-	uint32_t need;
 	unsigned int i;
+	int err, outer;
 
 	if (!ch || !msgs || !n || !received || timeout_ms < 0)
 		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
@@ -572,16 +659,12 @@ int ivshm_chan_recv_batch(struct ivshm_chan *ch, struct ivshm_msg *msgs, unsigne
 	ch->batch = 1;
 	m = (struct msg_in){ .buf = msgs[0].buf, .size = msgs[0].size, .len = &msgs[0].len };
 	err = ivshm__chan_retry(ch, IVSHM_RX, recv_try, &m, timeout_ms);
-	for (i = 1; !err && i < n; i++) {
-		m = (struct msg_in){ .buf = msgs[i].buf, .size = msgs[i].size, .len = &msgs[i].len };
-		/* Whatever stops the batch (nothing more, a small buffer) waits for the next call. */
-		if (recv_try(ch, &m, &need))
-			break;
-	}
+	/* Whatever stops the batch (nothing more, a small buffer) waits for the next call. */
+	if (!err)
+		*received = 1 + recv_more(ch, msgs + 1, n - 1);
 	ch->batch = outer;
 	if (err)
 		return err;
-	*received = i;
 	if (!outer)
 		ivshm__chan_publish(ch);
 	return 0;

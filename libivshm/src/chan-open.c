@@ -84,6 +84,10 @@ static int opts_resolve(const struct ivshm_dev *dev, const struct ivshm_chan_opt
 			   o->max_msg);
 		return -EINVAL;
 	}
+	if (o->flags & ~IVSHM_CHAN_NONBLOCK) {
+		ivshm__log(LOG_DEBUG, "channel options: unknown flags %#x", o->flags);
+		return -EINVAL;
+	}
 	if (o->wait > IVSHM_WAIT_HYBRID) {
 		ivshm__log(LOG_DEBUG, "wait mode %d: interrupt (0), poll (1) or hybrid (2)",
 			   (int)o->wait);
@@ -477,6 +481,16 @@ int ivshm_chan_open(struct ivshm_dev *dev, unsigned int peer, uint32_t port,
 	if (!ivshm__lookup(ch->r, peer, &p, NULL) && p.state == IVSHM_PEER_LIVE &&
 	    !ivshm_trigger(dev, peer, p.vector))
 		ch->st.doorbells++;
+	if (o.flags & IVSHM_CHAN_NONBLOCK) {
+		err = try_connect(ch);
+		if (err < 0) {
+			drop_end(ch);
+			return err;
+		}
+		*chp = ch;
+		ch->connecting = !err;
+		return err ? 0 : -EINPROGRESS;
+	}
 	for (;;) {
 		if (!ivshm__still_ours(ch->r) || ch->claim_gen != ch->r->claim_gen) {
 			err = -ENOTCONN;
@@ -502,6 +516,24 @@ int ivshm_chan_open(struct ivshm_dev *dev, unsigned int peer, uint32_t port,
 	return 0;
 }
 
+int ivshm__chan_connect_step(struct ivshm_chan *ch)
+{
+	int err;
+
+	if (!ivshm__still_ours(ch->r) || ch->claim_gen != ch->r->claim_gen) {
+		ivshm__log(LOG_DEBUG, "this peer lost its directory slot while opening");
+		return ivshm__chan_fail(ch, -ENOTCONN);
+	}
+	err = try_connect(ch);
+	if (err == 1) {
+		ch->connecting = 0;
+		return 0;
+	}
+	if (err)
+		return ivshm__chan_fail(ch, err);
+	return -EAGAIN;
+}
+
 /* Whether one of our open ends answered the peer's entry @i in slot @slot already. */
 static int answered(const struct ivshm_region *r, unsigned int slot, unsigned int i,
 		    uint64_t epoch)
@@ -513,6 +545,31 @@ static int answered(const struct ivshm_region *r, unsigned int slot, unsigned in
 		    r->ends[k].peer_entry == i && r->ends[k].peer_epoch == epoch)
 			return 1;
 	return 0;
+}
+
+void ivshm__find_requests(struct ivshm_region *r, const uint32_t *ports, unsigned int n,
+			  unsigned char *pending)
+{
+	struct ivshm_shm_chan e;
+	enum ivshm_life life;
+	struct ivshm_peer p;
+	unsigned int slot, i, k;
+
+	for (slot = 0; slot < r->l.dir_slots; slot++) {
+		if ((int)slot == r->slot || ivshm__read_slot(r, slot, &p, &life) ||
+		    p.state != IVSHM_PEER_LIVE || life != IVSHM_LIFE_ALIVE ||
+		    (int)p.id == r->self_id)
+			continue;
+		for (i = 0; i < IVSHM_SHM_MAX_CHANS; i++) {
+			if (ivshm_seq_read(ivshm__entry_at(r, slot, i), &e, sizeof(e)) ||
+			    e.state != IVSHM_SHM_CHAN_OPEN || e.peer_id != (uint32_t)r->self_id ||
+			    e.epoch != p.epoch || e.peer_epoch || answered(r, slot, i, p.epoch))
+				continue;
+			for (k = 0; k < n; k++)
+				if (ports[k] == e.port)
+					pending[k] = 1;
+		}
+	}
 }
 
 /* One pass over the live peers' tables for a request to us on @port. */

@@ -23,7 +23,7 @@
 int ivshm__chan_fail(struct ivshm_chan *ch, int err)
 {
 	if (err == -EPROTO || err == -ECONNRESET || err == -EHOSTDOWN || err == -ENOTCONN ||
-	    err == -ENOLINK)
+	    err == -ENOLINK || err == -EPROTOTYPE || err == -EHOSTUNREACH)
 		ch->err = err;
 	return err;
 }
@@ -34,6 +34,8 @@ int ivshm__chan_usable(struct ivshm_chan *ch)
 
 	if (ch->err)
 		return ch->err;
+	if (ch->connecting)
+		return ivshm__chan_connect_step(ch);
 	if (ch->claim_gen != ch->r->claim_gen) {
 		ivshm__log(LOG_DEBUG, "peer %u port %u: this peer lost its directory slot",
 			   ch->peer_id, ch->mine.port);

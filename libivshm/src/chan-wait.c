@@ -186,7 +186,7 @@ static int wait_step(struct ivshm_chan *ch, enum ivshm_dir d, uint32_t need, int
 int ivshm__chan_retry(struct ivshm_chan *ch, enum ivshm_dir d, ivshm_chan_try_fn try, void *arg,
 		      int timeout_ms)
 {
-	int64_t deadline = ivshm_clock_ms() + timeout_ms;
+	int64_t deadline = -1;
 	uint32_t need = 1;
 	int err;
 
@@ -200,6 +200,12 @@ int ivshm__chan_retry(struct ivshm_chan *ch, enum ivshm_dir d, ivshm_chan_try_fn
 				ivshm__chan_arm(ch, d, 1);
 			return err;
 		}
+		/*
+		 * The clock once there is something to wait for: a call that goes on
+		 * at once (most of them, on a busy channel) reads none.
+		 */
+		if (deadline < 0)
+			deadline = ivshm_clock_ms() + timeout_ms;
 		err = wait_step(ch, d, need, deadline);
 		/* A closed peer: the next try tells whether anything is left to read. */
 		if (err == -EPIPE)

@@ -51,6 +51,7 @@ struct ivshm_chan {
 	uint32_t peeked;		/* bytes the peeked message or bytes span, 0 for none */
 	uint32_t peek_len;		/* payload bytes of the peeked message or bytes */
 	int batch;			/* between batch_begin and batch_end */
+	int connecting;			/* opened with IVSHM_CHAN_NONBLOCK, no answer yet */
 	int err;			/* sticky: the channel is broken */
 	int peer_closed;
 	int64_t next_check_ms;
@@ -68,6 +69,17 @@ struct ivshm_chan {
 struct ivshm_shm_chan *ivshm__entry_at(const struct ivshm_region *r, unsigned int slot,
 				       unsigned int i);
 void ivshm__chan_publish_entry(struct ivshm_chan *ch);
+/*
+ * A channel opened with IVSHM_CHAN_NONBLOCK: look once for the peer's answer.
+ * Returns 0 (connected now), -EAGAIN (not yet), or why it never will (sticky).
+ */
+int ivshm__chan_connect_step(struct ivshm_chan *ch);
+/*
+ * One pass over the live peers' tables: pending[k] set when a peer asks this
+ * one for a channel on ports[k] that no end of ours answered yet.
+ */
+void ivshm__find_requests(struct ivshm_region *r, const uint32_t *ports, unsigned int n,
+			  unsigned char *pending);
 
 /* chan-peer.c */
 /* Whether @ch can be used: 0, its sticky error, -ENOTCONN (our slot is gone), -ENOLINK. */

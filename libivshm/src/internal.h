@@ -8,7 +8,9 @@
 #define IVSHM_INTERNAL_H
 
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
+#include <syslog.h>
 
 #include "ivshm.h"
 #include "ivshm-shm.h"
@@ -45,6 +47,8 @@ struct ivshm_tick_watch {
 
 /* How often a published peer bumps its heartbeat. */
 #define IVSHM_HEARTBEAT_MS 250
+/* Ports one handle listens on (ivshm_listen()). */
+#define IVSHM__MAX_LISTENS 64
 /* A LIVE slot whose heartbeat stood still this many periods belongs to a dead peer. */
 #define IVSHM_DEAD_PERIODS 4
 
@@ -89,6 +93,13 @@ struct ivshm_region {
 	struct ivshm_tick_watch tick;
 	struct ivshm_end ends[IVSHM_SHM_MAX_CHANS];
 	struct ivshm_chan *chans;	/* every channel not yet closed, for ivshm_poll() */
+	/* Ports ivshm_poll() reports requests on (ivshm_listen()), and when it looks next. */
+	struct ivshm_listen {
+		uint32_t port;
+		int used;
+		void *data;
+	} listens[IVSHM__MAX_LISTENS];
+	int64_t listen_next_ms;
 };
 
 /*
@@ -253,14 +264,59 @@ uint32_t ivshm__max_msg(uint32_t ring);
 int ivshm__ring_used(uint32_t prod, uint32_t cons, uint32_t size, uint32_t *used);
 void ivshm__ring_put(char *ring, uint32_t size, uint32_t at, const void *src, uint32_t len);
 void ivshm__ring_get(const char *ring, uint32_t size, uint32_t at, void *dst, uint32_t len);
+/*
+ * The two below are inline: every record a batch moves passes them, and a
+ * call each costs as much as the rest of the record's work (under TCG, where
+ * guests pay per instruction).
+ */
 /* Bytes a record of @len payload bytes takes. */
-uint32_t ivshm__rec_span(uint32_t len);
+static inline uint32_t ivshm__rec_span(uint32_t len)
+{
+	return (uint32_t)sizeof(struct ivshm_shm_rec) +
+	       ((len + IVSHM_SHM_REC_ALIGN - 1) & ~(IVSHM_SHM_REC_ALIGN - 1));
+}
+
 /*
  * Check the record header @h copied from position @cons, with @avail bytes
  * published and @max_msg the sender's maximum; *@span receives the bytes to
  * skip. Returns 0 or -EPROTO (logged).
  */
-int ivshm__rec_check(const struct ivshm_shm_rec *h, uint32_t cons, uint32_t size,
-		     uint32_t avail, uint32_t max_msg, uint32_t *span);
+static inline int ivshm__rec_check(const struct ivshm_shm_rec *h, uint32_t cons, uint32_t size,
+				   uint32_t avail, uint32_t max_msg, uint32_t *span)
+{
+	uint32_t pos = cons & (size - 1), to_end = size - pos, need;
+
+	if (h->flags & ~IVSHM_SHM_REC_PAD) {
+		ivshm__log(LOG_ERR, "channel record at %u: unknown flags %#x", cons, h->flags);
+		return -EPROTO;
+	}
+	if (h->flags & IVSHM_SHM_REC_PAD) {
+		/*
+		 * A pad fills exactly the rest of the ring, and never all of it: a
+		 * record always fits an empty ring, so no sender pads from 0. That
+		 * also bounds a reader to one pad per record.
+		 */
+		if (h->len != to_end - sizeof(*h) || to_end > avail || to_end == size) {
+			ivshm__log(LOG_ERR, "channel record at %u: pad of %u bytes, %u to the ring's end",
+				   cons, h->len, to_end);
+			return -EPROTO;
+		}
+		*span = to_end;
+		return 0;
+	}
+	if (h->len > max_msg || h->len > size) {
+		ivshm__log(LOG_ERR, "channel record at %u: %u bytes, the peer's maximum is %u", cons,
+			   h->len, max_msg);
+		return -EPROTO;
+	}
+	need = ivshm__rec_span(h->len);
+	if (need > avail || need > to_end) {
+		ivshm__log(LOG_ERR, "channel record at %u: %u bytes, %u published, %u to the ring's end",
+			   cons, need, avail, to_end);
+		return -EPROTO;
+	}
+	*span = need;
+	return 0;
+}
 
 #endif /* IVSHM_INTERNAL_H */

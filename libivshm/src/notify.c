@@ -222,9 +222,26 @@ int ivshm_get_counter(const struct ivshm_dev *dev, unsigned int vector, uint64_t
 
 int ivshm_next_timeout(struct ivshm_dev *dev, int *ms)
 {
+	const struct ivshm_region *r;
+	int64_t left;
+	unsigned int k;
+
 	if (!dev || !ms)
 		return ivshm__bad_arg(__func__, "a NULL pointer");
-	*ms = dev->region_err ? -1 : ivshm__heartbeat_due_ms(&dev->region);
+	*ms = -1;
+	if (dev->region_err)
+		return 0;
+	r = &dev->region;
+	*ms = ivshm__heartbeat_due_ms(r);
+	/* Listened ports are looked at again after a while even without a doorbell. */
+	for (k = 0; k < IVSHM__MAX_LISTENS; k++)
+		if (r->listens[k].used) {
+			left = r->listen_next_ms - ivshm_clock_ms();
+			left = left < 0 ? 0 : left;
+			if (*ms < 0 || left < *ms)
+				*ms = (int)left;
+			break;
+		}
 	return 0;
 }
 

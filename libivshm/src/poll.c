@@ -36,6 +36,14 @@ static uint32_t readiness(struct ivshm_chan *ch, int64_t now_ms)
 	uint32_t ev = 0;
 	int err;
 
+	/* A channel opened without waiting: connected now is writable now. */
+	if (ch->connecting) {
+		err = ivshm__chan_connect_step(ch);
+		if (err == -EAGAIN)
+			return 0;
+		if (err)
+			return IVSHM_CHAN_ERR;
+	}
 	err = ivshm__chan_usable(ch);
 	if (!err && !ch->peer_closed && now_ms >= ch->next_check_ms)
 		err = ivshm__chan_fail(ch, ivshm__chan_check_peer(ch));
@@ -69,6 +77,81 @@ static uint32_t readiness(struct ivshm_chan *ch, int64_t now_ms)
 	return ev;
 }
 
+/* How often ivshm_poll() looks for requests without a doorbell saying there may be one. */
+#define LISTEN_SCAN_MS 250
+
+/*
+ * The listened ports a peer asks a channel on, as events, when a doorbell
+ * came (an opener rings the peer it asks) or a while passed. Returns how many
+ * of @evs it filled.
+ */
+static unsigned int listened(struct ivshm_region *r, uint64_t fired, int64_t now,
+			     struct ivshm_chan_event *evs, unsigned int max)
+{
+	uint32_t ports[IVSHM__MAX_LISTENS];
+	unsigned char pending[IVSHM__MAX_LISTENS] = { 0 };
+	unsigned int n = 0, k, got = 0, map[IVSHM__MAX_LISTENS];
+
+	for (k = 0; k < IVSHM__MAX_LISTENS; k++)
+		if (r->listens[k].used) {
+			map[n] = k;
+			ports[n++] = r->listens[k].port;
+		}
+	if (!n || (!fired && now < r->listen_next_ms) || !r->published)
+		return 0;
+	r->listen_next_ms = now + LISTEN_SCAN_MS;
+	ivshm__find_requests(r, ports, n, pending);
+	for (k = 0; k < n && got < max; k++)
+		if (pending[k])
+			evs[got++] = (struct ivshm_chan_event){ .data = r->listens[map[k]].data,
+								.events = IVSHM_CHAN_ACCEPT };
+	return got;
+}
+
+int ivshm_listen(struct ivshm_dev *dev, uint32_t port, void *data)
+{
+	struct ivshm_region *r;
+	int k, free_k = -1, err;
+
+	err = ivshm__region_of(dev, &r);
+	if (err)
+		return err;
+	for (k = 0; k < IVSHM__MAX_LISTENS; k++) {
+		if (r->listens[k].used && r->listens[k].port == port) {
+			r->listens[k].data = data;
+			return 0;
+		}
+		if (!r->listens[k].used && free_k < 0)
+			free_k = k;
+	}
+	if (free_k < 0) {
+		ivshm__log(LOG_DEBUG, "listen on port %u: %u ports listened already", port,
+			   IVSHM__MAX_LISTENS);
+		return -ENOSPC;
+	}
+	r->listens[free_k] = (struct ivshm_listen){ .port = port, .used = 1, .data = data };
+	/* The next ivshm_poll() looks at once: a request may be waiting already. */
+	r->listen_next_ms = 0;
+	return 0;
+}
+
+int ivshm_unlisten(struct ivshm_dev *dev, uint32_t port)
+{
+	struct ivshm_region *r;
+	int k, err;
+
+	err = ivshm__region_of(dev, &r);
+	if (err)
+		return err;
+	for (k = 0; k < IVSHM__MAX_LISTENS; k++)
+		if (r->listens[k].used && r->listens[k].port == port) {
+			r->listens[k].used = 0;
+			return 0;
+		}
+	ivshm__log(LOG_DEBUG, "unlisten: port %u is not listened", port);
+	return -ENOENT;
+}
+
 int ivshm_poll(struct ivshm_dev *dev, struct ivshm_chan_event *evs, unsigned int max,
 	       unsigned int *n)
 {
@@ -86,6 +169,7 @@ int ivshm_poll(struct ivshm_dev *dev, struct ivshm_chan_event *evs, unsigned int
 	err = ivshm__region_of(dev, &r);
 	if (err)
 		return err;
+	fired = 0;
 	if (dev->mode == IVSHM_MODE_DOORBELL) {
 		err = ivshm__consume(dev, &fired, &coalesced);
 		if (err)
@@ -94,8 +178,9 @@ int ivshm_poll(struct ivshm_dev *dev, struct ivshm_chan_event *evs, unsigned int
 	/* A lost slot shows on each channel (-ENOTCONN), not here. */
 	ivshm__heartbeat(r, 0);
 	now = ivshm_clock_ms();
+	got = listened(r, fired, now, evs, max);
 	for (ch = r->chans; ch && got < max; ch = ch->next) {
-		if (!ch->events || !ch->peer_half)
+		if (!ch->events)
 			continue;
 		ev = readiness(ch, now);
 		if (ev)

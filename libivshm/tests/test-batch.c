@@ -17,77 +17,21 @@
 
 #include "chan.h"
 #include "clock.h"
-#include "mem-dev.h"
+#include "world.h"
 
-#define SIZE (4u << 20)
+#define SIZE ENV_SIZE
 #define A_ID 1
 #define B_ID 2
 
-struct world {
-	char *mem;
-	struct ivshm_dev *a, *b;
-	struct ivshm_chan *ca, *cb;
-};
 
 static const struct ivshm_chan_opts packet = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096 };
 static const struct ivshm_chan_opts stream = { .type = IVSHM_CHAN_STREAM, .ring_size = 4096 };
 
-static int setup(void **state)
+
+
+static void connect_ab(struct env *w, const struct ivshm_chan_opts *o)
 {
-	struct world *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		return -1;
-	w->mem = aligned_alloc(IVSHM_SHM_PAGE, SIZE);
-	if (!w->mem)
-		return -1;
-	memset(w->mem, 0, SIZE);
-	w->a = mem_dev_open(w->mem, SIZE, A_ID, 2);
-	w->b = mem_dev_open(w->mem, SIZE, B_ID, 2);
-	if (!w->a || !w->b || mem_server_start(w->mem, 10) || ivshm_publish(w->a, "a", 0, 0) ||
-	    ivshm_publish(w->b, "b", 0, 0))
-		return -1;
-	*state = w;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct world *w = *state;
-
-	ivshm_chan_close(w->ca);
-	ivshm_chan_close(w->cb);
-	ivshm_close(w->a);
-	ivshm_close(w->b);
-	mem_server_stop();
-	free(w->mem);
-	free(w);
-	return 0;
-}
-
-struct opener {
-	struct world *w;
-	const struct ivshm_chan_opts *o;
-	int err;
-};
-
-static void *open_a(void *arg)
-{
-	struct opener *op = arg;
-
-	op->err = ivshm_chan_open(op->w->a, B_ID, 7, op->o, 5000, &op->w->ca);
-	return NULL;
-}
-
-static void connect_ab(struct world *w, const struct ivshm_chan_opts *o)
-{
-	struct opener op = { .w = w, .o = o };
-	pthread_t t;
-
-	assert_int_equal(pthread_create(&t, NULL, open_a, &op), 0);
-	assert_int_equal(ivshm_chan_accept(w->b, 7, o, 5000, &w->cb), 0);
-	assert_int_equal(pthread_join(t, NULL), 0);
-	assert_int_equal(op.err, 0);
+	world_connect(w->a, w->b, 7, o, o, &w->ca, &w->cb);
 }
 
 static uint64_t publishes(struct ivshm_chan *ch)
@@ -109,7 +53,7 @@ static uint64_t doorbells(struct ivshm_chan *ch)
 /* Forty small messages: one index store and one doorbell each way, whole and in order. */
 static void a_batch_is_one_store_and_one_doorbell(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_msg out[40], in[64];
 	uint32_t vals[40], got[64];
 	uint64_t pa, pb, da, rung;
@@ -146,7 +90,7 @@ static void a_batch_is_one_store_and_one_doorbell(void **state)
 /* A batch sends what fits, stops before a message above the maximum, refuses a first one. */
 static void a_batch_stops_where_it_must(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	static char big[4096], small[8];
 	struct ivshm_msg out[3] = {
 		{ .buf = small, .len = 8 }, { .buf = big, .len = 4000 }, { .buf = small, .len = 8 },
@@ -183,7 +127,7 @@ static void a_batch_stops_where_it_must(void **state)
 /* Between batch_begin and batch_end nothing is visible; then all of it at once. */
 static void zero_copy_under_one_batch(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	const void *msg;
 	char buf[64];
 	size_t len;
@@ -223,7 +167,7 @@ static void zero_copy_under_one_batch(void **state)
 /* Stream peek: what is there up to the ring's end; release takes part of it. */
 static void stream_peek_takes_part(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	const void *msg;
 	size_t len, done;
 
@@ -258,7 +202,7 @@ static void *read_all(void *arg)
 /* A batch that must wait for room publishes first: the two ends never wait for each other. */
 static void a_waiting_batch_publishes_first(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct reader r = { 0 };
 	pthread_t t;
 	int i;
@@ -275,10 +219,235 @@ static void a_waiting_batch_publishes_first(void **state)
 	assert_int_equal(r.count, 500);
 }
 
+/*
+ * The records a batch moves after its first message look at the peer's index
+ * only when the room or the records they know of run out: the tests below hold
+ * them to what single calls do (pads at the ring's end, the room a full ring
+ * leaves, a buffer too small, a broken record in the middle, the statistics).
+ */
+/* Messages of the wrap test: about 500 times around a 4 KiB ring. */
+#define TOTAL 20000u
+#define BATCH 20u
+#define MAX_LEN 200u
+
+/* Message @i of the wrap test: its length, and its bytes (its number, then a fill). */
+static size_t msg_len(uint64_t i)
+{
+	return 8 + (size_t)(i * 37 % (MAX_LEN - 8));
+}
+
+static void msg_fill(uint64_t i, unsigned char *buf)
+{
+	memcpy(buf, &i, sizeof(i));
+	memset(buf + sizeof(i), (int)(i & 0xff), msg_len(i) - sizeof(i));
+}
+
+struct batch_reader {
+	struct ivshm_chan *ch;
+	uint64_t got, bytes, bad;
+	int err;
+};
+
+/* B: batches of up to 16 until TOTAL came, each checked against what A sent. */
+static void *read_batches(void *arg)
+{
+	static unsigned char bufs[16][MAX_LEN], want[MAX_LEN];
+	struct batch_reader *rd = arg;
+	struct ivshm_msg in[16];
+	unsigned int n, k;
+
+	for (k = 0; k < 16; k++)
+		in[k] = (struct ivshm_msg){ .buf = bufs[k], .size = MAX_LEN };
+	while (rd->got < TOTAL) {
+		rd->err = ivshm_chan_recv_batch(rd->ch, in, 16, &n, 5000);
+		if (rd->err)
+			return NULL;
+		for (k = 0; k < n; k++, rd->got++) {
+			msg_fill(rd->got, want);
+			if (in[k].len != msg_len(rd->got) || memcmp(bufs[k], want, in[k].len))
+				rd->bad++;
+			rd->bytes += in[k].len;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Batches of messages of many sizes, about 500 times around the ring: every
+ * batch that crosses the ring's end pads in its middle, every batch finds the
+ * ring full or empty at times; all arrive whole and in order, and the
+ * statistics count every message and byte of every batch.
+ */
+static void batches_go_around_the_ring(void **state)
+{
+	static unsigned char bufs[BATCH][MAX_LEN];
+	struct env *w = *state;
+	struct batch_reader rd = { 0 };
+	struct ivshm_chan_stats sa, sb;
+	struct ivshm_msg out[BATCH];
+	uint64_t next = 0, bytes = 0;
+	unsigned int n, k, off = BATCH;
+	pthread_t t;
+
+	connect_ab(w, &packet);
+	rd.ch = w->cb;
+	assert_int_equal(pthread_create(&t, NULL, read_batches, &rd), 0);
+	while (next < TOTAL) {
+		/* What the last call left over goes first. */
+		if (off == BATCH) {
+			for (k = 0; k < BATCH; k++) {
+				msg_fill(next + k, bufs[k]);
+				out[k] = (struct ivshm_msg){ .buf = bufs[k], .len = msg_len(next + k) };
+			}
+			off = 0;
+		}
+		n = 0;
+		assert_int_equal(ivshm_chan_send_batch(w->ca, out + off, BATCH - off, &n, 5000), 0);
+		assert_true(n >= 1 && n <= BATCH - off);
+		for (k = 0; k < n; k++)
+			bytes += out[off + k].len;
+		next += n;
+		off += n;
+	}
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(rd.err, 0);
+	assert_int_equal(rd.bad, 0);
+	assert_int_equal(rd.got, next);
+	assert_int_equal(rd.bytes, bytes);
+	assert_int_equal(ivshm_chan_get_stats(w->ca, &sa), 0);
+	assert_int_equal(ivshm_chan_get_stats(w->cb, &sb), 0);
+	assert_int_equal(sa.sent, next);
+	assert_int_equal(sa.bytes_sent, bytes);
+	assert_int_equal(sb.received, next);
+	assert_int_equal(sb.bytes_received, bytes);
+}
+
+/*
+ * Into an empty 4 KiB ring nobody reads, a batch of 100 messages of 64 bytes
+ * (72 with the header) sends the 56 that fit, and not one more; the reader
+ * gets exactly those, and then the next batch goes into the room it made.
+ */
+static void a_batch_fills_the_ring_exactly(void **state)
+{
+	static unsigned char bufs[100][64], rbuf[100][64];
+	struct env *w = *state;
+	struct ivshm_msg out[100], in[100];
+	unsigned int n, k;
+
+	connect_ab(w, &packet);
+	for (k = 0; k < 100; k++) {
+		memset(bufs[k], (int)k, sizeof(bufs[k]));
+		out[k] = (struct ivshm_msg){ .buf = bufs[k], .len = sizeof(bufs[k]) };
+		in[k] = (struct ivshm_msg){ .buf = rbuf[k], .size = sizeof(rbuf[k]) };
+	}
+	assert_int_equal(ivshm_chan_send_batch(w->ca, out, 100, &n, 1000), 0);
+	assert_int_equal(n, 4096 / 72);
+	assert_int_equal(ivshm_chan_send_batch(w->ca, out + n, 100 - n, &k, 0), -EAGAIN);
+	assert_int_equal(ivshm_chan_recv_batch(w->cb, in, 100, &k, 1000), 0);
+	assert_int_equal(k, n);
+	for (k = 0; k < n; k++) {
+		assert_int_equal(in[k].len, 64);
+		assert_memory_equal(rbuf[k], bufs[k], 64);
+	}
+	assert_int_equal(ivshm_chan_send_batch(w->ca, out + n, 100 - n, &k, 1000), 0);
+	assert_int_equal(k, 100 - n);
+	assert_int_equal(ivshm_chan_recv_batch(w->cb, in, 100, &k, 1000), 0);
+	assert_int_equal(k, 100 - n);
+	assert_int_equal(in[0].len, 64);
+	assert_memory_equal(rbuf[0], bufs[n], 64);
+}
+
+/*
+ * A message too big for its buffer in the middle of a received batch ends
+ * the batch there: its len says what it needs, and it stays queued for the
+ * next call.
+ */
+static void a_small_buffer_ends_the_batch(void **state)
+{
+	static const size_t lens[5] = { 8, 16, 100, 8, 8 };
+	unsigned char out_bufs[5][100], in_bufs[5][100];
+	struct env *w = *state;
+	struct ivshm_msg out[5], in[5];
+	unsigned int n, k;
+
+	connect_ab(w, &packet);
+	for (k = 0; k < 5; k++) {
+		memset(out_bufs[k], 'a' + (int)k, sizeof(out_bufs[k]));
+		out[k] = (struct ivshm_msg){ .buf = out_bufs[k], .len = lens[k] };
+		in[k] = (struct ivshm_msg){ .buf = in_bufs[k], .size = 16 };
+	}
+	assert_int_equal(ivshm_chan_send_batch(w->ca, out, 5, &n, 1000), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(ivshm_chan_recv_batch(w->cb, in, 5, &n, 1000), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(in[1].len, 16);
+	assert_memory_equal(in_bufs[1], out_bufs[1], 16);
+	assert_int_equal(in[2].len, 100);
+	in[0].size = 100;
+	assert_int_equal(ivshm_chan_recv_batch(w->cb, in, 5, &n, 1000), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(in[0].len, 100);
+	assert_memory_equal(in_bufs[0], out_bufs[2], 100);
+	assert_memory_equal(in_bufs[2], out_bufs[4], 8);
+}
+
+/* Breaks the header of A's second record of three (@how: 0 unknown flags, 1 too long). */
+static void break_second_record(struct env *w, int how)
+{
+	unsigned char bufs[3][24] = { { 1 }, { 2 }, { 3 } };
+	struct ivshm_msg out[3];
+	struct ivshm_shm_rec h;
+	unsigned int n, k;
+	char *at;
+
+	connect_ab(w, &packet);
+	for (k = 0; k < 3; k++)
+		out[k] = (struct ivshm_msg){ .buf = bufs[k], .len = sizeof(bufs[k]) };
+	assert_int_equal(ivshm_chan_send_batch(w->ca, out, 3, &n, 1000), 0);
+	assert_int_equal(n, 3);
+	at = w->ca->tx + ivshm__rec_span(sizeof(bufs[0]));
+	memcpy(&h, at, sizeof(h));
+	assert_int_equal(h.len, sizeof(bufs[1]));
+	if (how == 0)
+		h.flags = 0x80;
+	else
+		h.len = 3 * sizeof(bufs[1]);
+	memcpy(at, &h, sizeof(h));
+}
+
+/*
+ * A broken record behind a good one: the batch takes the good one, then the
+ * channel is broken for good (-EPROTO), as a single recv of it would leave it.
+ */
+static void a_broken_record_in_a_batch_breaks_the_channel(void **state)
+{
+	struct env *w = *state;
+	unsigned char bufs[3][64];
+	struct ivshm_msg in[3];
+	unsigned int n, k, how;
+	size_t len;
+
+	for (how = 0; how < 2; how++) {
+		break_second_record(w, how);
+		for (k = 0; k < 3; k++)
+			in[k] = (struct ivshm_msg){ .buf = bufs[k], .size = sizeof(bufs[k]) };
+		assert_int_equal(ivshm_chan_recv_batch(w->cb, in, 3, &n, 1000), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(bufs[0][0], 1);
+		/* Broken at once, for sends too: not only once the next recv trips on it. */
+		assert_int_equal(ivshm_chan_send(w->cb, bufs[1], 8, 0), -EPROTO);
+		assert_int_equal(ivshm_chan_recv(w->cb, bufs[0], sizeof(bufs[0]), &len, 0), -EPROTO);
+		assert_int_equal(ivshm_chan_recv_batch(w->cb, in, 3, &n, 0), -EPROTO);
+		ivshm_chan_close(w->ca);
+		ivshm_chan_close(w->cb);
+		w->ca = w->cb = NULL;
+	}
+}
+
 /* ivshm_poll: which channels can go on, among those that asked; the rest ask the peer to ring. */
 static void poll_reports_what_each_asked(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_chan_event ev[4];
 	unsigned int n;
 	int tag_a, tag_b;
@@ -321,22 +490,14 @@ static void poll_reports_what_each_asked(void **state)
 /* More channels ready than room for events: each turn starts further on, none starves. */
 static void poll_lets_no_channel_starve(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_chan *ca[3], *cb[3];
 	struct ivshm_chan_event ev;
 	unsigned int n, seen = 0;
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		struct opener op = { .w = w, .o = &packet };
-		pthread_t t;
-
-		assert_int_equal(pthread_create(&t, NULL, open_a, &op), 0);
-		assert_int_equal(ivshm_chan_accept(w->b, 7, &packet, 5000, &cb[i]), 0);
-		assert_int_equal(pthread_join(t, NULL), 0);
-		assert_int_equal(op.err, 0);
-		ca[i] = w->ca;
-		w->ca = NULL;
+		world_connect(w->a, w->b, 7, &packet, &packet, &ca[i], &cb[i]);
 		assert_int_equal(ivshm_chan_set_events(cb[i], IVSHM_CHAN_IN, cb[i]), 0);
 		assert_int_equal(ivshm_chan_send(ca[i], "x", 1, 0), 0);
 	}
@@ -354,9 +515,92 @@ static void poll_lets_no_channel_starve(void **state)
 	}
 }
 
+
+static const struct ivshm_chan_opts nonblock = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096,
+						 .flags = IVSHM_CHAN_NONBLOCK };
+
+/* An open that does not wait: in progress, then ivshm_poll says when it is connected. */
+static void an_open_that_does_not_wait(void **state)
+{
+	struct env *w = *state;
+	struct ivshm_chan_event ev[2];
+	struct ivshm_chan_opts bad = nonblock;
+	char buf[16];
+	unsigned int n;
+	size_t len;
+	int tag;
+
+	bad.flags = 2;
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 7, &bad, 0, &w->ca), -EINVAL);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 7, &nonblock, 0, &w->ca), -EINPROGRESS);
+	assert_non_null(w->ca);
+	assert_int_equal(ivshm_chan_send(w->ca, "x", 1, 0), -EAGAIN);
+	assert_int_equal(ivshm_chan_set_events(w->ca, IVSHM_CHAN_OUT, &tag), 0);
+	assert_int_equal(ivshm_poll(w->a, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ivshm_chan_accept(w->b, 7, &packet, 1000, &w->cb), 0);
+	assert_int_equal(ivshm_poll(w->a, ev, 2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(ev[0].ch, w->ca);
+	assert_int_equal(ev[0].events, IVSHM_CHAN_OUT);
+	assert_int_equal(ivshm_chan_send(w->ca, "hi", 3, 0), 0);
+	assert_int_equal(ivshm_chan_recv(w->cb, buf, sizeof(buf), &len, 1000), 0);
+	assert_string_equal(buf, "hi");
+}
+
+/* Without waiting too: nobody there fails at once, a peer that dies shows as an error. */
+static void a_nonblocking_open_fails_as_the_blocking_one(void **state)
+{
+	struct env *w = *state;
+	struct ivshm_chan_event ev;
+	struct ivshm_chan *ch = NULL;
+	unsigned int n;
+
+	assert_int_equal(ivshm_chan_open(w->a, 77, 7, &nonblock, 0, &ch), -EHOSTUNREACH);
+	assert_null(ch);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 7, &nonblock, 0, &ch), -EINPROGRESS);
+	assert_int_equal(ivshm_chan_set_events(ch, IVSHM_CHAN_OUT, NULL), 0);
+	mem_server_set(B_ID, false);
+	assert_int_equal(ivshm_poll(w->a, &ev, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev.events, IVSHM_CHAN_ERR);
+	assert_int_equal(ivshm_chan_send(ch, "x", 1, 0), -EHOSTDOWN);
+	ivshm_chan_close(ch);
+}
+
+/* A listened port: ivshm_poll says a peer asks, and the accept that follows does not wait. */
+static void poll_says_when_a_peer_asks(void **state)
+{
+	struct env *w = *state;
+	struct ivshm_chan_event ev[2];
+	unsigned int n;
+	int tag;
+
+	assert_int_equal(ivshm_listen(w->b, 9, &tag), 0);
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 8, &nonblock, 0, &w->ca), -EINPROGRESS);
+	/* A request on another port is not for the listener. */
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	ivshm_chan_close(w->ca);
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 9, &nonblock, 0, &w->ca), -EINPROGRESS);
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_null(ev[0].ch);
+	assert_ptr_equal(ev[0].data, &tag);
+	assert_int_equal(ev[0].events, IVSHM_CHAN_ACCEPT);
+	assert_int_equal(ivshm_chan_accept(w->b, 9, &packet, 0, &w->cb), 0);
+	/* Answered: not reported again. */
+	assert_int_equal(ivshm_poll(w->b, ev, 2, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ivshm_unlisten(w->b, 9), 0);
+	assert_int_equal(ivshm_unlisten(w->b, 9), -ENOENT);
+}
+
 static void next_timeout_is_the_heartbeat(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	int ms;
 
 	assert_int_equal(ivshm_next_timeout(w->a, &ms), 0);
@@ -367,7 +611,7 @@ static void next_timeout_is_the_heartbeat(void **state)
 	assert_int_equal(ivshm_next_timeout(NULL, &ms), -EINVAL);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
 
 int main(void)
 {
@@ -377,8 +621,15 @@ int main(void)
 		T(zero_copy_under_one_batch),
 		T(stream_peek_takes_part),
 		T(a_waiting_batch_publishes_first),
+		T(batches_go_around_the_ring),
+		T(a_batch_fills_the_ring_exactly),
+		T(a_small_buffer_ends_the_batch),
+		T(a_broken_record_in_a_batch_breaks_the_channel),
 		T(poll_reports_what_each_asked),
 		T(poll_lets_no_channel_starve),
+		T(an_open_that_does_not_wait),
+		T(a_nonblocking_open_fails_as_the_blocking_one),
+		T(poll_says_when_a_peer_asks),
 		T(next_timeout_is_the_heartbeat),
 	};
 

@@ -18,53 +18,17 @@
 
 #include "chan.h"
 #include "clock.h"
-#include "mem-dev.h"
+#include "world.h"
 #include "seqlock.h"
 
-#define SIZE (4u << 20)
+#define SIZE ENV_SIZE
 #define A_ID 1
 #define B_ID 2
 #define C_ID 3
 
-struct world {
-	char *mem;
-	struct ivshm_dev *a, *b, *c;
-};
 
 static const struct ivshm_chan_opts small = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096 };
 
-static int setup(void **state)
-{
-	struct world *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		return -1;
-	w->mem = aligned_alloc(IVSHM_SHM_PAGE, SIZE);
-	if (!w->mem)
-		return -1;
-	memset(w->mem, 0, SIZE);
-	w->a = mem_dev_open(w->mem, SIZE, A_ID, 2);
-	w->b = mem_dev_open(w->mem, SIZE, B_ID, 2);
-	w->c = mem_dev_open(w->mem, SIZE, C_ID, 2);
-	if (!w->a || !w->b || !w->c || mem_server_start(w->mem, 10) ||
-	    ivshm_publish(w->a, "a", 0, 0) || ivshm_publish(w->b, "b", 0, 0))
-		return -1;
-	*state = w;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct world *w = *state;
-
-	ivshm_close(w->a);
-	ivshm_close(w->b);
-	ivshm_close(w->c);
-	mem_server_stop();
-	free(w->mem);
-	free(w);
-	return 0;
-}
 
 /* The reading peer of the reopen test: accept, read to the end, close, again. */
 struct reader {
@@ -109,7 +73,7 @@ static void *read_channels(void *arg)
  */
 static void close_then_reopen_at_once(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct reader rd = { .dev = w->b };
 	struct ivshm_chan *ch;
 	uint64_t sent = 0;
@@ -138,40 +102,17 @@ static void close_then_reopen_at_once(void **state)
 	assert_int_equal(rd.messages, sent);
 }
 
-struct opener {
-	struct ivshm_dev *dev;
-	unsigned int peer;
-	uint32_t port;
-	struct ivshm_chan *ch;
-	int err;
-};
-
-static void *open_thread(void *arg)
-{
-	struct opener *o = arg;
-
-	o->err = ivshm_chan_open(o->dev, o->peer, o->port, &small, 5000, &o->ch);
-	return NULL;
-}
-
 /* @from opens towards @to on @port, @to accepts: both ends connected. */
 static void connect_pair(struct ivshm_dev *from, struct ivshm_dev *to, uint32_t port,
 			 struct ivshm_chan **cf, struct ivshm_chan **ct)
 {
-	struct opener o = { .dev = from, .peer = (unsigned int)to->peer_id, .port = port };
-	pthread_t t;
-
-	assert_int_equal(pthread_create(&t, NULL, open_thread, &o), 0);
-	assert_int_equal(ivshm_chan_accept(to, port, &small, 5000, ct), 0);
-	assert_int_equal(pthread_join(t, NULL), 0);
-	assert_int_equal(o.err, 0);
-	*cf = o.ch;
+	world_connect(from, to, port, &small, &small, cf, ct);
 }
 
 /* A closed end's entry and half are not reused while the peer's end still names them. */
 static void a_closed_end_waits_for_its_peer(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_chan *ca, *cb, *ca2, *cb2;
 	unsigned int old_entry;
 	uint64_t old_half;
@@ -207,7 +148,7 @@ static void a_closed_end_waits_for_its_peer(void **state)
 /* A new channel on the same port never connects to the peer's end of the old one. */
 static void a_new_channel_never_joins_an_old_end(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_chan *ca, *cb, *ca2 = NULL;
 	char buf[16];
 	size_t len;
@@ -226,18 +167,17 @@ static void a_new_channel_never_joins_an_old_end(void **state)
 /* The accepting side takes requests on its own port only. */
 static void accept_takes_its_port_only(void **state)
 {
-	struct world *w = *state;
-	struct opener o = { .dev = w->a, .peer = B_ID, .port = 8 };
-	struct ivshm_chan *cb = NULL;
-	pthread_t t;
+	struct env *w = *state;
+	struct ivshm_chan_opts nb = small;
+	struct ivshm_chan *ca = NULL, *cb = NULL;
 
-	assert_int_equal(pthread_create(&t, NULL, open_thread, &o), 0);
+	nb.flags = IVSHM_CHAN_NONBLOCK;
+	assert_int_equal(ivshm_chan_open(w->a, B_ID, 8, &nb, 0, &ca), -EINPROGRESS);
 	assert_int_equal(ivshm_chan_accept(w->b, 7, &small, 300, &cb), -ETIMEDOUT);
 	assert_null(cb);
 	assert_int_equal(ivshm_chan_accept(w->b, 8, &small, 5000, &cb), 0);
-	assert_int_equal(pthread_join(t, NULL), 0);
-	assert_int_equal(o.err, 0);
-	ivshm_chan_close(o.ch);
+	assert_int_equal(ivshm_chan_send(ca, "8", 2, 0), 0);
+	ivshm_chan_close(ca);
 	ivshm_chan_close(cb);
 }
 
@@ -265,7 +205,7 @@ static struct ivshm_shm_chan request_from(struct ivshm_dev *dev, unsigned int to
 /* A request that names a stale incarnation of this peer, or answers nobody it may, is not taken. */
 static void stale_and_forged_requests_are_not_taken(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_shm_chan e = request_from(w->b, A_ID, 7);
 	struct ivshm_chan *ch = NULL;
 
@@ -286,7 +226,7 @@ static void stale_and_forged_requests_are_not_taken(void **state)
 /* A slot that claims this peer's own ID is a forgery: accept takes nothing from it. */
 static void accept_ignores_a_forged_self(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_shm_slot *s;
 	struct ivshm_chan *ch = NULL;
 	uint64_t owner;
@@ -330,7 +270,7 @@ static void *open_to_nobody(void *arg)
 /* A slot lost while opening: the open ends with -ENOTCONN, and writes nothing. */
 static void losing_the_slot_while_opening(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct slow_open o = { .dev = w->a };
 	struct ivshm_shm_chan e = request_from(w->b, A_ID, 9);
 	pthread_t t;
@@ -354,7 +294,7 @@ static void losing_the_slot_while_opening(void **state)
  */
 static void a_lost_slot_ends_its_channels(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_chan *ca, *cb, *cc, *cb2;
 	char buf[16];
 	size_t len;
@@ -393,7 +333,7 @@ static void a_lost_slot_ends_its_channels(void **state)
  */
 static void a_new_claim_starts_an_empty_heap(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_chan *x, *bx, *wa, *bw, *y, *by, *z, *bz;
 	uint64_t oy, oz;
 
@@ -420,7 +360,7 @@ static void a_new_claim_starts_an_empty_heap(void **state)
 /* With every slot held, an open with timeout 0 returns at once: it never claims. */
 static void open_with_timeout_0_never_waits(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_chan *ch = NULL;
 	int64_t t0 = ivshm_clock_ms();
 
@@ -433,7 +373,7 @@ static void open_with_timeout_0_never_waits(void **state)
 /* An open to an ID nobody holds fails at once; one to a dead peer within its liveness bound. */
 static void nobody_and_the_dead_fail_fast(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_chan *ch = NULL;
 	int64_t t0 = ivshm_clock_ms();
 
@@ -460,7 +400,7 @@ static void nobody_and_the_dead_fail_fast(void **state)
  */
 static void without_a_server_the_dead_fail_within_the_bound(void **state)
 {
-	struct world *w = *state;
+	struct env *w = *state;
 	struct ivshm_chan *ch = NULL;
 	int64_t t0;
 
@@ -473,7 +413,7 @@ static void without_a_server_the_dead_fail_within_the_bound(void **state)
 	assert_null(ch);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
 
 int main(void)
 {

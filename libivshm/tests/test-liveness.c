@@ -18,42 +18,38 @@
 #include "barrier.h"
 #include "clock.h"
 #include "internal.h"
-#include "mem-dev.h"
+#include "world.h"
 
 #define SIZE (4u << 20)
 
-struct world {
+struct lenv {
+	struct world *w;
+	struct ivshm_dev *a, *b;	/* peers 1 and 2, not published, no server */
 	char *mem;
-	struct ivshm_dev *a, *b;
 };
 
 static int setup(void **state)
 {
-	struct world *w = calloc(1, sizeof(*w));
+	struct lenv *e = calloc(1, sizeof(*e));
 
-	if (!w)
+	if (!e || !(e->w = world_new(SIZE, 2, 0)))
 		return -1;
-	w->mem = aligned_alloc(IVSHM_SHM_PAGE, SIZE);
-	if (!w->mem)
-		return -1;
-	memset(w->mem, 0, SIZE);
-	w->a = mem_dev_open(w->mem, SIZE, 1, 2);
-	w->b = mem_dev_open(w->mem, SIZE, 2, 2);
-	if (!w->a || !w->b)
-		return -1;
-	*state = w;
+	e->a = e->w->peer[0];
+	e->b = e->w->peer[1];
+	e->mem = e->w->mem;
+	*state = e;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct world *w = *state;
+	struct lenv *e = *state;
 
-	ivshm_close(w->a);
-	ivshm_close(w->b);
-	mem_server_stop();
-	free(w->mem);
-	free(w);
+	/* A test that swapped a handle keeps world's copy current. */
+	e->w->peer[0] = e->a;
+	e->w->peer[1] = e->b;
+	world_free(e->w);
+	free(e);
 	return 0;
 }
 
@@ -65,7 +61,7 @@ static void freeze(struct ivshm_dev *dev)
 
 static void with_a_ticking_server_the_first_look_decides(void **state)
 {
-	struct world *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_peer p;
 
 	assert_int_equal(mem_server_start(w->mem, 10), 0);
@@ -88,7 +84,7 @@ static void with_a_ticking_server_the_first_look_decides(void **state)
 
 static void the_server_saying_gone_is_dead_at_once(void **state)
 {
-	struct world *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_peer p;
 	int64_t t0;
 
@@ -109,7 +105,7 @@ static void the_server_saying_gone_is_dead_at_once(void **state)
  */
 static void without_a_server_discovery_waits_for_a_sign_of_life(void **state)
 {
-	struct world *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_peer p;
 	int64_t t0;
 
@@ -133,7 +129,7 @@ static void without_a_server_discovery_waits_for_a_sign_of_life(void **state)
 /* A server killed without withdrawing its page: its tick stands still, and is not believed. */
 static void a_frozen_tick_is_not_believed(void **state)
 {
-	struct world *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_peer p;
 
 	assert_int_equal(mem_server_start(w->mem, 10), 0);
@@ -151,7 +147,7 @@ static void a_frozen_tick_is_not_believed(void **state)
 
 static void bad_lookups_fail_at_once(void **state)
 {
-	struct world *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_peer p;
 	int64_t t0 = ivshm_clock_ms();
 
@@ -171,7 +167,7 @@ static void bad_lookups_fail_at_once(void **state)
 /* A newcomer takes a free slot before a paused (dead-looking) peer's. */
 static void a_claim_prefers_a_free_slot(void **state)
 {
-	struct world *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_dev *c;
 
 	assert_int_equal(mem_server_start(w->mem, 10), 0);
@@ -191,7 +187,7 @@ static void a_claim_prefers_a_free_slot(void **state)
 /* A holder that died mid-rewrite (its sequence word stays odd) is reclaimed, by its heartbeat. */
 static void a_holder_dead_mid_write_is_reclaimed(void **state)
 {
-	struct world *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_region r[5];
 	struct ivshm_shm_slot *s;
 	unsigned int i;
@@ -239,7 +235,7 @@ static void *claim_one(void *arg)
  */
 static void two_claimers_never_both_win(void **state)
 {
-	struct world *w = *state;
+	struct lenv *w = *state;
 	struct ivshm_region held[4];
 	struct claimer c[4];
 	pthread_barrier_t start;

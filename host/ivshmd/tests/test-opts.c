@@ -112,7 +112,7 @@ static void defaults(void **state)
 	(void)state;
 	assert_int_equal(parse(&o, NULL), 0);
 	assert_string_equal(output, "");
-	assert_string_equal(o.cfg.socket_path, IVSHMD_DEFAULT_SOCKET);
+	assert_string_equal(o.cfg.socket_path, IVSHM_DEFAULT_SOCKET);
 	assert_int_equal(o.cfg.shm_kind, IVSHMD_SHM_MEMFD);
 	assert_true(o.cfg.shm_size == 64 << 20);
 	assert_true(o.cfg.publish_peers);
