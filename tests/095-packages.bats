@@ -8,6 +8,9 @@ load helpers/common
 setup_file() {
 	make -s -C "$IVSHM_TOP" BUILD="$IVSHM_BUILD" deb >&2
 	export DEBS="$IVSHM_BUILD/deb"
+	# The version every package and the driver's DKMS tree carry: the changelog's.
+	VERSION=$(dpkg-parsechangelog -l "$IVSHM_TOP/debian/changelog" -S Version)
+	export VERSION
 	export UNPACKED="$BATS_FILE_TMPDIR/unpacked"
 	local deb p
 	for deb in "$DEBS"/*_*.deb; do
@@ -42,8 +45,8 @@ contents() {
 @test "make deb builds the seven packages and the source package" {
 	run -0 sh -c "cd '$DEBS' && ls *.deb | grep -v -- -dbgsym_ | sed 's/_.*//' | sort"
 	assert_output "$(printf '%s\n' ivshm-examples ivshm-proxy ivshm-tools ivshmd libivshm-dev libivshm1 uio-ivshmem-dkms)"
-	assert_file_exists "$DEBS/ivshm_1.2.0.dsc"
-	assert_file_exists "$DEBS/ivshm_1.2.0.tar.xz"
+	assert_file_exists "$DEBS/ivshm_$VERSION.dsc"
+	assert_file_exists "$DEBS/ivshm_$VERSION.tar.xz"
 	# The build happens in a copy: the source tree gets no debian/ build products.
 	run -0 git -C "$IVSHM_TOP" status --porcelain --ignored debian
 	assert_output ''
@@ -59,8 +62,8 @@ contents() {
 	dpkg-deb -R "$DEBS"/ivshm-tools_*.deb "$bad"
 	rm "$bad/usr/share/doc/ivshm-tools/copyright"
 	sed -i 's/^Maintainer: .*/Maintainer: nobody/' "$bad/DEBIAN/control"
-	dpkg-deb -b "$bad" "$BATS_TEST_TMPDIR/ivshm-tools_1.2.0_amd64.deb" >/dev/null
-	run -0 lintian_problems "$BATS_TEST_TMPDIR/ivshm-tools_1.2.0_amd64.deb"
+	dpkg-deb -b "$bad" "$BATS_TEST_TMPDIR/ivshm-tools_${VERSION}_amd64.deb" >/dev/null
+	run -0 lintian_problems "$BATS_TEST_TMPDIR/ivshm-tools_${VERSION}_amd64.deb"
 	assert_line --regexp '^E: ivshm-tools: no-copyright-file'
 	assert_line --regexp '^E: ivshm-tools: malformed-contact Maintainer nobody'
 	# A file lintian cannot read is a failure, not a clean report.
@@ -178,7 +181,7 @@ contents() {
 
 @test "uio-ivshmem-dkms: the module sources with dkms.conf, registered with DKMS on install" {
 	run -0 contents uio-ivshmem-dkms
-	local src=/usr/src/uio_ivshmem-1.2.0
+	local src=/usr/src/uio_ivshmem-$VERSION
 	assert_line "$src/dkms.conf"
 	assert_line "$src/Kbuild"
 	assert_line "$src/uio_ivshmem.c"
@@ -186,7 +189,7 @@ contents() {
 	run -0 cmp "$UNPACKED/uio-ivshmem-dkms/root$src/uio_ivshmem.c" "$IVSHM_TOP/guest-driver/uio_ivshmem.c"
 	run -0 cat "$UNPACKED/uio-ivshmem-dkms/DEBIAN/postinst"
 	assert_line DKMS_NAME=uio_ivshmem
-	assert_line DKMS_VERSION=1.2.0
+	assert_line "DKMS_VERSION=$VERSION"
 	assert_output --partial /usr/lib/dkms/common.postinst
 	run -0 dpkg-deb -f "$DEBS"/uio-ivshmem-dkms_*.deb Depends Architecture
 	assert_output --regexp 'Depends: dkms'
