@@ -13,6 +13,8 @@ packages=(
 	qemu-system-x86 libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 	# tests and benchmarks
 	bats bats-assert bats-support bats-file gnuplot-nox procps iproute2 socat bc
+	# iperf3's JSON (099), free UDP ports for the guests' dgram NICs (python3)
+	jq python3
 	# systemd-analyze verify of the units, systemd-socket-activate (no systemd as PID 1 needed)
 	systemd
 	# domain XML checks (xmllint)
