@@ -205,7 +205,7 @@ status_line() {
 		"ratios $(ratio "$pt" "$tt") / $(ratio "$pu" "$tt")" >&3
 }
 
-@test "both proxies end clean: no connection left, no bad frame, the two links agree on the bytes" {
+@test "both proxies end clean: no connection left, no bad frame, the two links agree on the bytes (up to data in flight at resets)" {
 	local g
 	for g in a b; do
 		run -0 status_line "$g" 'proxy '
@@ -218,9 +218,16 @@ status_line() {
 	a_out=$(status_line a 'link ' | sed -n 's/.* bytes_out=\([0-9]*\) .*/\1/p')
 	b_in=$(status_line b 'link ' | sed -n 's/.* bytes_in=\([0-9]*\) .*/\1/p')
 	b_out=$(status_line b 'link ' | sed -n 's/.* bytes_out=\([0-9]*\) .*/\1/p')
-	[ -n "$a_in" ] && [ "$a_in" -gt 0 ]
-	assert_equal "$a_in" "$b_out"
-	assert_equal "$b_in" "$a_out"
+	[ -n "$a_in" ] && [ "$a_in" -gt 0 ] && [ -n "$b_in" ] && [ "$b_in" -gt 0 ]
+	# A proxy counts what it delivered; DATA still in the ring for a connection its side
+	# has reset is dropped (iperf3's server closes with data queued: the 9 connections of
+	# its two runs). Each connection had at most its credit, conn-buffer (128 KiB), in
+	# flight; no more than that is missing, and nothing is counted twice.
+	local gap=$((9 * 131072))
+	[ "$a_in" -le "$b_out" ] && [ $((b_out - a_in)) -le "$gap" ] ||
+		fail "b sent $b_out bytes, a received $a_in"
+	[ "$b_in" -le "$a_out" ] && [ $((a_out - b_in)) -le "$gap" ] ||
+		fail "a sent $a_out bytes, b received $b_in"
 	# Both ran the same count of connections.
 	assert_equal "$(status_line a 'proxy ' | sed 's/.* conns_total=//')" \
 		"$(status_line b 'proxy ' | sed 's/.* conns_total=//')"
