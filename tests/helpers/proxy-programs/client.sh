@@ -39,9 +39,9 @@ step sockperf-tcp sockperf ping-pong --tcp -i "$PEER_ADDR" -p 11111 -m 64 -t "$S
 step redis-proxy-tcp redis-benchmark -h 127.0.0.1 -p 16379 -q -n "$REDIS_N" -t set,get
 step redis-proxy-unix redis-benchmark -s /run/ivshm-proxy/redis.sock -q -n "$REDIS_N" -t set,get
 step redis-tcp redis-benchmark -h "$PEER_ADDR" -p 6379 -q -n "$REDIS_N" -t set,get
-step redis-rtt-proxy-tcp redis-benchmark -h 127.0.0.1 -p 16379 --csv -c 1 -n "$REDIS_N" -t ping
-step redis-rtt-proxy-unix redis-benchmark -s /run/ivshm-proxy/redis.sock --csv -c 1 -n "$REDIS_N" -t ping
-step redis-rtt-tcp redis-benchmark -h "$PEER_ADDR" -p 6379 --csv -c 1 -n "$REDIS_N" -t ping
+step redis-rtt-proxy-tcp redis-benchmark -h 127.0.0.1 -p 16379 --csv -c 1 -n "$REDIS_N" -t ping_mbulk
+step redis-rtt-proxy-unix redis-benchmark -s /run/ivshm-proxy/redis.sock --csv -c 1 -n "$REDIS_N" -t ping_mbulk
+step redis-rtt-tcp redis-benchmark -h "$PEER_ADDR" -p 6379 --csv -c 1 -n "$REDIS_N" -t ping_mbulk
 # One server behind every path: what one path writes, the others read.
 step redis-set-tcp redis-cli -p 16379 set proof "via-proxy-tcp-$$"
 step redis-get-unix redis-cli -s /run/ivshm-proxy/redis.sock get proof

@@ -35,9 +35,10 @@ net_up() {
 }
 
 # proxy_conf LINE...: /etc/ivshm/proxy.conf as an administrator writes it, then the
-# packaged unit restarted with it (Type=notify: back once the proxy is ready).
+# packaged unit restarted with it (Type=notify: back once the proxy is ready). PROXY_WAIT
+# (unset: the default, interrupt) is its wait mode.
 proxy_conf() {
-	printf '%s\n' "$@" >/etc/ivshm/proxy.conf
+	printf '%s\n' "$@" ${PROXY_WAIT:+"wait $PROXY_WAIT"} >/etc/ivshm/proxy.conf
 	systemctl restart ivshm-proxy.service
 }
 
