@@ -55,8 +55,10 @@ fetch() {
 	name=$1
 	shift
 	rm -f /tmp/fetched
-	out=$(curl -sS -o /tmp/fetched -w '%{size_download} %{speed_download}' "$@" 2>&1)
+	: >/tmp/fetched
+	out=$(curl -sS -o /tmp/fetched -w '%{size_download} %{speed_download}' "$@" 2>/tmp/curl.err)
 	rc=$?
+	sed "s/^/curl-$name: /" /tmp/curl.err
 	echo "curl $name status=$rc result=$out sha256=$(sha256sum </tmp/fetched | cut -d' ' -f1)"
 	[ "$rc" = 0 ] || failed=1
 }
