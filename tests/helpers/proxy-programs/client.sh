@@ -54,7 +54,6 @@ echo "redis-pid $$"
 fetch() {
 	name=$1
 	shift
-	rm -f /tmp/fetched
 	: >/tmp/fetched
 	out=$(curl -sS -o /tmp/fetched -w '%{size_download} %{speed_download}' "$@" 2>/tmp/curl.err)
 	rc=$?
