@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2154,SC2317 # common.sh comes first (failed); functions run by step
 # client.sh: guest B. ivshm-proxy.service imports guest A's services on loopback TCP
 # and Unix sockets; the unmodified clients run through it (proxy-tcp, proxy-unix) and
 # over the NIC to A's address (tcp: the baseline). Each result between marker lines.
@@ -67,6 +68,6 @@ fetch tcp "http://$PEER_ADDR/big.txt"
 
 proxy_status | sed 's/^/proxy-status: /'
 # Guest A may stop now.
-step done redis-cli -h "$PEER_ADDR" rpush done 1
+step release redis-cli -h "$PEER_ADDR" rpush finished 1
 journalctl -b -u ivshm-proxy --no-pager -o cat | tail -n 20 | sed 's/^/proxy-journal: /'
 exit "$failed"

@@ -2,6 +2,7 @@
 # and tests/bench/proxy-programs: Debian's programs through ivshm-proxy.service and over
 # virtio-net. The launcher prepends the settings (NET_ADDR and the run's lengths).
 # POSIX sh: the guest's /bin/sh is dash. A script's exit status is 1 if a step failed.
+# shellcheck shell=sh disable=SC2034,SC2317 # failed: read by the scripts; functions run by step
 
 failed=0
 
@@ -30,7 +31,10 @@ until_ok() {
 
 # net_up ADDR/PREFIX: the virtio-net NIC (udev named it) between the two guests.
 net_up() {
-	nic=$(ls /sys/class/net | grep -vx lo | head -n 1)
+	nic=
+	for n in /sys/class/net/*; do
+		[ "${n##*/}" = lo ] || nic=${n##*/}
+	done
 	[ -n "$nic" ] && ip link set lo up && ip link set "$nic" up && ip addr add "$1" dev "$nic"
 }
 

@@ -1,6 +1,7 @@
+# shellcheck shell=sh disable=SC2154,SC2317 # common.sh comes first (failed); functions run by step
 # server.sh: guest A. The servers listen on loopback (for the proxy) and on the NIC
 # (the TCP baseline); ivshm-proxy.service exports them to proxy-b. Waits until the
-# client pushes "done" to redis over the NIC, then prints the proxy's status.
+# client pushes "finished" to redis over the NIC, then prints the proxy's status.
 
 step net net_up "$NET_ADDR/24"
 # Debian's own units run nginx and redis without a Unix socket: ours replace them.
@@ -38,7 +39,7 @@ step proxy proxy_conf 'name a' \
 	'export web-unix unix:/run/ivshm-test/nginx.sock allow proxy-b'
 echo "servers ready"
 # Blocks in redis (no polling that would take the CPU from the measurements).
-step done redis-cli --raw blpop done "$WAIT_S"
+step client-done redis-cli --raw blpop finished "$WAIT_S"
 proxy_status | sed 's/^/proxy-status: /'
 journalctl -b -u ivshm-proxy --no-pager -o cat | tail -n 20 | sed 's/^/proxy-journal: /'
 exit "$failed"
