@@ -36,7 +36,7 @@ setup_file() {
 		>"$SCRATCH/pair.out" 2>&1 3>&- 4>&- || rc=$?
 	[ "$rc" = 0 ] || echo "boot-pair: status $rc: $(tail -n 5 "$SCRATCH/pair.out")" >&2
 	local name
-	for name in iperf-proxy-tcp-1 iperf-proxy-tcp-8 iperf-tcp-1 iperf-tcp-8; do
+	for name in iperf-proxy-tcp-1 iperf-proxy-tcp-8 iperf-tcp-1 iperf-tcp-8 iperf-loopback-1; do
 		transcript b | sed -n "/^json-begin $name\$/,/^json-end $name /p" | sed '1d;$d' \
 			>"$SCRATCH/$name.json"
 	done
@@ -128,18 +128,21 @@ status_line() {
 		"virtio-net tcp: $t1 / $t8 Mbit/s; ratio $(ratio "$p1" "$t1") / $(ratio "$p8" "$t8")" >&3
 }
 
-@test "iperf3 over virtio-net between the same guests (the baseline): 1 and 8 streams received" {
+@test "iperf3 over virtio-net between the same guests (the baseline): 1 and 8 streams received; and on loopback" {
 	iperf_ok iperf-tcp-1 1
 	iperf_ok iperf-tcp-8 8
+	# The local hop a proxied path takes at each end, inside guest B.
+	iperf_ok iperf-loopback-1 1
+	echo "# iperf3 loopback TCP inside guest B: $(mbit iperf-loopback-1) Mbit/s" >&3
 	# The baseline does not touch the proxies.
 	run -0 status_line b 'import service=iperf '
 	assert_output --partial ' accepted=11 '
 }
 
-@test "sockperf ping-pong through the TCP import and over virtio-net: every message answered, in order" {
+@test "sockperf ping-pong through the TCP import, over virtio-net and on loopback: every message answered, in order" {
 	local t
 	run -0 transcript b
-	for t in proxy-tcp tcp; do
+	for t in proxy-tcp tcp loopback; do
 		assert_line "step=sockperf-$t status=0"
 		assert_line "sockperf-$t: sockperf: # dropped messages = 0; # duplicated messages = 0; # out-of-order messages = 0"
 		# In the measured part, every message sent came back.
@@ -149,7 +152,7 @@ status_line() {
 	run -0 status_line b 'import service=sockperf '
 	assert_output --partial ' conns=0 accepted=1 refused=0'
 	echo "# sockperf 64 B round trip p50/p99 us: proxy-tcp $(row proxy-tcp sockperf 5)/$(row proxy-tcp sockperf 6)," \
-		"virtio-net tcp $(row tcp sockperf 5)/$(row tcp sockperf 6);" \
+		"virtio-net tcp $(row tcp sockperf 5)/$(row tcp sockperf 6), loopback in B $(row loopback sockperf 5)/$(row loopback sockperf 6);" \
 		"p50 ratio $(ratio "$(row proxy-tcp sockperf 5)" "$(row tcp sockperf 5)")" >&3
 }
 
@@ -235,7 +238,7 @@ status_line() {
 
 @test "the bench rows: every measurement of the run has its figure" {
 	run -0 cat "$SCRATCH/results.csv"
-	assert_equal "${#lines[@]}" 12
+	assert_equal "${#lines[@]}" 14
 	# No empty figure: streams have MiB/s, round trips p50, p99 and max.
 	run -0 awk -F, '($1 == "stream" && $9 == "") || ($1 == "rtt" && ($5 == "" || $6 == "" || $8 == ""))' \
 		"$SCRATCH/results.csv"

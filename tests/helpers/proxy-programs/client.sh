@@ -30,10 +30,16 @@ iperf iperf-proxy-tcp-1 127.0.0.1 15201
 iperf iperf-proxy-tcp-8 127.0.0.1 15201 -P 8
 iperf iperf-tcp-1 "$PEER_ADDR" 5201
 iperf iperf-tcp-8 "$PEER_ADDR" 5201 -P 8
+# The local hop alone, inside this guest: what each side of a proxied path adds.
+step iperf3-local iperf3 -s -D -p 5202 --logfile /tmp/iperf3-local.log
+iperf iperf-loopback-1 127.0.0.1 5202
 
 # sockperf ping-pong, 64-byte messages, round trips (--full-rtt) in microseconds.
 step sockperf-proxy-tcp sockperf ping-pong --tcp -i 127.0.0.1 -p 21111 -m 64 -t "$SOCKPERF_S" --full-rtt
 step sockperf-tcp sockperf ping-pong --tcp -i "$PEER_ADDR" -p 11111 -m 64 -t "$SOCKPERF_S" --full-rtt
+sockperf server --tcp -i 127.0.0.1 -p 11112 >/tmp/sockperf-local.log 2>&1 &
+until_ok 30 sh -c 'ss -Htln | grep -qF "127.0.0.1:11112 "'
+step sockperf-loopback sockperf ping-pong --tcp -i 127.0.0.1 -p 11112 -m 64 -t "$SOCKPERF_S" --full-rtt
 
 # redis-benchmark: SET and GET with its default 50 clients; then PING from one client,
 # whose latencies are round trips through the whole path (--csv: milliseconds).
