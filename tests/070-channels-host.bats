@@ -255,6 +255,7 @@ exited_after_ticks() {
 	run -0 timeout 120 "$cycle" "$SOCK" cycler 20 10000 3
 	assert_output 'cycler cycles=10000 messages=30000 result=ok'
 	wait_for_line 30 "$SCRATCH/reader.out" '^reader cycles='
+	cat "$SCRATCH/reader.out"
 	run -0 tail -n 1 "$SCRATCH/reader.out"
 	assert_output 'reader cycles=10000 messages=30000 eproto=0 errors=0'
 }
