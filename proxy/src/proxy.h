@@ -140,7 +140,7 @@ struct link {
 	} refusals[LINK_REFUSALS];
 	unsigned int n_refusals;
 	struct link_stats st;
-	struct proxy_ratelimit rl;
+	struct ivshm_ratelimit rl;
 };
 
 struct proxy {
@@ -168,7 +168,7 @@ struct proxy {
 	int dev_err;			/* a link saw the device's error: device_error() it */
 	uint64_t conns_total;
 	uint64_t bad_frames;		/* protocol violations, every link's, gone ones too */
-	struct proxy_ratelimit rl_denied, rl_refused, rl_bad;
+	struct ivshm_ratelimit rl_denied, rl_refused, rl_bad;
 };
 
 /* conn.c: connections and their sockets. */
