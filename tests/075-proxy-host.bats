@@ -10,10 +10,7 @@
 load helpers/proxy
 
 setup_file() {
-	export SCRATCH="$(scratch_dir)/$$"
-	mkdir -p "$SCRATCH"
-	export SOCK="$SCRATCH/ivshmd.sock"
-	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 64M -n 1
+	px_world_start
 	local techo collect rev
 	sl_serve echo "unix:$SCRATCH/echo.sock" --mode echo >/dev/null
 	techo=$(sl_serve techo tcp:127.0.0.1:0 --mode echo)
@@ -53,13 +50,7 @@ setup_file() {
 }
 
 teardown_file() {
-	local f
-	px_stop a
-	px_stop b
-	for f in "$SCRATCH"/*.tpid; do
-		kill_wait "$(cat "$f")" || true
-	done
-	scratch_teardown
+	px_world_stop a b
 }
 
 # idle: no connection left on either proxy.
