@@ -164,6 +164,24 @@ idle() {
 	idle
 }
 
+@test "a peer that never answers a link: the loop serves on while the link waits, then gives it up" {
+	# Published as a proxy, but accepting channels on another port only.
+	timeout 60 "$IVSHM_BUILD/guest-apps/bin/ivshm-chan" --host "$SOCK" -n 0 -r proxy-mute -t 60000 \
+		serve -p 1 >"$SCRATCH/mute.out" 2>&1 3>&- 4>&- &
+	echo $! >"$SCRATCH/mute.tpid"
+	px_start other "$SOCK" --import "techo@proxy-b unix:$SCRATCH/o-techo.sock" \
+		--import "svc@proxy-mute tcp:127.0.0.1:0"
+	# The open does not block: the control socket answers while it waits, and says so.
+	wait_for 10 eval "px_status other | grep -q '^link peer=[0-9]* role=proxy-mute .* state=connecting\$'" || { px_status other; cat "$SCRATCH/other.log" "$SCRATCH/mute.out"; false; }
+	run -0 sockload cycles "unix:$SCRATCH/o-techo.sock" -n 20
+	assert_output "cycles n=20 ok=20"
+	run -0 px_status other
+	assert_line --regexp '^link peer=[0-9]+ role=proxy-b .* state=up$'
+	wait_for 10 grep -q 'link to peer [0-9]* (proxy-mute) down: the peer did not answer' "$SCRATCH/other.log"
+	px_stop other
+	kill_wait "$(cat "$SCRATCH/mute.tpid")"
+}
+
 @test "a client killed mid-transfer: the target's connection is closed" {
 	local before client
 	before=$(grep -c '^close ' "$SCRATCH/techo.out" || true)
