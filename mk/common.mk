@@ -79,3 +79,12 @@ Q := @
 quiet = @printf '  %-7s %s\n'
 MAKEFLAGS += --no-print-directory
 endif
+
+# make check's loop, one for every component: each unit test binary in $(1) in turn,
+# stopping at the first that fails. UNIT_RUN runs them through a command (a test of the
+# loop itself sets it to true or false instead of running them twice).
+UNIT_RUN ?=
+define run_units
+	@for t in $(1); do \
+		echo "  TEST    $${t#$(BUILD)/}"; $(UNIT_RUN) "$$t" || exit 1; done
+endef

@@ -92,6 +92,22 @@ le32() {
 	[ "$ms" -le 3000 ] || fail "dead after $ms ms"
 }
 
+@test "without a server page, a host peer opens while others join and leave faster than its quiet gap" {
+	# A scripted server greets it alone, then has a peer join or leave every 20 ms:
+	# never 50 ms of quiet, so only the greeting's order (ours last) can tell that
+	# its own group of eventfds is whole.
+	local churn victim rc=0
+	"$IVSHM_TOP/tests/tools/churn-server" "$SRV_DIR/churn.sock" 4 victim 20 >"$SRV_DIR/churn.out" 2>&1 3>&- 4>&- &
+	churn=$!
+	wait_for 10 test -S "$SRV_DIR/churn.sock"
+	timeout 30 "$CHAN" --host "$SRV_DIR/churn.sock" -r victim serve >"$SRV_DIR/victim.out" 2>&1 3>&- 4>&- &
+	victim=$!
+	wait "$churn" || rc=$?
+	kill "$victim" 2>/dev/null || true
+	cat "$SRV_DIR/churn.out" "$SRV_DIR/victim.out"
+	assert_equal "$rc" 0
+}
+
 @test "by default a watching peer sees the kill within milliseconds" {
 	local ms
 	srv_start pub -n 4 -l 4M

@@ -252,9 +252,11 @@ exited_after_ticks() {
 	rm -f "$SCRATCH/reader.out"
 	timeout 120 "$cycle" "$SOCK" reader 20 5 >"$SCRATCH/reader.out" 2>&1 3>&- 4>&- &
 	wait_for_line 10 "$SCRATCH/reader.out" '^reader ready$'
-	run -0 timeout 120 "$cycle" "$SOCK" cycler 20 10000 3
+	run timeout 120 "$cycle" "$SOCK" cycler 20 10000 3
 	assert_output 'cycler cycles=10000 messages=30000 result=ok'
+	assert_success
 	wait_for_line 30 "$SCRATCH/reader.out" '^reader cycles='
+	cat "$SCRATCH/reader.out"
 	run -0 tail -n 1 "$SCRATCH/reader.out"
 	assert_output 'reader cycles=10000 messages=30000 eproto=0 errors=0'
 }

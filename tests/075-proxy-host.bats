@@ -10,10 +10,7 @@
 load helpers/proxy
 
 setup_file() {
-	export SCRATCH="$(scratch_dir)/$$"
-	mkdir -p "$SCRATCH"
-	export SOCK="$SCRATCH/ivshmd.sock"
-	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 64M -n 1
+	px_world_start
 	local techo collect rev
 	sl_serve echo "unix:$SCRATCH/echo.sock" --mode echo >/dev/null
 	techo=$(sl_serve techo tcp:127.0.0.1:0 --mode echo)
@@ -53,13 +50,7 @@ setup_file() {
 }
 
 teardown_file() {
-	local f
-	px_stop a
-	px_stop b
-	for f in "$SCRATCH"/*.tpid; do
-		kill_wait "$(cat "$f")" || true
-	done
-	scratch_teardown
+	px_world_stop a b
 }
 
 # idle: no connection left on either proxy.
@@ -171,6 +162,24 @@ idle() {
 	run -0 px_status a
 	assert_line --regexp '^import service=echo peer=proxy-missing .* accepted=1 refused=1$'
 	idle
+}
+
+@test "a peer that never answers a link: the loop serves on while the link waits, then gives it up" {
+	# Published as a proxy, but accepting channels on another port only.
+	timeout 60 "$IVSHM_BUILD/guest-apps/bin/ivshm-chan" --host "$SOCK" -n 0 -r proxy-mute -t 60000 \
+		serve -p 1 >"$SCRATCH/mute.out" 2>&1 3>&- 4>&- &
+	echo $! >"$SCRATCH/mute.tpid"
+	px_start other "$SOCK" --import "techo@proxy-b unix:$SCRATCH/o-techo.sock" \
+		--import "svc@proxy-mute tcp:127.0.0.1:0"
+	# The open does not block: the control socket answers while it waits, and says so.
+	wait_for 10 eval "px_status other | grep -q '^link peer=[0-9]* role=proxy-mute .* state=connecting\$'" || { px_status other; cat "$SCRATCH/other.log" "$SCRATCH/mute.out"; false; }
+	run -0 sockload cycles "unix:$SCRATCH/o-techo.sock" -n 20
+	assert_output "cycles n=20 ok=20"
+	run -0 px_status other
+	assert_line --regexp '^link peer=[0-9]+ role=proxy-b .* state=up$'
+	wait_for 10 grep -q 'link to peer [0-9]* (proxy-mute) down: the peer did not answer' "$SCRATCH/other.log"
+	px_stop other
+	kill_wait "$(cat "$SCRATCH/mute.tpid")"
 }
 
 @test "a client killed mid-transfer: the target's connection is closed" {

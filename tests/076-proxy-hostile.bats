@@ -12,10 +12,7 @@
 load helpers/proxy
 
 setup_file() {
-	export SCRATCH="$(scratch_dir)/$$"
-	mkdir -p "$SCRATCH"
-	export SOCK="$SCRATCH/ivshmd.sock"
-	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 64M -n 1
+	px_world_start
 	sl_serve echo "unix:$SCRATCH/echo.sock" --mode echo >/dev/null
 	# A source server reads its 8-byte request and nothing after: a sink for the rest.
 	sl_serve sink "unix:$SCRATCH/sink.sock" --mode source >/dev/null
@@ -30,13 +27,7 @@ setup_file() {
 }
 
 teardown_file() {
-	local f
-	px_stop a
-	px_stop b
-	for f in "$SCRATCH"/*.tpid; do
-		kill_wait "$(cat "$f")" || true
-	done
-	scratch_teardown
+	px_world_stop a b
 }
 
 # hostile SCENARIO [SERVICE [SINK]]: one run of the hostile peer against proxy-b.

@@ -13,22 +13,15 @@
 load helpers/proxy
 
 setup_file() {
-	export SCRATCH="$(scratch_dir)/$$"
-	mkdir -p "$SCRATCH"
-	export SOCK="$SCRATCH/ivshmd.sock"
-	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 64M -n 1
+	px_world_start
 	sl_serve src "unix:$SCRATCH/src.sock" --mode source >/dev/null
 	sl_serve echo "unix:$SCRATCH/echo.sock" --mode echo >/dev/null
 }
 
 teardown_file() {
-	local f
-	for f in "$SCRATCH"/*.tpid; do
-		kill_wait "$(cat "$f")" || true
-	done
 	[ ! -s "$SCRATCH/sup.pid" ] || kill_wait "$(cat "$SCRATCH/sup.pid")" || true
 	[ ! -s "$SCRATCH/small.pid" ] || kill_wait "$(cat "$SCRATCH/small.pid")" || true
-	scratch_teardown
+	px_world_stop
 }
 
 teardown() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # make soak, bounded for the suite: ivshmd under nonstop peer churn and
-# doorbells (tests/tools/soak, ivshmd-soak) for IVSHM_SOAK_SECONDS (default 90
+# doorbells (tests/tools/soak, ivshmd-soak) for IVSHM_SOAK_SECONDS (default 45
 # here, 300 for `make soak`, hours on demand). Every doorbell and every join
 # and leave must arrive, ivshmd must log nothing, and its fd count and RSS
 # must be the same at the end as at the start (after a warm-up).
@@ -8,7 +8,7 @@
 load helpers/common
 
 @test "soak: churn and doorbells for IVSHM_SOAK_SECONDS; ivshmd's fds and RSS stay flat" {
-	local secs=${IVSHM_SOAK_SECONDS:-90}
+	local secs=${IVSHM_SOAK_SECONDS:-45}
 	run -0 env IVSHM_SOAK_SECONDS="$secs" BUILD="$IVSHM_BUILD" \
 		timeout $((secs + 120)) "$IVSHM_TOP/tests/tools/soak"
 	echo "$output" | grep -E '^(start|end|soak: ivshmd)' | sed 's/^/# /' >&3

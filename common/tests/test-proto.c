@@ -29,14 +29,9 @@ struct fixture {
 static int setup(void **state)
 {
 	static struct fixture f;
-	int sv[2];
 
 	f.fds_before = open_fds();
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
-	f.tx = sv[0];
-	f.rx = sv[1];
-	if (fcntl(f.rx, F_SETFL, O_NONBLOCK) < 0)
+	if (unit_stream_pair(&f.tx, &f.rx, false))
 		return -1;
 	ivshm_proto_reader_init(&f.r);
 	*state = &f;

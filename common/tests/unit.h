@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 /* Open fds of this process (the directory stream's own fd not counted), or -1. */
 static inline int open_fds(void)
@@ -30,6 +31,25 @@ static inline int open_fds(void)
 static inline bool fd_open(int fd)
 {
 	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
+}
+
+/*
+ * A connected stream pair as a doorbell server and its peer see it: *@tx the
+ * server's end (non-blocking with @tx_nonblock, as ivshmd's), *@rx the
+ * reader's, always non-blocking. Returns 0 or -1.
+ */
+static inline int unit_stream_pair(int *tx, int *rx, bool tx_nonblock)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	*tx = sv[0];
+	*rx = sv[1];
+	if (fcntl(*rx, F_SETFL, O_NONBLOCK) < 0 ||
+	    (tx_nonblock && fcntl(*tx, F_SETFL, O_NONBLOCK) < 0))
+		return -1;
+	return 0;
 }
 
 /* A fresh memfd: every one has its own inode, so a received fd can be matched to it. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "app.h"
 #include "number.h"
@@ -89,6 +90,18 @@ int app_list_peers(struct ivshm_dev *dev)
 out:
 	free(peers);
 	return err;
+}
+
+const void *app_lookup(const void *table, size_t n, size_t size, const char *name)
+{
+	const char *entry = table;
+	size_t i;
+
+	/* A pointer to a struct, suitably converted, points to its first member. */
+	for (i = 0; i < n; i++, entry += size)
+		if (strcmp(*(const char *const *)(const void *)entry, name) == 0)
+			return entry;
+	return NULL;
 }
 
 int app_parse_opt(const char *opt, const char *s, uint64_t max, uint64_t *out)

@@ -52,6 +52,12 @@ int app_list_peers(struct ivshm_dev *dev);
  * Parse an option value (decimal, or hexadecimal with 0x) of at most @max, or
  * print why it is bad. Returns 0 or -1.
  */
+/*
+ * The entry named @name of a table of @n entries of @size bytes each, whose
+ * first member is its name (a const char *); NULL if none.
+ */
+const void *app_lookup(const void *table, size_t n, size_t size, const char *name);
+
 int app_parse_opt(const char *opt, const char *s, uint64_t max, uint64_t *out);
 
 #endif /* IVSHM_APP_H */

@@ -301,12 +301,8 @@ static const struct command {
 
 static const struct command *find_command(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
+	return app_lookup(commands, sizeof(commands) / sizeof(commands[0]), sizeof(commands[0]),
+			  name);
 }
 
 int main(int argc, char **argv)

@@ -117,8 +117,8 @@ struct ivshmd_server {
 		struct ivshmd_listener l;
 	} ctl;
 	int64_t accept_resume_ms;	/* listeners paused until then; 0: not paused */
-	struct ivshmd_ratelimit accept_log;
-	struct ivshmd_ratelimit refuse_log;	/* refused peers: a flood must not flood the log */
+	struct ivshm_ratelimit accept_log;
+	struct ivshm_ratelimit refuse_log;	/* refused peers: a flood must not flood the log */
 
 	struct ivshmd_peer **by_id;	/* IVSHMD_MAX_PEERS entries */
 	unsigned id_hi;			/* one past the highest ID in use */

@@ -8,7 +8,7 @@
 #include "log.h"
 #include "store.h"
 
-static struct ivshmd_ratelimit store_log = { .burst = 5 };
+static struct ivshm_ratelimit store_log = { .burst = 5 };
 
 bool ivshmd_store_enabled(void)
 {

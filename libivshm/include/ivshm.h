@@ -293,8 +293,9 @@ int ivshm_next_timeout(struct ivshm_dev *dev, int *ms);
  *
  * Liveness. A clean exit (ivshm_unpublish(), ivshm_close()) shows at once as
  * IVSHM_PEER_GONE. A published peer bumps its heartbeat every 250 ms from any
- * libivshm call that waits, polls or beats (a peer that calls none of them for
- * longer must call ivshm_heartbeat()). It shows as IVSHM_PEER_DEAD once its
+ * libivshm call that waits, polls or beats, and from channel calls that go on
+ * at once, opens and accepts included, when it is due (a peer that calls none
+ * of them for longer must call ivshm_heartbeat()). It shows as IVSHM_PEER_DEAD once its
  * heartbeat stood still for a second, and at once when the doorbell server
  * says its peer ID is gone. With ivshmd (which publishes who is connected and
  * ticks a clock in the shared memory by default) this is known at the first

@@ -550,22 +550,48 @@ static unsigned int send_more(struct ivshm_chan *ch, const struct ivshm_msg *msg
 	return i;
 }
 
+/*
+ * What both batch calls check first: the arguments (a NULL buffer only with
+ * nothing in it: len to send, size to receive), the channel, no zero-copy
+ * record held in that direction. Zeroes *count.
+ */
+static int batch_args(struct ivshm_chan *ch, const struct ivshm_msg *msgs, unsigned int n,
+		      unsigned int *count, int timeout_ms, enum ivshm_dir d)
+{
+	const char *call = d == IVSHM_TX ? "ivshm_chan_send_batch" : "ivshm_chan_recv_batch";
+	unsigned int i;
+	int err;
+
+	if (!ch || !msgs || !n || !count || timeout_ms < 0)
+		return ivshm__bad_arg(call, "a NULL pointer or a negative timeout");
+	*count = 0;
+	err = usable(ch, IVSHM_CHAN_PACKET, d == IVSHM_TX ? "send_batch" : "recv_batch");
+	if (!err)
+		err = no_pending(ch, d);
+	for (i = 0; !err && i < n; i++)
+		if (!msgs[i].buf && (d == IVSHM_TX ? msgs[i].len : msgs[i].size))
+			err = -EINVAL;
+	return err;
+}
+
+/* A batch call's end: an outer batch (batch_begin) publishes at its own end. */
+static int batch_end(struct ivshm_chan *ch, int outer, int err)
+{
+	ch->batch = outer;
+	if (err)
+		return err;
+	if (!outer)
+		ivshm__chan_publish(ch);
+	return 0;
+}
+
 int ivshm_chan_send_batch(struct ivshm_chan *ch, const struct ivshm_msg *msgs, unsigned int n,
 			  unsigned int *sent, int timeout_ms)
 {
 	struct msg_out m;
-	unsigned int i;
 	int err, outer;
 
-	if (!ch || !msgs || !n || !sent || timeout_ms < 0)
-		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
-	*sent = 0;
-	err = usable(ch, IVSHM_CHAN_PACKET, "send_batch");
-	if (!err)
-		err = no_pending(ch, IVSHM_TX);
-	for (i = 0; !err && i < n; i++)
-		if (!msgs[i].buf && msgs[i].len)
-			err = -EINVAL;
+	err = batch_args(ch, msgs, n, sent, timeout_ms, IVSHM_TX);
 	if (!err)
 		err = fits_max(ch, msgs[0].len);
 	if (err)
@@ -577,12 +603,7 @@ int ivshm_chan_send_batch(struct ivshm_chan *ch, const struct ivshm_msg *msgs, u
 	err = ivshm__chan_retry(ch, IVSHM_TX, send_try, &m, timeout_ms);
 	if (!err)
 		*sent = 1 + send_more(ch, msgs + 1, n - 1);
-	ch->batch = outer;
-	if (err)
-		return err;
-	if (!outer)
-		ivshm__chan_publish(ch);
-	return 0;
+	return batch_end(ch, outer, err);
 }
 
 /*
@@ -641,18 +662,9 @@ int ivshm_chan_recv_batch(struct ivshm_chan *ch, struct ivshm_msg *msgs, unsigne
 			  unsigned int *received, int timeout_ms)
 {
 	struct msg_in m;
-	unsigned int i;
 	int err, outer;
 
-	if (!ch || !msgs || !n || !received || timeout_ms < 0)
-		return ivshm__bad_arg(__func__, "a NULL pointer or a negative timeout");
-	*received = 0;
-	err = usable(ch, IVSHM_CHAN_PACKET, "recv_batch");
-	if (!err)
-		err = no_pending(ch, IVSHM_RX);
-	for (i = 0; !err && i < n; i++)
-		if (!msgs[i].buf && msgs[i].size)
-			err = -EINVAL;
+	err = batch_args(ch, msgs, n, received, timeout_ms, IVSHM_RX);
 	if (err)
 		return err;
 	outer = ch->batch;
@@ -662,10 +674,5 @@ int ivshm_chan_recv_batch(struct ivshm_chan *ch, struct ivshm_msg *msgs, unsigne
 	/* Whatever stops the batch (nothing more, a small buffer) waits for the next call. */
 	if (!err)
 		*received = 1 + recv_more(ch, msgs + 1, n - 1);
-	ch->batch = outer;
-	if (err)
-		return err;
-	if (!outer)
-		ivshm__chan_publish(ch);
-	return 0;
+	return batch_end(ch, outer, err);
 }

@@ -474,6 +474,7 @@ int ivshm_chan_open(struct ivshm_dev *dev, unsigned int peer, uint32_t port,
 			   (int)peer == dev->peer_id ? "that is this peer" : "no such ID");
 		return -EINVAL;
 	}
+	(void)ivshm__heartbeat(&dev->region, 0);
 	err = new_end(dev, peer, port, &o, &ch);
 	if (err)
 		return err;
@@ -622,6 +623,8 @@ int ivshm_chan_accept(struct ivshm_dev *dev, uint32_t port, const struct ivshm_c
 			   "publish again" : "publish this peer before accepting channels");
 		return -ENOTCONN;
 	}
+	/* A peer that accepts back to back never naps: beat here (if due). */
+	(void)ivshm__heartbeat(&dev->region, 0);
 	for (;;) {
 		err = accept_once(dev, port, &o, chp);
 		if (err == 1)

@@ -192,10 +192,14 @@ int ivshm__chan_retry(struct ivshm_chan *ch, enum ivshm_dir d, ivshm_chan_try_fn
 
 	for (;;) {
 		err = try(ch, arg, &need);
-		if (err != -EAGAIN)
+		if (err != -EAGAIN) {
+			if (deadline < 0)
+				ivshm__busy_beat(ch->r);
 			break;
+		}
 		/* A non-blocking call in a sleeping mode stays armed: the peer rings the device fd. */
 		if (timeout_ms == 0) {
+			ivshm__busy_beat(ch->r);
 			if (ch->wait != IVSHM_WAIT_POLL)
 				ivshm__chan_arm(ch, d, 1);
 			return err;

@@ -287,6 +287,23 @@ static int quiet_gap(struct ivshm_dev *dev, struct host *h)
 	return check_count(dev, h);
 }
 
+/*
+ * The server greets with the others' eventfds first and ours last: news of
+ * another peer after ours began means our group is whole. Without this, peers
+ * joining and leaving more often than QUIET_MS would keep the gap from coming.
+ */
+static bool group_over(struct ivshm_session *s, const struct ivshm_event *ev)
+{
+	int own = ivshm_session_id(s);
+
+	if (own < 0 || ivshm_session_shm_fd(s) < 0 || ivshm_session_vectors_known(s))
+		return false;
+	if (ev->type != IVSHM_EV_VECTOR && ev->type != IVSHM_EV_LEAVE)
+		return false;
+	return ev->peer != (unsigned int)own &&
+	       ivshm_session_peer_vectors(s, (unsigned int)own) > 0;
+}
+
 /* Read the setup until our own last eventfd arrived, within @deadline. */
 static int setup(struct ivshm_dev *dev, struct host *h, int64_t deadline)
 {
@@ -301,6 +318,8 @@ static int setup(struct ivshm_dev *dev, struct host *h, int64_t deadline)
 		if (n > 0) {
 			last_msg = ivshm_clock_ms();
 			err = on_setup_event(dev, h, &ev);
+			if (!err && group_over(s, &ev))
+				err = quiet_gap(dev, h);
 			if (err)
 				return err;
 			continue;

@@ -86,6 +86,7 @@ struct ivshm_region {
 	uint32_t seq;			/* private copy of our slot's seq */
 	uint64_t epoch, heartbeat;
 	int64_t hb_next_ms;
+	unsigned int hb_calls;		/* calls that did not wait, since the clock was last read */
 	char role[IVSHM_SHM_ROLE_MAX];	/* what we published, for the GONE rewrite */
 	unsigned int vector;
 	uint64_t heap_next;		/* next free byte of our arena's channel heap */
@@ -228,6 +229,20 @@ int ivshm__read_slot(struct ivshm_region *r, unsigned int i, struct ivshm_peer *
 int ivshm__still_ours(struct ivshm_region *r);
 /* Bump our heartbeat if its period passed (@force: now). Returns 0 or -ENOTCONN (slot lost). */
 int ivshm__heartbeat(struct ivshm_region *r, int force);
+/*
+ * A data-path call went on without waiting (no nap beat for it): every
+ * IVSHM_BUSY_BEAT_CALLS of them, the heartbeat if due, so a peer busy for
+ * longer than the dead bound is not taken for dead by others' lookups.
+ */
+#define IVSHM_BUSY_BEAT_CALLS 16
+static inline void ivshm__busy_beat(struct ivshm_region *r)
+{
+	if (++r->hb_calls >= IVSHM_BUSY_BEAT_CALLS) {
+		r->hb_calls = 0;
+		(void)ivshm__heartbeat(r, 0);
+	}
+}
+
 /* Milliseconds until the next heartbeat is due, -1 when not published. */
 int ivshm__heartbeat_due_ms(const struct ivshm_region *r);
 

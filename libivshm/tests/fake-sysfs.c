@@ -239,3 +239,19 @@ int fake_dev_write(struct fake_sysfs *fs, unsigned int index, off_t off, const v
 {
 	return dev_io(fs, index, off, (void *)buf, n, 1);
 }
+
+int fake_sysfs_setup(void **state)
+{
+	static struct fake_sysfs fs;
+
+	if (fake_sysfs_create(&fs))
+		return -1;
+	*state = &fs;
+	return 0;
+}
+
+int fake_sysfs_teardown(void **state)
+{
+	fake_sysfs_destroy(*state);
+	return 0;
+}

@@ -34,6 +34,9 @@ struct fake_uio {
 
 int fake_sysfs_create(struct fake_sysfs *fs);
 void fake_sysfs_destroy(struct fake_sysfs *fs);
+/* cmocka set-up and tear-down: *state is a fresh fake tree (one at a time). */
+int fake_sysfs_setup(void **state);
+int fake_sysfs_teardown(void **state);
 
 /* A valid doorbell device: 4 vectors, peer 1, one-page maps. */
 void fake_uio_doorbell(struct fake_uio *u, unsigned int index, const char *pci);

@@ -14,22 +14,6 @@
 #define PCI0 "0000:00:03.0"
 #define PCI1 "0000:00:04.0"
 
-static int setup(void **state)
-{
-	static struct fake_sysfs fs;
-
-	if (fake_sysfs_create(&fs))
-		return -1;
-	*state = &fs;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fake_sysfs_destroy(*state);
-	return 0;
-}
-
 static void add(struct fake_sysfs *fs, const struct fake_uio *u)
 {
 	assert_int_equal(fake_sysfs_add_uio(fs, u), 0);
@@ -332,7 +316,7 @@ static void null_arguments(void **state)
 	assert_int_equal(ivshm__discover(((struct fake_sysfs *)*state)->sys, NULL, NULL), -EINVAL);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fake_sysfs_setup, fake_sysfs_teardown)
 
 int main(void)
 {

@@ -34,9 +34,18 @@ static const struct ivshm_chan_opts small = { .type = IVSHM_CHAN_PACKET, .ring_s
 struct reader {
 	struct ivshm_dev *dev;
 	int cycles, protos, errors;
+	int first_err, first_err_cycle;	/* what went wrong first, for the failure message */
 	uint64_t messages;
 	volatile int stop;
 };
+
+static void note(struct reader *r, int err)
+{
+	if (!r->errors++) {
+		r->first_err = err;
+		r->first_err_cycle = r->cycles;
+	}
+}
 
 static void *read_channels(void *arg)
 {
@@ -51,7 +60,7 @@ static void *read_channels(void *arg)
 		if (err == -ETIMEDOUT)
 			continue;
 		if (err) {
-			r->errors++;
+			note(r, err);
 			break;
 		}
 		while (!(err = ivshm_chan_recv(ch, buf, sizeof(buf), &len, 2000)))
@@ -59,7 +68,7 @@ static void *read_channels(void *arg)
 		if (err == -EPROTO)
 			r->protos++;
 		else if (err != -EPIPE)
-			r->errors++;
+			note(r, err);
 		ivshm_chan_close(ch);
 		r->cycles++;
 	}
@@ -97,7 +106,9 @@ static void close_then_reopen_at_once(void **state)
 	rd.stop = 1;
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(rd.protos, 0);
-	assert_int_equal(rd.errors, 0);
+	if (rd.errors)
+		fail_msg("%d errors, the first %s at cycle %d", rd.errors,
+			 strerrorname_np(-rd.first_err), rd.first_err_cycle);
 	assert_int_equal(rd.cycles, 2000);
 	assert_int_equal(rd.messages, sent);
 }

@@ -82,6 +82,57 @@ static void with_a_ticking_server_the_first_look_decides(void **state)
 	}
 }
 
+/*
+ * Peers so busy that no call of theirs ever waits (so no nap beats for them)
+ * are alive for others all the same: open, accept and calls that go on at
+ * once beat when due. Short channels, opened and accepted back to back, as a
+ * server under a stream of connections sees them: without that, the accepting
+ * peer was dead for the opener after a second (EHOSTDOWN, 070's 10,000 cycles).
+ */
+static void busy_peers_that_never_wait_stay_alive(void **state)
+{
+	static const struct ivshm_chan_opts nb = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096,
+						   .flags = IVSHM_CHAN_NONBLOCK };
+	static const struct ivshm_chan_opts o = { .type = IVSHM_CHAN_PACKET, .ring_size = 4096 };
+	struct lenv *w = *state;
+	struct ivshm_chan *ca, *cb;
+	struct ivshm_dev *fresh;
+	struct ivshm_peer p;
+	uint64_t v = 0, got;
+	int64_t end;
+	size_t len;
+	int err, k, cycles = 0;
+
+	assert_int_equal(mem_server_start(w->mem, 10), 0);
+	assert_int_equal(ivshm_publish(w->a, "a", 0, 0), 0);
+	assert_int_equal(ivshm_publish(w->b, "b", 0, 0), 0);
+	end = ivshm_clock_ms() + 1500;
+	while (ivshm_clock_ms() < end) {
+		err = ivshm_chan_open(w->a, 2, 5, &nb, 0, &ca);
+		assert_true(err == 0 || err == -EINPROGRESS);
+		assert_int_equal(ivshm_chan_accept(w->b, 5, &o, 0, &cb), 0);
+		for (k = 0; k < 3; k++)
+			assert_int_equal(ivshm_chan_send(ca, &v, sizeof(v), 0), 0);
+		ivshm_chan_close(ca);
+		for (k = 0; k < 3; k++) {
+			assert_int_equal(ivshm_chan_recv(cb, &got, sizeof(got), &len, 0), 0);
+			assert_int_equal(got, v);
+		}
+		assert_int_equal(ivshm_chan_recv(cb, &got, sizeof(got), &len, 0), -EPIPE);
+		ivshm_chan_close(cb);
+		v++;
+		cycles++;
+	}
+	print_message("%d channels in 1.5 s, none waited\n", cycles);
+	fresh = mem_dev_open(w->mem, SIZE, 3, 2);
+	assert_non_null(fresh);
+	assert_int_equal(ivshm_get_peer(fresh, 1, &p), 0);
+	assert_int_equal(p.state, IVSHM_PEER_LIVE);
+	assert_int_equal(ivshm_get_peer(fresh, 2, &p), 0);
+	assert_int_equal(p.state, IVSHM_PEER_LIVE);
+	ivshm_close(fresh);
+}
+
 static void the_server_saying_gone_is_dead_at_once(void **state)
 {
 	struct lenv *w = *state;
@@ -273,6 +324,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(with_a_ticking_server_the_first_look_decides),
+		T(busy_peers_that_never_wait_stay_alive),
 		T(the_server_saying_gone_is_dead_at_once),
 		T(without_a_server_discovery_waits_for_a_sign_of_life),
 		T(a_frozen_tick_is_not_believed),

@@ -26,19 +26,8 @@ static long page;
 
 static int setup(void **state)
 {
-	static struct fake_sysfs fs;
-
 	page = sysconf(_SC_PAGESIZE);
-	if (fake_sysfs_create(&fs))
-		return -1;
-	*state = &fs;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fake_sysfs_destroy(*state);
-	return 0;
+	return fake_sysfs_setup(state);
 }
 
 static struct ivshm_dev *open_doorbell(struct fake_sysfs *fs)
@@ -330,7 +319,7 @@ static void public_entry_points(void **state)
 	assert_string_equal(ivshm_strerror(-100000), "Unknown error");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fake_sysfs_teardown)
 
 int main(void)
 {

@@ -235,6 +235,12 @@ int ivshm_publish(struct ivshm_dev *dev, const char *role, unsigned int vector, 
 	return -ENOSYS;
 }
 
+int ivshm_listen(struct ivshm_dev *dev, uint32_t port, void *data)
+{
+	(void)dev, (void)port, (void)data;
+	return -ENOSYS;
+}
+
 int ivshm_find_peer(struct ivshm_dev *dev, const char *role, int timeout_ms, struct ivshm_peer *peer)
 {
 	(void)dev, (void)role, (void)timeout_ms, (void)peer;

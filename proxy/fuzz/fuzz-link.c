@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake_hello = data[0] & 1;
 	fake_in = data + 1;
 	fake_in_len = size - 1;
-	l = link_new(&px, &fake_chan, &peer);
+	l = link_new(&px, &fake_chan, &peer, 0);
 	if (!l)
 		abort();
 	for (i = 0; i < CLIENTS; i++) {

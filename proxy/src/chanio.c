@@ -9,7 +9,9 @@
 void chanio_watch(struct link *l)
 {
 	/* Only fails for a bad argument. */
-	(void)ivshm_chan_set_events(l->ch, IVSHM_CHAN_IN | (l->tx_blocked ? IVSHM_CHAN_OUT : 0), l);
+	int out = l->tx_blocked || l->connect_deadline;
+
+	(void)ivshm_chan_set_events(l->ch, IVSHM_CHAN_IN | (out ? IVSHM_CHAN_OUT : 0), l);
 }
 
 /* ivshm_poll(), marking the links it names. Returns how many, or an error. */
@@ -25,6 +27,16 @@ static int poll_links(struct proxy *px)
 	for (i = 0; i < n; i++) {
 		struct link *l = evs[i].data;
 
+		/* A peer opens a link to us (ivshm_listen()). */
+		if (!evs[i].ch) {
+			px->accept_now = 1;
+			continue;
+		}
+		if (evs[i].events & IVSHM_CHAN_OUT && l->connect_deadline) {
+			link_up(l);
+			if (!l->tx_blocked)
+				chanio_watch(l);
+		}
 		/* An error shows at the link's next call, which link_input() makes. */
 		if (evs[i].events & (IVSHM_CHAN_IN | IVSHM_CHAN_ERR))
 			l->rx_more = 1;

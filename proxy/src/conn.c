@@ -171,6 +171,17 @@ static void refuse(struct conn *c, uint8_t reason)
 	conn_update(c);
 }
 
+/* This side is over: socket closed, buffer and timer gone, no frame owed but a final one. */
+static void conn_end_local(struct conn *c)
+{
+	close_fd(c, 1);
+	rxbuf_free(&c->buf);
+	if (list_linked(&c->timer_node))
+		list_del(&c->timer_node);
+	c->state = CONN_DONE;
+	c->want_open = c->want_accept = c->want_credit = c->want_shutdown = c->want_close = 0;
+}
+
 void conn_fail(struct conn *c, const char *why)
 {
 	enum conn_state was = c->state;
@@ -181,12 +192,7 @@ void conn_fail(struct conn *c, const char *why)
 	if (why)
 		proxy_log(LOG_DEBUG, "connection %u (%s, peer %u): %s", c->id, conn_service(c),
 			  c->link->peer_id, why);
-	close_fd(c, 1);
-	rxbuf_free(&c->buf);
-	if (list_linked(&c->timer_node))
-		list_del(&c->timer_node);
-	c->state = CONN_DONE;
-	c->want_open = c->want_accept = c->want_credit = c->want_shutdown = c->want_close = 0;
+	conn_end_local(c);
 	/* An OPEN never sent leaves nothing to tell. */
 	if (c->opener && unsent_open) {
 		conn_free(c);
@@ -357,12 +363,7 @@ static void on_data(struct conn *c, const struct frame *f)
 static void on_reset(struct conn *c)
 {
 	c->got_final = 1;
-	close_fd(c, 1);
-	rxbuf_free(&c->buf);
-	if (list_linked(&c->timer_node))
-		list_del(&c->timer_node);
-	c->state = CONN_DONE;
-	c->want_open = c->want_accept = c->want_credit = c->want_shutdown = c->want_close = 0;
+	conn_end_local(c);
 	if (c->sent_final) {
 		conn_free(c);
 		return;

@@ -86,14 +86,14 @@ void control_status(struct proxy *px, FILE *f)
 		(void)ivshm_chan_get_info(l->ch, &ci);
 		fprintf(f, "link peer=%u role=%s conns=%u ring=%u peer_ring=%u records_out=%llu "
 			"records_in=%llu frames_out=%llu frames_in=%llu bytes_out=%llu bytes_in=%llu "
-			"bad_frames=%llu doorbells=%llu sleeps=%llu publishes=%llu batches=%llu\n",
+			"bad_frames=%llu doorbells=%llu sleeps=%llu publishes=%llu batches=%llu state=%s\n",
 			l->peer_id, l->role, l->n_mine + l->n_theirs, ci.tx_ring, ci.rx_ring,
 			(unsigned long long)l->st.records_out, (unsigned long long)l->st.records_in,
 			(unsigned long long)l->st.frames_out, (unsigned long long)l->st.frames_in,
 			(unsigned long long)l->st.bytes_out, (unsigned long long)l->st.bytes_in,
 			(unsigned long long)l->st.bad_frames, (unsigned long long)cs.doorbells,
 			(unsigned long long)cs.sleeps, (unsigned long long)cs.publishes,
-			(unsigned long long)l->st.batches);
+			(unsigned long long)l->st.batches, l->connect_deadline ? "connecting" : "up");
 	}
 	list_for_each_safe(pos, tmp, &px->links) {
 		const struct link *l = list_entry(pos, struct link, node);

@@ -40,6 +40,12 @@ static int publish(struct proxy *px)
 		proxy_log(LOG_ERR, "publishing as %s: %s", px->cfg->role, ivshm_strerror(err));
 		return err;
 	}
+	/* Requests for links come as ivshm_poll() events. */
+	err = ivshm_listen(px->dev, IVSHM_PROXY_PORT, NULL);
+	if (err) {
+		proxy_log(LOG_ERR, "listening for links: %s", ivshm_strerror(err));
+		return err;
+	}
 	px->published = 1;
 	return 0;
 }

@@ -16,8 +16,9 @@
 #include "proxy.h"
 
 /*
- * How long an import waits for the peer to accept a new link: the peer's
- * accept needs to have seen us alive (loop.c), within a few heartbeats.
+ * How long a new link may wait for the peer to accept it: the peer's accept
+ * needs to have seen us alive, within a few heartbeats. The open does not
+ * block the loop (IVSHM_CHAN_NONBLOCK); connections queue on the link meanwhile.
  */
 #define LINK_OPEN_MS 2000
 /* The largest DATA payload: bigger ones would keep other connections waiting longer. */
@@ -51,7 +52,18 @@ static int shrink(const struct proxy *px, struct ivshm_chan_opts *o)
 	return 1;
 }
 
-struct link *link_new(struct proxy *px, struct ivshm_chan *ch, const struct ivshm_peer *p)
+void link_up(struct link *l)
+{
+	struct ivshm_chan_info info;
+
+	l->connect_deadline = 0;
+	if (!ivshm_chan_get_info(l->ch, &info))
+		proxy_log(LOG_INFO, "link to peer %u (%s) up: rings %u and %u bytes", l->peer_id,
+			  l->role, info.tx_ring, info.rx_ring);
+}
+
+struct link *link_new(struct proxy *px, struct ivshm_chan *ch, const struct ivshm_peer *p,
+		      int connecting)
 {
 	struct ivshm_chan_info info;
 	struct link *l = calloc(1, sizeof(*l));
@@ -73,6 +85,8 @@ struct link *link_new(struct proxy *px, struct ivshm_chan *ch, const struct ivsh
 	/* The lower peer ID opens even IDs. */
 	l->parity = px->self_id > p->id;
 	l->want_hello = 1;
+	if (connecting)
+		l->connect_deadline = ivshm_clock_ms() + LINK_OPEN_MS;
 	l->rl.burst = 5;
 	l->rl.period_ms = 10000;
 	list_init(&l->ctl);
@@ -80,8 +94,8 @@ struct link *link_new(struct proxy *px, struct ivshm_chan *ch, const struct ivsh
 	list_add_tail(&px->links, &l->node);
 	px->n_links++;
 	chanio_watch(l);
-	proxy_log(LOG_INFO, "link to peer %u (%s) up: rings %u and %u bytes", l->peer_id, l->role,
-		  info.tx_ring, info.rx_ring);
+	if (!connecting)
+		link_up(l);
 	return l;
 fail:
 	if (l) {
@@ -113,14 +127,15 @@ static struct link *open_link(struct proxy *px, const struct ivshm_peer *p)
 	int err;
 
 	opts_init(px, &o);
+	o.flags = IVSHM_CHAN_NONBLOCK;
 	do
-		err = ivshm_chan_open(px->dev, p->id, IVSHM_PROXY_PORT, &o, LINK_OPEN_MS, &ch);
+		err = ivshm_chan_open(px->dev, p->id, IVSHM_PROXY_PORT, &o, 0, &ch);
 	while (err == -ENOSPC && shrink(px, &o));
-	if (err) {
+	if (err && err != -EINPROGRESS) {
 		proxy_log(LOG_INFO, "no link to peer %u (%s): %s", p->id, p->role, ivshm_strerror(err));
 		return NULL;
 	}
-	return link_new(px, ch, p);
+	return link_new(px, ch, p, err == -EINPROGRESS);
 }
 
 struct link *link_for_role(struct proxy *px, struct listener *lst)
@@ -192,7 +207,7 @@ void links_accept(struct proxy *px)
 		old = by_peer(px, p.id);
 		if (old)
 			link_fail(old, "the peer opened a new link");
-		link_new(px, ch, &p);
+		link_new(px, ch, &p, 0);
 	}
 }
 
@@ -203,6 +218,18 @@ void link_fail(struct link *l, const char *why)
 	l->dead = why;
 	proxy_log(LOG_INFO, "link to peer %u (%s) down: %s; resetting %u connections", l->peer_id,
 		  l->role, why, l->n_mine + l->n_theirs);
+}
+
+void links_check(struct proxy *px, int64_t now)
+{
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &px->links) {
+		struct link *l = list_entry(pos, struct link, node);
+
+		if (l->connect_deadline && now >= l->connect_deadline)
+			link_fail(l, "the peer did not answer");
+	}
 }
 
 void link_error(struct link *l, int err)

@@ -15,9 +15,10 @@
 #include "loop.h"
 
 /*
- * Accepting links: at least every ACCEPT_TICK_MS; after a doorbell (a peer that
- * opens one rings) every ACCEPT_MIN_MS for ACCEPT_WINDOW_MS, since without a
- * ticking server libivshm accepts from a peer only once it saw it alive twice.
+ * Accepting links: at once when ivshm_poll() reports a request (ivshm_listen());
+ * and at least every ACCEPT_TICK_MS, after a doorbell every ACCEPT_MIN_MS for
+ * ACCEPT_WINDOW_MS, since without a ticking server libivshm accepts from a peer
+ * only once it saw it alive twice, which no event announces.
  */
 #define ACCEPT_MIN_MS 50
 #define ACCEPT_TICK_MS 1000
@@ -51,6 +52,7 @@ static void check(struct proxy *px, int64_t now)
 	}
 	list_for_each_safe(pos, tmp, &px->connecting)
 		conn_timer(list_entry(pos, struct conn, timer_node), now);
+	links_check(px, now);
 	listeners_resume(px, now);
 	control_expire(px, now);
 	px->next_check_ms = now + CHECK_MS;
@@ -75,7 +77,8 @@ static int service(struct proxy *px, int fired, int look_all)
 	}
 	if (fired)
 		px->accept_until_ms = now + ACCEPT_WINDOW_MS;
-	if (px->published && now >= px->next_accept_ms) {
+	if (px->published && (px->accept_now || now >= px->next_accept_ms)) {
+		px->accept_now = 0;
 		links_accept(px);
 		px->next_accept_ms = now + (now < px->accept_until_ms ? ACCEPT_MIN_MS : ACCEPT_TICK_MS);
 	}

@@ -168,9 +168,9 @@ static int run(struct proxy_config *cfg)
 	list_init(&px.links);
 	list_init(&px.connecting);
 	list_init(&px.graveyard);
-	px.rl_denied = (struct proxy_ratelimit){ .burst = 5, .period_ms = 10000 };
-	px.rl_refused = (struct proxy_ratelimit){ .burst = 5, .period_ms = 10000 };
-	px.rl_bad = (struct proxy_ratelimit){ .burst = 5, .period_ms = 10000 };
+	px.rl_denied = (struct ivshm_ratelimit){ .burst = 5, .period_ms = 10000 };
+	px.rl_refused = (struct ivshm_ratelimit){ .burst = 5, .period_ms = 10000 };
+	px.rl_bad = (struct ivshm_ratelimit){ .burst = 5, .period_ms = 10000 };
 	ivshm_set_log_fn(lib_log, NULL);
 	raise_nofile();
 	px.exports = calloc(cfg->n_exports ? cfg->n_exports : 1, sizeof(*px.exports));

@@ -129,6 +129,7 @@ struct link {
 	unsigned int parity;		/* the low bit of the IDs we open */
 	int want_hello, hello_rx;
 	int tx_blocked;			/* the ring had no room: wait for it */
+	int64_t connect_deadline;	/* opened, the peer has not answered yet: give up then */
 	int rx_more;			/* records to read (ivshm_poll() said so, or a budget ran out) */
 	const char *dead;		/* why it must go, set by link_fail() */
 	struct conn **mine, **theirs;	/* by index: connections we opened, they opened */
@@ -140,7 +141,7 @@ struct link {
 	} refusals[LINK_REFUSALS];
 	unsigned int n_refusals;
 	struct link_stats st;
-	struct proxy_ratelimit rl;
+	struct ivshm_ratelimit rl;
 };
 
 struct proxy {
@@ -161,6 +162,7 @@ struct proxy {
 	int busy;			/* the last turn of the loop did something */
 	int64_t last_busy_us;
 	int64_t next_accept_ms, accept_until_ms, next_check_ms, next_import_ms;
+	int accept_now;			/* ivshm_poll() reported a link request */
 	unsigned int unlinked;		/* imports whose peer had no link at the last look */
 	int64_t retry_ms;		/* device.c: open or publish again then */
 	int open_err;			/* device.c: why the last open failed, 0 if it did not */
@@ -168,7 +170,7 @@ struct proxy {
 	int dev_err;			/* a link saw the device's error: device_error() it */
 	uint64_t conns_total;
 	uint64_t bad_frames;		/* protocol violations, every link's, gone ones too */
-	struct proxy_ratelimit rl_denied, rl_refused, rl_bad;
+	struct ivshm_ratelimit rl_denied, rl_refused, rl_bad;
 };
 
 /* conn.c: connections and their sockets. */
@@ -212,8 +214,17 @@ ssize_t conn_next_size(struct conn *c);
 
 /* link.c: links to peer proxies. */
 
-/* A link over the channel @ch (taken) to the peer published as @p. NULL on -ENOMEM (@ch closed). */
-struct link *link_new(struct proxy *px, struct ivshm_chan *ch, const struct ivshm_peer *p);
+/*
+ * A link over the channel @ch (taken) to the peer published as @p; @connecting:
+ * opened with IVSHM_CHAN_NONBLOCK and not answered yet (link_up() once it is,
+ * links_check() gives up on it after a while). NULL on -ENOMEM (@ch closed).
+ */
+struct link *link_new(struct proxy *px, struct ivshm_chan *ch, const struct ivshm_peer *p,
+		      int connecting);
+/* The peer answered a connecting link. */
+void link_up(struct link *l);
+/* Give up on connecting links whose peer did not answer in time. */
+void links_check(struct proxy *px, int64_t now);
 /* The live link to a peer publishing @role, opening one if need be; NULL if none can be had. */
 struct link *link_for_role(struct proxy *px, struct listener *lst);
 /*

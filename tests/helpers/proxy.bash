@@ -1,13 +1,35 @@
 # Shared by the ivshm-proxy test files (tests/07[5-8]-proxy-*.bats): proxies as host
 # peers of a private ivshmd, sockload servers and clients, the proxies' status.
-# Loads helpers/common; set SCRATCH (a private directory, short enough for Unix socket
-# paths) first.
+# Loads helpers/common; px_world_start makes SCRATCH (a private directory, short
+# enough for Unix socket paths) and a private ivshmd, or set SCRATCH yourself.
 
 load helpers/common
 
 # PROXY picks the build (an ASan+UBSan one: PROXY=.../ivshm-proxy tests/run ...).
 : "${PROXY:=$IVSHM_BIN/ivshm-proxy}"
 SOCKLOAD="$IVSHM_BUILD/tests/tools/sockload"
+
+# px_world_start: a private scratch directory ($SCRATCH) and ivshmd ($SOCK, one
+# vector, 64 MiB) for a file's proxies; px_world_stop [NAMES...] stops those proxies,
+# then every process a helper started (its *.tpid), and removes the directory.
+px_world_start() {
+	export SCRATCH
+	SCRATCH="$(scratch_dir)/$$"
+	mkdir -p "$SCRATCH"
+	export SOCK="$SCRATCH/ivshmd.sock"
+	ivshmd_private_start "$SOCK" "$SCRATCH/ivshmd.log" -l 64M -n 1
+}
+
+px_world_stop() {
+	local name f
+	for name in "$@"; do
+		px_stop "$name"
+	done
+	for f in "$SCRATCH"/*.tpid; do
+		kill_wait "$(cat "$f")" || true
+	done
+	scratch_teardown
+}
 
 # px_start NAME SOCKET [SETTINGS...]: ivshm-proxy -v as host peer NAME (role proxy-NAME)
 # on the ivshmd at SOCKET, control socket $SCRATCH/NAME.ctl, log $SCRATCH/NAME.log;

@@ -53,11 +53,17 @@ static int reader(struct ivshm_dev *dev, uint32_t port, int seconds)
 			eproto++;
 		else if (err != -EPIPE)
 			errors++;
+		if (err != -EPIPE)
+			fprintf(stderr, "chan-cycle: channel %lu ended with %s\n", cycles,
+				ivshm_strerror(err));
 		ivshm_chan_close(ch);
 		cycles++;
 	}
-	if (err != -ETIMEDOUT)
+	if (err != -ETIMEDOUT) {
+		fprintf(stderr, "chan-cycle: accept after %lu channels: %s\n", cycles,
+			ivshm_strerror(err));
 		errors++;
+	}
 	printf("reader cycles=%lu messages=%lu eproto=%lu errors=%lu\n", cycles, messages, eproto,
 	       errors);
 	return eproto || errors;

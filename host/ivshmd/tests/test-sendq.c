@@ -31,13 +31,10 @@ struct fixture {
 static int setup(void **state)
 {
 	static struct fixture f;
-	int sv[2];
 
 	f.fds_before = open_fds();
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+	if (unit_stream_pair(&f.tx, &f.rx, true))
 		return -1;
-	f.tx = sv[0];
-	f.rx = sv[1];
 	ivshmd_sendq_init(&f.q, 100000);
 	ivshm_proto_reader_init(&f.r);
 	*state = &f;
