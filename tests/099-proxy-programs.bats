@@ -214,7 +214,7 @@ status_line() {
 		run -0 status_line "$g" 'proxy '
 		assert_output --regexp "^proxy role=proxy-$g peer=[0-9]+ wait=interrupt device=first links=1 published=yes conns_total=[1-9][0-9]* bad_frames=0\$"
 		run -0 status_line "$g" 'link '
-		assert_output --regexp ' conns=0 .* bad_frames=0 '
+		assert_output --regexp ' conns=0 .* bad_frames=0 .* state=up$'
 	done
 	local a_in a_out b_in b_out
 	a_in=$(status_line a 'link ' | sed -n 's/.* bytes_in=\([0-9]*\) .*/\1/p')

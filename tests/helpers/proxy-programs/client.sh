@@ -12,7 +12,7 @@ step proxy proxy_conf 'name b' \
 	'import web@proxy-a tcp:127.0.0.1:8080' \
 	'import web-unix@proxy-a unix:/run/ivshm-proxy/web.sock'
 # Guest A starts its proxy once its servers listen: linked means they are there.
-linked() { proxy_status | grep -q '^proxy .* links=1 '; }
+linked() { proxy_status | grep -q '^link .* role=proxy-a .* state=up$'; }
 step linked until_ok "$WAIT_S" linked
 step ping-net until_ok 60 redis-cli -h "$PEER_ADDR" ping
 
