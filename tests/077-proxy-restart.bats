@@ -118,9 +118,11 @@ stalled() {
 	old=$(pgrep -P "$(cat "$SCRATCH/sup.pid")")
 	kill -KILL "$old"
 	wait_for 10 eval 'new=$(pgrep -P "$(cat "$SCRATCH/sup.pid")"); [ -n "$new" ] && [ "$new" != '"$old"' ]'
-	wait "$flow"
+	local rc=0
+	wait "$flow" || rc=$?
 	run -0 cat "$SCRATCH/flow.out"
 	assert_output "clients n=20 ok=20 failed=0 bytes=1000000000"
+	assert_equal "$rc" 0
 	# The same link carried on, and new connections are served.
 	assert_equal "$(px_status a | grep '^link ' | cut -d' ' -f2)" "$links"
 	run -0 sockload cycles "unix:$SCRATCH/a-echo.sock" -n 100

@@ -47,6 +47,20 @@ static void status_conn(FILE *f, const struct conn *c)
 		(unsigned long long)c->rx_bytes, c->buf.used, credit_avail(&c->cr));
 }
 
+/* Links the peer answered: a connecting one carries nothing yet. */
+static unsigned int links_up(struct proxy *px)
+{
+	struct list *pos, *tmp;
+	unsigned int n = 0;
+
+	list_for_each_safe(pos, tmp, &px->links) {
+		const struct link *l = list_entry(pos, struct link, node);
+
+		n += !l->dead && !l->connect_deadline;
+	}
+	return n;
+}
+
 void control_status(struct proxy *px, FILE *f)
 {
 	const struct proxy_config *cfg = px->cfg;
@@ -56,7 +70,7 @@ void control_status(struct proxy *px, FILE *f)
 	fprintf(f, "proxy role=%s peer=%d wait=%s device=%s links=%u published=%s conns_total=%llu "
 		"bad_frames=%llu\n", cfg->role, px->dev ? (int)px->self_id : -1, wait_names[cfg->wait],
 		cfg->server[0] ? cfg->server : cfg->device[0] ? cfg->device : "first",
-		px->n_links, px->published ? "yes" : "no", (unsigned long long)px->conns_total,
+		links_up(px), px->published ? "yes" : "no", (unsigned long long)px->conns_total,
 		(unsigned long long)px->bad_frames);
 	for (i = 0; i < cfg->n_exports; i++) {
 		const struct export_cfg *e = &cfg->exports[i];
