@@ -21,7 +21,8 @@ static void write_page(struct ivshmd_publish *pub, uint32_t magic)
 	ivshm_seq_write_end(&sp->seq, &pub->seq);
 }
 
-int ivshmd_publish_start(struct ivshmd_publish *pub, int fd, uint64_t page, unsigned vectors)
+int ivshmd_publish_start(struct ivshmd_publish *pub, int fd, uint64_t page, unsigned vectors,
+			 bool restart)
 {
 	void *p;
 
@@ -40,7 +41,10 @@ int ivshmd_publish_start(struct ivshmd_publish *pub, int fd, uint64_t page, unsi
 	pub->page = (struct ivshm_shm_server *)((char *)p + IVSHM_SHM_SERVER_OFF);
 	/* A supervised restart keeps the memory: peers' hb_tick values stay comparable. */
 	pub->tick = ivshm_load_relaxed(&pub->page->tick);
-	write_page(pub, IVSHM_SHM_SERVER_MAGIC);
+	pub->seq = ivshm_load_relaxed(&pub->page->seq) & ~1u;
+	pub->held = restart;
+	if (!restart)
+		write_page(pub, IVSHM_SHM_SERVER_MAGIC);
 	ivshmd_publish_tick(pub);
 	ivshm_store_release(&pub->page->tick_ms, (uint32_t)IVSHM_SHM_TICK_MS);
 	return 0;
@@ -66,6 +70,15 @@ void ivshmd_publish_set(struct ivshmd_publish *pub, unsigned id, bool live)
 		pub->live[id / 32] |= bit;
 	else
 		pub->live[id / 32] &= ~bit;
+	if (!pub->held)
+		write_page(pub, IVSHM_SHM_SERVER_MAGIC);
+}
+
+void ivshmd_publish_release(struct ivshmd_publish *pub)
+{
+	if (!pub->page || !pub->held)
+		return;
+	pub->held = false;
 	write_page(pub, IVSHM_SHM_SERVER_MAGIC);
 }
 

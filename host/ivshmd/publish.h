@@ -26,15 +26,23 @@ struct ivshmd_publish {
 	uint32_t vectors;
 	uint32_t tick;			/* the last tick stored */
 	uint32_t live[IVSHM_SHM_SERVER_IDS / 32];
+	bool held;			/* a restart: the table found stays until the peers are back */
 };
 
 /*
  * Map the first page of fd (page: the backing's page size, the least it can
  * map) and publish an empty table, the server's vector count and the tick
- * period; the tick goes on from the one the page holds (a restart). Returns 0
- * or a negative errno, logged.
+ * period; the tick goes on from the one the page holds. With @restart (a
+ * supervised restart or an upgrade, the peers still to be restored) the table
+ * found stays as it is until ivshmd_publish_release(): an empty or partial one
+ * meanwhile would tell every peer that the others are gone, for good. Returns
+ * 0 or a negative errno, logged.
  */
-int ivshmd_publish_start(struct ivshmd_publish *pub, int fd, uint64_t page, unsigned vectors);
+int ivshmd_publish_start(struct ivshmd_publish *pub, int fd, uint64_t page, unsigned vectors,
+			 bool restart);
+
+/* The peers are restored: publish the table ivshmd_publish_set() built meanwhile. */
+void ivshmd_publish_release(struct ivshmd_publish *pub);
 
 /* One more tick (never 0: it wraps to 1), stored alone, outside the seqlock. */
 void ivshmd_publish_tick(struct ivshmd_publish *pub);

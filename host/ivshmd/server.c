@@ -257,7 +257,8 @@ int ivshmd_server_new(const struct ivshmd_config *cfg, struct ivshmd_inherited *
 	if (ret)
 		goto out_free;
 	if (s->publish_peers) {
-		ret = ivshmd_publish_start(&s->pub, s->shm.fd, s->shm.page, s->vectors);
+		ret = ivshmd_publish_start(&s->pub, s->shm.fd, s->shm.page, s->vectors,
+					   s->inherited != NULL);
 		if (ret)
 			goto out_free;
 	}
@@ -437,6 +438,7 @@ int ivshmd_server_start(struct ivshmd_server *s)
 		s->inherited = NULL;
 		ivshmd_peer_settle(s);
 	}
+	ivshmd_publish_release(&s->pub);
 	ivshmd_log(LOG_INFO, "listening on %s (%llu bytes of %s, %u vectors, up to %u peers)",
 		   s->socket_path, (unsigned long long)s->shm.size,
 		   s->shm.huge ? "sealed memfd of huge pages" :
