@@ -70,15 +70,6 @@ setup_file() {
 		echo "names $(ls /dev/ivshm/by-name | tr '\n' ' ')"
 		echo "groups alice=$(id -Gn alice | tr ' ' ,) bob=$(id -Gn bob | tr ' ' ,)"
 
-		# step NAME CMD...: CMD's output lines prefixed "NAME: ", then its status.
-		step() {
-			name=$1
-			shift
-			"$@" >/tmp/step.out 2>&1
-			rc=$?
-			sed "s/^/$name: /" /tmp/step.out
-			echo "step=$name status=$rc"
-		}
 		step bob runuser -u bob -- shm-client -d /dev/ivshm/by-name/sensors -t 5000
 		step alice runuser -u alice -- shm-client -d /dev/ivshm/by-name/sensors -t 60000
 
@@ -98,16 +89,6 @@ setup_file() {
 
 		# ivshm-proxy.service, enabled with /etc/ivshm/proxy.conf, once the small image's
 		# proxy is there (after the exchange): curl through it, then its sandbox.
-		# until_ok SECONDS CMD...: CMD every 0.1 s until it succeeds, for SECONDS at most.
-		until_ok() {
-			n=$(($1 * 10))
-			shift
-			until "$@"; do
-				[ "$n" -gt 0 ] || return 1
-				sleep 0.1
-				n=$((n - 1))
-			done
-		}
 		linked() { ivshm-proxy status -c /etc/ivshm/proxy.conf | grep -q '^proxy .* links=1 '; }
 		step linked until_ok 200 linked
 		step curl curl -sS -o /tmp/small.txt http://127.0.0.1:8080/small.txt
@@ -134,7 +115,8 @@ setup_file() {
 		journalctl -b -u ivshm-proxy --no-pager -o cat | sed 's/^/proxy-journal: /'
 	EOF
 	)
-	run_real_guest "$script"
+	# step and until_ok: the real guests' helpers, before the script.
+	run_real_guest "$(cat "$IVSHM_TOP/tests/guest-helpers/steps.sh")"$'\n'"$script"
 	guest_wait server
 }
 

@@ -1,33 +1,9 @@
 # Shared by server.sh and client.sh, the two real guests of tests/099-proxy-programs.bats
 # and tests/bench/proxy-programs: Debian's programs through ivshm-proxy.service and over
 # virtio-net. The launcher prepends the settings (NET_ADDR and the run's lengths).
-# POSIX sh: the guest's /bin/sh is dash. A script's exit status is 1 if a step failed.
-# shellcheck shell=sh disable=SC2034,SC2317 # failed: read by the scripts; functions run by step
-
-failed=0
-
-# step NAME CMD...: CMD's output lines prefixed "NAME: ", then its status.
-step() {
-	name=$1
-	shift
-	"$@" >/tmp/step.out 2>&1
-	rc=$?
-	sed "s/^/$name: /" /tmp/step.out
-	echo "step=$name status=$rc"
-	[ "$rc" = 0 ] || failed=1
-	return $rc
-}
-
-# until_ok SECONDS CMD...: CMD every 0.2 s until it succeeds, for SECONDS at most.
-until_ok() {
-	n=$(($1 * 5))
-	shift
-	until "$@"; do
-		[ "$n" -gt 0 ] || return 1
-		sleep 0.2
-		n=$((n - 1))
-	done
-}
+# POSIX sh: the guest's /bin/sh is dash. tests/guest-helpers/steps.sh comes first (step,
+# until_ok, failed); a script's exit status is 1 if a step failed.
+# shellcheck shell=sh disable=SC2317 # functions run by step
 
 # net_up ADDR/PREFIX: the virtio-net NIC (udev named it) between the two guests.
 net_up() {
